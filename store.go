@@ -1,0 +1,59 @@
+package perch
+
+import "context"
+
+// Store keeps resources and records durably. Every method that writes
+// returns only once what it wrote is synced to stable storage: a nil error
+// means durable. Implementations must be safe for concurrent use.
+//
+// The store knows nothing of the service's rules (which resources may exist
+// together, what a record must contain); the catalog and the ingest path
+// enforce them before calling it.
+type Store interface {
+	// Resources is the persistent catalog of resources.
+	Resources() ResourceStore
+
+	// Commit writes every record of b, or none of them. Events and action
+	// interactions are appended in commit order; an event whose eventId was
+	// already committed to the same dataset is stored and read back with
+	// Duplicate set. Entities replace any earlier record with the same id.
+	// Commit returns ErrBusy, without writing, when the store's commit
+	// queue is full, and ctx.Err() if ctx ends before the batch is queued.
+	Commit(ctx context.Context, b *Batch) error
+
+	// Events calls fn for each stored event of the dataset that matches q,
+	// oldest first, until fn returns an error (which Events returns).
+	Events(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Event) error) error
+	// ActionInteractions is Events for action interactions.
+	ActionInteractions(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*ActionInteraction) error) error
+	// Entities calls fn for the current record of each id of an items,
+	// users or actions dataset that matches q, in id order.
+	Entities(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Entity) error) error
+
+	// Close flushes and releases the store. Commits after Close fail.
+	Close() error
+}
+
+// ResourceStore persists resources. Put* inserts or replaces by ARN;
+// Delete* of a missing ARN is not an error. Lists are in no particular order.
+type ResourceStore interface {
+	PutSchema(ctx context.Context, s *Schema) error
+	DeleteSchema(ctx context.Context, arn string) error
+	Schemas(ctx context.Context) ([]*Schema, error)
+
+	PutDatasetGroup(ctx context.Context, g *DatasetGroup) error
+	DeleteDatasetGroup(ctx context.Context, arn string) error
+	DatasetGroups(ctx context.Context) ([]*DatasetGroup, error)
+
+	PutDataset(ctx context.Context, d *Dataset) error
+	// DeleteDataset removes the dataset and every record stored for it.
+	DeleteDataset(ctx context.Context, d *Dataset) error
+	Datasets(ctx context.Context) ([]*Dataset, error)
+
+	PutEventTracker(ctx context.Context, t *EventTracker) error
+	DeleteEventTracker(ctx context.Context, arn string) error
+	EventTrackers(ctx context.Context) ([]*EventTracker, error)
+
+	// NextDatasetID returns an id no earlier call has returned, durably.
+	NextDatasetID(ctx context.Context) (uint64, error)
+}

@@ -1,0 +1,84 @@
+package perch
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Timestamp is a point in time with millisecond precision, written on the
+// wire as epoch seconds in a JSON number (1700000000 or 1700000000.123), the
+// default timestamp encoding of both Personalize protocols.
+type Timestamp int64 // milliseconds since the Unix epoch
+
+// TimestampOf converts t, dropping precision below a millisecond.
+func TimestampOf(t time.Time) Timestamp { return Timestamp(t.UnixMilli()) }
+
+// Time returns the timestamp as a time.Time in UTC.
+func (t Timestamp) Time() time.Time { return time.UnixMilli(int64(t)).UTC() }
+
+// Seconds returns the whole epoch seconds, as the bulk CSV format wants them.
+func (t Timestamp) Seconds() int64 { return int64(math.Floor(float64(t) / 1000)) }
+
+// MaxTimestampSeconds bounds accepted timestamps so that milliseconds fit in
+// an int64 with room to spare (the year 9999).
+const MaxTimestampSeconds = 253402300799
+
+// TimestampFromSeconds converts epoch seconds, rounding to the nearest
+// millisecond. It fails for values that are not finite or are outside
+// [-MaxTimestampSeconds, MaxTimestampSeconds].
+func TimestampFromSeconds(sec float64) (Timestamp, error) {
+	if math.IsNaN(sec) || math.IsInf(sec, 0) || math.Abs(sec) > MaxTimestampSeconds {
+		return 0, fmt.Errorf("timestamp %v is out of range", sec)
+	}
+	return Timestamp(math.Round(sec * 1000)), nil
+}
+
+// ParseTimestamp reads epoch seconds in any JSON number form (integer,
+// fraction or exponent) without losing millisecond precision to float
+// rounding when the number is written in plain decimal.
+func ParseTimestamp(num string) (Timestamp, error) {
+	if i, err := strconv.ParseInt(num, 10, 64); err == nil {
+		if i > MaxTimestampSeconds || i < -MaxTimestampSeconds {
+			return 0, fmt.Errorf("timestamp %s is out of range", num)
+		}
+		return Timestamp(i * 1000), nil
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("timestamp %q is not a number", num)
+	}
+	return TimestampFromSeconds(f)
+}
+
+// String renders the epoch seconds with up to three decimals.
+func (t Timestamp) String() string {
+	ms := int64(t)
+	sec, frac := ms/1000, ms%1000
+	if frac < 0 {
+		sec, frac = sec-1, frac+1000
+	}
+	if frac == 0 {
+		return strconv.FormatInt(sec, 10)
+	}
+	s := fmt.Sprintf("%d.%03d", sec, frac)
+	return string(bytes.TrimRight([]byte(s), "0"))
+}
+
+func (t Timestamp) MarshalJSON() ([]byte, error) { return []byte(t.String()), nil }
+
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("timestamp must be a JSON number of epoch seconds")
+	}
+	v, err := ParseTimestamp(string(n))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
