@@ -1,0 +1,81 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/perchdev/perch"
+)
+
+// benchEvent is an event of about 300 bytes encoded.
+func benchEvent(n uint64) perch.Event {
+	value := 1.5
+	return perch.Event{
+		EventID:          fmt.Sprintf("event-%012d", n),
+		EventType:        "click",
+		EventValue:       &value,
+		ItemID:           fmt.Sprintf("item-%d", n%5000),
+		UserID:           fmt.Sprintf("user-%d", n%1000),
+		SessionID:        fmt.Sprintf("session-%d", n%3000),
+		SentAt:           perch.Timestamp(1700000000000 + n),
+		RecommendationID: "RID-12345678-1234-1234-1234-123456789012",
+		Impression:       []string{"item-1", "item-2", "item-3"},
+		Properties:       `{"numberOfRatings": "12", "discount": "0.5", "device": "mobile"}`,
+	}
+}
+
+func reportEventRate(b *testing.B, events int, elapsed time.Duration) {
+	b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+}
+
+// BenchmarkCommitEvents commits 10-event batches from many goroutines, as
+// concurrent PutEvents requests do.
+func BenchmarkCommitEvents(b *testing.B) {
+	const perBatch = 10
+	s := openStore(b, b.TempDir(), Options{})
+	ds := dataset(1, perch.Interactions)
+	var next atomic.Uint64
+	b.SetParallelism(64) // many committers, so the writer has groups to gather
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			events := make([]perch.Event, perBatch)
+			for i := range events {
+				events[i] = benchEvent(next.Add(1))
+			}
+			if err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: events}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportEventRate(b, b.N*perBatch, time.Since(start))
+}
+
+// BenchmarkEventsScan reads every event of a dataset, duplicates resolved.
+func BenchmarkEventsScan(b *testing.B) {
+	const total, perBatch = 100_000, 2000
+	s := openStore(b, b.TempDir(), Options{})
+	ds := dataset(1, perch.Interactions)
+	for n := uint64(0); n < total; n += perBatch {
+		events := make([]perch.Event, perBatch)
+		for i := range events {
+			events[i] = benchEvent(n + uint64(i))
+		}
+		commit(b, s, &perch.Batch{Dataset: ds, Events: events})
+	}
+	ctx := context.Background()
+	start := time.Now()
+	for b.Loop() {
+		n := 0
+		err := s.Events(ctx, ds.ID, perch.RecordQuery{}, func(*perch.Event) error { n++; return nil })
+		if err != nil || n != total {
+			b.Fatalf("scanned %d events, err %v; want %d", n, err, total)
+		}
+	}
+	reportEventRate(b, b.N*total, time.Since(start))
+}

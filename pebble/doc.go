@@ -1,0 +1,51 @@
+// Package pebble is the embedded store: perch.Store and perch.ResourceStore
+// kept in a Pebble database (github.com/cockroachdb/pebble) in one
+// directory.
+//
+// # Writes
+//
+// Resource writes are each one synced Pebble commit. Record batches go
+// through one writer goroutine: Commit encodes its batch, puts it on a
+// bounded queue (a full queue answers perch.ErrBusy) and waits; the writer
+// takes every batch waiting, gives each event and action interaction the
+// next number of a store-wide sequence, writes the records, their index and
+// dedup keys and the sequence's high-water mark in one Pebble batch, syncs
+// once and answers every committer. Nothing on this path reads the store.
+//
+// Commit returns nil only once its records are durable, but Pebble may show
+// a batch to readers while its sync is still in flight, so a reader may see
+// records a moment before their Commit returns. For the same reason a failed
+// sync may leave its group applied: after any failed commit the store
+// refuses records until it is reopened.
+//
+// # Key layout
+//
+// Every integer in a key is 8 bytes big-endian, so keys sort by number.
+// <d> is the dataset's id (perch.Dataset.ID) and <seq> a record's sequence
+// number. <len> is the byte length of the id that follows it, as an
+// unsigned varint: with it no id's keys can start another id's prefix,
+// whatever bytes ids hold.
+//
+//	m/version                      format version (1); Open refuses others
+//	m/seq                          last sequence number assigned
+//	m/datasetid                    last id NextDatasetID returned
+//	r/<kind>/<arn>                 resource JSON; kind is schema, group,
+//	                               dataset or tracker
+//	e/<d>/<seq>                    event
+//	a/<d>/<seq>                    action interaction
+//	u/<d>/<len><userId>/<seq>      user index (empty value), both kinds
+//	s/<d>/<len><sessionId>/<seq>   session index (empty value), both kinds
+//	d/<d>/<len><eventId>/<seq>     dedup key (empty value), both kinds
+//	i/<d>/<id>                     item, user or action: its latest record
+//
+// Records are stored as one encoding byte (1) followed by the record's
+// JSON; Duplicate is never stored. A record is a duplicate when the first
+// dedup key of its eventId in its dataset has a lower sequence number than
+// its own: readers work that out with one seek per record, so the writer
+// never has to read.
+//
+// Index keys of both interaction kinds share u/ and s/: a dataset holds
+// only one kind, and a reader skips index entries whose record is not of
+// the kind it reads. DeleteDataset removes the resource and every key of
+// the dataset's id with range deletions in one synced commit.
+package pebble

@@ -1,0 +1,117 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+)
+
+// formatVersion is the version of the key layout and record encoding
+// described in doc.go. Open refuses a store written in any other version.
+const formatVersion = 1
+
+// Keys of the store's own metadata; their values are 8-byte big-endian
+// integers.
+var (
+	keyVersion   = []byte("m/version")
+	keySeq       = []byte("m/seq")
+	keyDatasetID = []byte("m/datasetid")
+)
+
+// Tags start every key of a family of keys scoped to one dataset.
+const (
+	tagEvent             = 'e'
+	tagActionInteraction = 'a'
+	tagUserIndex         = 'u'
+	tagSessionIndex      = 's'
+	tagDedup             = 'd'
+	tagEntity            = 'i'
+)
+
+// datasetTags lists every family of keys that DeleteDataset clears.
+var datasetTags = []byte{tagEvent, tagActionInteraction, tagUserIndex, tagSessionIndex, tagDedup, tagEntity}
+
+// Resource kinds, as they appear in resource keys r/<kind>/<arn>.
+const (
+	kindSchema       = "schema"
+	kindDatasetGroup = "group"
+	kindDataset      = "dataset"
+	kindEventTracker = "tracker"
+)
+
+// appendDatasetPrefix appends <tag>/<datasetID 8B BE>/, the prefix of every
+// key of one family and one dataset.
+func appendDatasetPrefix(b []byte, tag byte, datasetID uint64) []byte {
+	b = append(b, tag, '/')
+	b = binary.BigEndian.AppendUint64(b, datasetID)
+	return append(b, '/')
+}
+
+// appendIDPrefix appends the prefix of the index or dedup keys of one id:
+// <tag>/<datasetID>/<uvarint len(id)><id>/. The length makes the prefix of
+// one id never a prefix of another's, whatever bytes the ids hold.
+func appendIDPrefix(b []byte, tag byte, datasetID uint64, id string) []byte {
+	b = appendDatasetPrefix(b, tag, datasetID)
+	b = binary.AppendUvarint(b, uint64(len(id)))
+	b = append(b, id...)
+	return append(b, '/')
+}
+
+// appendEntityKey appends i/<datasetID>/<id>. The id ends the key, so it
+// needs no length and entities sort by id.
+func appendEntityKey(b []byte, datasetID uint64, id string) []byte {
+	return append(appendDatasetPrefix(b, tagEntity, datasetID), id...)
+}
+
+func appendSeq(b []byte, seq uint64) []byte { return binary.BigEndian.AppendUint64(b, seq) }
+
+// seqOf returns the sequence number that ends a record, index or dedup key.
+func seqOf(key []byte) uint64 { return binary.BigEndian.Uint64(key[len(key)-8:]) }
+
+func resourceKey(kind, arn string) []byte { return []byte("r/" + kind + "/" + arn) }
+
+func resourcePrefix(kind string) []byte { return []byte("r/" + kind + "/") }
+
+// prefixEnd returns the smallest key greater than every key that starts
+// with prefix, for use as an exclusive upper bound.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil // every byte is 0xff: no upper bound
+}
+
+func encodeUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func decodeUint64(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("pebble: metadata value of %d bytes, want 8", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// recordEncoding is the first byte of every stored record: it says how the
+// rest is encoded, so that a later encoding can be introduced record by
+// record.
+const recordEncoding byte = 1
+
+// encodeRecord encodes an event, action interaction or entity as the
+// encoding byte followed by its JSON.
+func encodeRecord(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{recordEncoding}, js...), nil
+}
+
+func decodeRecord(b []byte, v any) error {
+	if len(b) == 0 || b[0] != recordEncoding {
+		return fmt.Errorf("pebble: stored record has an unknown encoding")
+	}
+	return json.Unmarshal(b[1:], v)
+}

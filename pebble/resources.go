@@ -1,0 +1,167 @@
+package pebble
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/perchdev/perch"
+)
+
+// resources is the store's perch.ResourceStore. Resources are few and
+// written rarely, so each write is its own synced Pebble commit, outside
+// the record writer's queue.
+type resources struct{ s *Store }
+
+var _ perch.ResourceStore = resources{}
+
+func (r resources) PutSchema(ctx context.Context, v *perch.Schema) error {
+	return r.s.putResource(ctx, kindSchema, v.ARN, v)
+}
+
+func (r resources) DeleteSchema(ctx context.Context, arn string) error {
+	return r.s.deleteResource(ctx, kindSchema, arn)
+}
+
+func (r resources) Schemas(ctx context.Context) ([]*perch.Schema, error) {
+	return listResources[perch.Schema](ctx, r.s, kindSchema)
+}
+
+func (r resources) PutDatasetGroup(ctx context.Context, v *perch.DatasetGroup) error {
+	return r.s.putResource(ctx, kindDatasetGroup, v.ARN, v)
+}
+
+func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
+	return r.s.deleteResource(ctx, kindDatasetGroup, arn)
+}
+
+func (r resources) DatasetGroups(ctx context.Context) ([]*perch.DatasetGroup, error) {
+	return listResources[perch.DatasetGroup](ctx, r.s, kindDatasetGroup)
+}
+
+func (r resources) PutDataset(ctx context.Context, v *perch.Dataset) error {
+	return r.s.putResource(ctx, kindDataset, v.ARN, v)
+}
+
+func (r resources) Datasets(ctx context.Context) ([]*perch.Dataset, error) {
+	return listResources[perch.Dataset](ctx, r.s, kindDataset)
+}
+
+func (r resources) PutEventTracker(ctx context.Context, v *perch.EventTracker) error {
+	return r.s.putResource(ctx, kindEventTracker, v.ARN, v)
+}
+
+func (r resources) DeleteEventTracker(ctx context.Context, arn string) error {
+	return r.s.deleteResource(ctx, kindEventTracker, arn)
+}
+
+func (r resources) EventTrackers(ctx context.Context) ([]*perch.EventTracker, error) {
+	return listResources[perch.EventTracker](ctx, r.s, kindEventTracker)
+}
+
+// DeleteDataset removes the dataset and, in the same synced commit, every
+// record, index and dedup key of its id. Batches for the dataset that the
+// writer takes up afterwards fail with ResourceNotFoundException, so no
+// record can outlive the deletion.
+func (r resources) DeleteDataset(ctx context.Context, d *perch.Dataset) error {
+	s := r.s
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	_ = b.Delete(resourceKey(kindDataset, d.ARN), nil)
+	for _, tag := range datasetTags {
+		prefix := appendDatasetPrefix(nil, tag, d.ID)
+		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.deleted[d.ID] = true
+	return s.db.Apply(b, pdb.Sync)
+}
+
+// NextDatasetID returns the successor of the last id handed out, after
+// storing it durably. The first id is 1.
+func (r resources) NextDatasetID(ctx context.Context) (uint64, error) {
+	s := r.s
+	if err := s.gate.enter(); err != nil {
+		return 0, err
+	}
+	defer s.gate.leave()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	id := s.datasetID + 1
+	if err := s.db.Set(keyDatasetID, encodeUint64(id), pdb.Sync); err != nil {
+		return 0, err
+	}
+	s.datasetID = id
+	return id, nil
+}
+
+func (s *Store) putResource(ctx context.Context, kind, arn string, v any) error {
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if arn == "" {
+		return fmt.Errorf("pebble: %s without an ARN", kind)
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.db.Set(resourceKey(kind, arn), js, pdb.Sync)
+}
+
+func (s *Store) deleteResource(ctx context.Context, kind, arn string) error {
+	if err := s.gate.enter(); err != nil {
+		return err
+	}
+	defer s.gate.leave()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Delete(resourceKey(kind, arn), pdb.Sync)
+}
+
+func listResources[T any](ctx context.Context, s *Store, kind string) (_ []*T, err error) {
+	if err := s.gate.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	prefix := resourcePrefix(kind)
+	it, err := s.db.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer closeKeepingError(it, &err)
+	var list []*T
+	for it.First(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		js, err := it.ValueAndErr()
+		if err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := json.Unmarshal(js, v); err != nil {
+			return nil, fmt.Errorf("pebble: decoding %s %s: %w", kind, it.Key(), err)
+		}
+		list = append(list, v)
+	}
+	return list, it.Error()
+}
