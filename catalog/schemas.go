@@ -1,0 +1,103 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/perchdev/perch"
+)
+
+// CreateSchema implements perch.Catalog.
+func (c *Catalog) CreateSchema(ctx context.Context, in perch.CreateSchemaInput) (*perch.Schema, error) {
+	if err := checkDomain(in.Domain); err != nil {
+		return nil, err
+	}
+	avro, err := perch.ParseSchema(in.Definition)
+	if err != nil {
+		return nil, invalidInput(err)
+	}
+	scope := c.scopeOf(ctx)
+	arn := scope.SchemaARN(in.Name)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.schemas[arn]; ok {
+		return nil, alreadyExists(arn)
+	}
+	if n := len(inScope(c.schemas, scope, all)); n >= c.maxSchemas {
+		return nil, perch.Errorf(perch.ELimitExceeded,
+			"Cannot create schema %s. The account already has %d schemas, the most allowed. Please delete some and try again.", in.Name, n)
+	}
+	now := perch.TimestampOf(c.now())
+	s := &perch.Schema{ARN: arn, Name: in.Name, Definition: in.Definition, Domain: in.Domain, Created: now, Updated: now}
+	if err := c.rs.PutSchema(ctx, s); err != nil {
+		return nil, stored(err, "store schema", arn)
+	}
+	c.schemas[arn] = s
+	c.parsed[arn] = parsedSchema{avro: avro}
+	return cloneSchema(s), nil
+}
+
+// DescribeSchema implements perch.Catalog.
+func (c *Catalog) DescribeSchema(ctx context.Context, arn string) (*perch.Schema, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s, err := lookup(c.schemas, c.scopeOf(ctx), arn)
+	if err != nil {
+		return nil, err
+	}
+	return cloneSchema(s), nil
+}
+
+// ListSchemas implements perch.Catalog.
+func (c *Catalog) ListSchemas(ctx context.Context, p perch.Page) ([]*perch.Schema, string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return paginate(inScope(c.schemas, c.scopeOf(ctx), all), schemaPosition, cloneSchema, "schemas", p)
+}
+
+func schemaPosition(s *perch.Schema) position { return position{s.Created, s.ARN} }
+
+// DeleteSchema implements perch.Catalog.
+func (c *Catalog) DeleteSchema(ctx context.Context, arn string) error {
+	scope := c.scopeOf(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := lookup(c.schemas, scope, arn); err != nil {
+		return err
+	}
+	users := inScope(c.datasets, scope, func(d *perch.Dataset) bool {
+		return d.SchemaARN == arn || d.LatestUpdate != nil && d.LatestUpdate.SchemaARN == arn
+	})
+	if len(users) > 0 {
+		names := make([]string, len(users))
+		for i, d := range users {
+			names[i] = d.ARN
+		}
+		slices.Sort(names)
+		return perch.Errorf(perch.EResourceInUse,
+			"Schema %s is in use by dataset %s. Delete the dataset or update it to another schema first.",
+			arn, strings.Join(names, ", "))
+	}
+	if err := c.rs.DeleteSchema(ctx, arn); err != nil {
+		return stored(err, "delete schema", arn)
+	}
+	delete(c.schemas, arn)
+	delete(c.parsed, arn)
+	return nil
+}
+
+// schemaOf returns the parsed form of the schema arn, which the caller has
+// found in the catalog.
+func (c *Catalog) schemaOf(arn string) (*perch.AvroSchema, error) {
+	p, ok := c.parsed[arn]
+	if !ok {
+		return nil, fmt.Errorf("catalog: schema %s is missing", arn)
+	}
+	if p.err != nil {
+		return nil, perch.Errorf(perch.EInvalidInput, "Schema %s is no longer valid: %s", arn, p.err)
+	}
+	return p.avro, nil
+}
