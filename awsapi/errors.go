@@ -1,0 +1,79 @@
+package awsapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi/model"
+)
+
+// Wire-level error codes that no Personalize model declares but that AWS
+// front ends return, as Coral spells them.
+const (
+	eSerialization    = "SerializationException"
+	eUnknownOperation = "UnknownOperationException"
+	eRequestTooLarge  = "RequestEntityTooLargeException"
+)
+
+// apiError is an error answer: the code, message and HTTP status.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+// errorBody is AWS's JSON error envelope. Every SDK reads __type (or the
+// X-Amzn-ErrorType header) for the code and message for the text.
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+// writeError answers with AWS's error envelope. The header and body carry
+// the same code, so SDKs agree whichever they read.
+func writeError(w http.ResponseWriter, contentType string, e apiError) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Amzn-ErrorType", e.code)
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(errorBody{Type: e.code, Message: e.message})
+}
+
+// toAPIError maps an error from the domain or the validator to what the
+// client sees; svc decides the statuses of modeled errors.
+func toAPIError(svc *model.Service, err error, log *slog.Logger) apiError {
+	var ser *model.SerializationError
+	if errors.As(err, &ser) {
+		return apiError{http.StatusBadRequest, eSerialization, ser.Error()}
+	}
+	var v model.Violations
+	if errors.As(err, &v) {
+		return apiError{http.StatusBadRequest, perch.EInvalidInput, v.Error()}
+	}
+	var pe *perch.Error
+	if errors.As(err, &pe) {
+		return apiError{statusOf(svc, pe.Code), pe.Code, pe.Message}
+	}
+	log.Error("internal failure", "err", err)
+	return apiError{http.StatusInternalServerError, perch.EInternal, "We encountered an internal error. Please try again."}
+}
+
+// statusOf returns the HTTP status of an error code: the model's where it
+// declares one, AWS's common-error statuses otherwise.
+func statusOf(svc *model.Service, code string) int {
+	if s := svc.ErrorStatus(code); s != 0 {
+		return s
+	}
+	switch code {
+	case perch.EThrottling:
+		return http.StatusBadRequest
+	case perch.EServiceUnavailable:
+		return http.StatusServiceUnavailable
+	case perch.EInternal:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}

@@ -1,0 +1,144 @@
+package awsapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/personalize"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
+	"github.com/aws/smithy-go"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi"
+	"github.com/perchdev/perch/catalog"
+	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/pebble"
+)
+
+const (
+	testRegion  = "us-west-2"
+	testAccount = "123456789012"
+)
+
+// env is a perch server on a real listener with a real on-disk store, and
+// AWS SDK clients pointed at it.
+type env struct {
+	t       *testing.T
+	url     string
+	cp      *personalize.Client
+	events  *personalizeevents.Client
+	scope   perch.Scope
+	dataDir string
+	close   func()
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &env{t: t, dataDir: dir, scope: perch.Scope{Region: testRegion, Account: testAccount}}
+	e.start()
+	t.Cleanup(func() { e.close() })
+	return e
+}
+
+// start opens the store in e.dataDir and serves it.
+func (e *env) start() {
+	t := e.t
+	t.Helper()
+	store, err := pebble.Open(e.dataDir, pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Open(context.Background(), store.Resources(), e.scope, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(awsapi.New(awsapi.Config{
+		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Account: testAccount,
+	}))
+	e.url = srv.URL
+	closed := false
+	e.close = func() {
+		if closed {
+			return
+		}
+		closed = true
+		srv.Close()
+		if err := store.Close(); err != nil {
+			t.Errorf("closing the store: %v", err)
+		}
+	}
+	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
+	})
+	e.cp = personalize.New(personalize.Options{
+		Region: testRegion, BaseEndpoint: aws.String(srv.URL), Credentials: creds, Retryer: aws.NopRetryer{},
+	})
+	e.events = personalizeevents.New(personalizeevents.Options{
+		Region: testRegion, BaseEndpoint: aws.String(srv.URL), Credentials: creds, Retryer: aws.NopRetryer{},
+	})
+}
+
+// restart closes the server and store and opens them again on the same
+// directory.
+func (e *env) restart() {
+	e.close()
+	e.start()
+}
+
+// records reads a dataset's records through the read API.
+func (e *env) records(datasetARN string, query url.Values) []map[string]any {
+	e.t.Helper()
+	if query == nil {
+		query = url.Values{}
+	}
+	query.Set("datasetArn", datasetARN)
+	resp, err := http.Get(e.url + "/_perch/records?" + query.Encode())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET records: %s", resp.Status)
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			e.t.Fatalf("record line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// wantAPIError checks that err is the API error code whose message
+// contains every one of wantInMessage.
+func wantAPIError(t *testing.T, err error, code string, wantInMessage ...string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got error %v, want API error %s", err, code)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("got error code %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
+	}
+	for _, want := range wantInMessage {
+		if !strings.Contains(ae.ErrorMessage(), want) {
+			t.Fatalf("message %q does not contain %q", ae.ErrorMessage(), want)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package awsapi
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi/model"
+)
+
+// readPrefix is where perch's own API lives. No AWS operation uses a path
+// under it, so it cannot collide with a Personalize route.
+const readPrefix = "/_perch/"
+
+// serveRead serves perch's read API:
+//
+//	GET /_perch/health
+//	GET /_perch/records?datasetArn=ARN[&userId=U][&sessionId=S][&id=ID][&limit=N]
+//
+// Records come back as JSON Lines (application/x-ndjson), one record per
+// line, with the events API's field names.
+func (s *Server) serveRead(w http.ResponseWriter, r *http.Request) {
+	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		fail(apiError{http.StatusMethodNotAllowed, eUnknownOperation, "The read API only answers GET"})
+		return
+	}
+	switch r.URL.Path {
+	case readPrefix + "health":
+		w.Header().Set("Content-Type", contentTypeJSON)
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	case readPrefix + "records":
+		s.serveRecords(w, r)
+	default:
+		fail(apiError{http.StatusNotFound, eUnknownOperation, "No read API at " + r.URL.Path})
+	}
+}
+
+func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
+	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
+	q := r.URL.Query()
+	arn := q.Get("datasetArn")
+	if arn == "" {
+		fail(apiError{http.StatusBadRequest, perch.EInvalidInput, "The datasetArn query parameter is required"})
+		return
+	}
+	query := perch.RecordQuery{UserID: q.Get("userId"), SessionID: q.Get("sessionId"), ID: q.Get("id")}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 {
+			fail(apiError{http.StatusBadRequest, perch.EInvalidInput, "The limit query parameter must be a non-negative integer, got " + strconv.Quote(l)})
+			return
+		}
+		query.Limit = n
+	}
+	ds, err := s.catalog.DescribeDataset(r.Context(), arn)
+	if err != nil {
+		fail(toAPIError(model.Events, err, s.log))
+		return
+	}
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	if r.Method == http.MethodHead {
+		return
+	}
+	// Until the buffer first fills nothing has been sent, so a failure can
+	// still be answered with an error; after that it can only cut the
+	// stream short, at a line boundary a reader can detect.
+	sent := &sentWriter{w: w}
+	bw := bufio.NewWriterSize(sent, 64<<10)
+	enc := json.NewEncoder(bw)
+	ctx := r.Context()
+	switch ds.Type {
+	case perch.Interactions:
+		err = s.store.Events(ctx, ds.ID, query, func(e *perch.Event) error { return enc.Encode(e) })
+	case perch.ActionInteractions:
+		err = s.store.ActionInteractions(ctx, ds.ID, query, func(a *perch.ActionInteraction) error { return enc.Encode(a) })
+	default:
+		idKey := map[perch.DatasetType]string{perch.Items: "itemId", perch.Users: "userId", perch.Actions: "actionId"}[ds.Type]
+		err = s.store.Entities(ctx, ds.ID, query, func(e *perch.Entity) error {
+			rec := map[string]any{idKey: e.ID, "updatedAt": e.Updated}
+			if e.Properties != "" {
+				rec["properties"] = e.Properties
+			}
+			return enc.Encode(rec)
+		})
+	}
+	if err != nil {
+		s.log.Warn("reading records", "dataset", arn, "err", err)
+		if !sent.started {
+			w.Header().Del("Content-Type")
+			fail(toAPIError(model.Events, err, s.log))
+		}
+		return
+	}
+	_ = bw.Flush()
+}
+
+// sentWriter remembers whether anything reached the client.
+type sentWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (s *sentWriter) Write(p []byte) (int, error) {
+	s.started = true
+	return s.w.Write(p)
+}

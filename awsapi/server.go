@@ -1,0 +1,175 @@
+// Package awsapi is the wire: it serves the Amazon Personalize control
+// plane (awsJson 1.1) and events API (rest-json) on one handler, validates
+// every request against the official service models, and answers in AWS's
+// envelopes. It also serves perch's own read API under /_perch/.
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi/model"
+)
+
+const (
+	contentTypeAWSJSON = "application/x-amz-json-1.1"
+	contentTypeJSON    = "application/json"
+	targetPrefix       = "AmazonPersonalize."
+
+	// MaxBodyBytes bounds a request body. The largest valid events request
+	// (ten items of 32,000-character properties, escaped) is well below it.
+	MaxBodyBytes = 4 << 20
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Catalog perch.Catalog
+	Ingest  perch.Ingest
+	Store   perch.Store
+	// Account is the AWS account id requests act for.
+	Account string
+	Logger  *slog.Logger
+}
+
+// Server is an http.Handler for all of perch's APIs.
+type Server struct {
+	catalog perch.Catalog
+	ingest  perch.Ingest
+	store   perch.Store
+	account string
+	log     *slog.Logger
+
+	control map[string]controlOp
+	events  map[string]func(context.Context, []byte) error
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, account: cfg.Account, log: log}
+	s.control = s.controlOps()
+	s.events = map[string]func(context.Context, []byte) error{
+		"PutEvents":             s.putEvents,
+		"PutActionInteractions": s.putActionInteractions,
+		"PutItems":              s.putEntities(perch.Items),
+		"PutUsers":              s.putEntities(perch.Users),
+		"PutActions":            s.putEntities(perch.Actions),
+	}
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	ctx := perch.WithAccount(r.Context(), s.account)
+	r = r.WithContext(ctx)
+
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		s.serveControl(w, r)
+	case strings.HasPrefix(r.URL.Path, readPrefix):
+		s.serveRead(w, r)
+	default:
+		s.serveEvents(w, r)
+	}
+}
+
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	fail := func(e apiError) { writeError(w, contentTypeAWSJSON, e) }
+	target := r.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, targetPrefix)
+	op := model.Personalize.Operation(name)
+	if !ok || op == nil || s.control[name] == nil {
+		fail(apiError{http.StatusBadRequest, eUnknownOperation, "Operation " + target + " is not supported by this endpoint"})
+		return
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/" {
+		fail(apiError{http.StatusNotFound, eUnknownOperation, "Control-plane operations are POST / with an X-Amz-Target header"})
+		return
+	}
+	body, apiErr := readBody(w, r)
+	if apiErr != nil {
+		fail(*apiErr)
+		return
+	}
+	if err := op.Validate(body); err != nil {
+		fail(toAPIError(model.Personalize, err, s.log))
+		return
+	}
+	out, err := s.control[name](r.Context(), body)
+	if err != nil {
+		fail(toAPIError(model.Personalize, err, s.log))
+		return
+	}
+	w.Header().Set("Content-Type", contentTypeAWSJSON)
+	if err := json.NewEncoder(w).Encode(out); err != nil {
+		s.log.Debug("writing response", "op", name, "err", err)
+	}
+}
+
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
+	op := model.Events.OperationFor(r.Method, r.URL.Path)
+	if op == nil {
+		status := http.StatusNotFound
+		if model.Events.OperationFor(http.MethodPost, r.URL.Path) != nil {
+			status = http.StatusMethodNotAllowed
+		}
+		fail(apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"})
+		return
+	}
+	body, apiErr := readBody(w, r)
+	if apiErr != nil {
+		fail(*apiErr)
+		return
+	}
+	if err := op.Validate(body); err != nil {
+		fail(toAPIError(model.Events, err, s.log))
+		return
+	}
+	if err := s.events[op.Name](r.Context(), body); err != nil {
+		fail(toAPIError(model.Events, err, s.log))
+		return
+	}
+	// AWS documents an empty 200 for every events operation.
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// readBody reads the whole body up to MaxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &apiError{http.StatusRequestEntityTooLarge, eRequestTooLarge,
+				"Request body is larger than the limit of 4194304 bytes"}
+		}
+		return nil, &apiError{http.StatusBadRequest, eSerialization, "Could not read the request body: " + err.Error()}
+	}
+	return body, nil
+}
+
+// decode reads a body the validator has accepted into a request struct.
+// An empty body is an empty input, as botocore sends {} and some clients
+// send nothing.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &model.SerializationError{Message: "Could not decode the request body: " + err.Error()}
+	}
+	return nil
+}
