@@ -1,0 +1,57 @@
+// Command perch is a self-hosted server for the Amazon Personalize event
+// APIs.
+//
+//	perch serve [flags]            serve the control plane and events API
+//	perch records DATASET_ARN      print a dataset's stored records as JSON Lines
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `perch serves the Amazon Personalize control plane and events API.
+
+Usage:
+  perch serve [--addr HOST:PORT] [--data DIR] [--region R] [--account-id N] [--quickstart]
+  perch records DATASET_ARN [--endpoint URL] [--user-id U] [--session-id S] [--limit N]
+
+Run "perch COMMAND --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if err != errUsage {
+			fmt.Fprintln(os.Stderr, "perch:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// errUsage means the usage was already printed.
+var errUsage = fmt.Errorf("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
+	case "records":
+		return runRecords(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "perch: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}
