@@ -57,14 +57,16 @@ func ParseTimestamp(num string) (Timestamp, error) {
 // String renders the epoch seconds with up to three decimals.
 func (t Timestamp) String() string {
 	ms := int64(t)
+	sign := ""
+	if ms < 0 {
+		// A decimal fraction is of the magnitude: -1500 ms is -1.5, not -2 + .5.
+		sign, ms = "-", -ms
+	}
 	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
-	}
 	if frac == 0 {
-		return strconv.FormatInt(sec, 10)
+		return sign + strconv.FormatInt(sec, 10)
 	}
-	s := fmt.Sprintf("%d.%03d", sec, frac)
+	s := fmt.Sprintf("%s%d.%03d", sign, sec, frac)
 	return string(bytes.TrimRight([]byte(s), "0"))
 }
 
@@ -72,7 +74,9 @@ func (t Timestamp) MarshalJSON() ([]byte, error) { return []byte(t.String()), ni
 
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
+	// json.Number would also take a number inside a string, which no
+	// protocol sends for a timestamp.
+	if err := json.Unmarshal(b, &n); err != nil || bytes.HasPrefix(bytes.TrimSpace(b), []byte(`"`)) {
 		return fmt.Errorf("timestamp must be a JSON number of epoch seconds")
 	}
 	v, err := ParseTimestamp(string(n))
