@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
 	"github.com/aws/smithy-go"
@@ -37,13 +38,18 @@ type env struct {
 	events  *personalizeevents.Client
 	scope   perch.Scope
 	dataDir string
+	catalog catalog.Options
 	close   func()
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts a server; opts adjust the catalog's options (quotas).
+func newEnv(t *testing.T, opts ...func(*catalog.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, dataDir: dir, scope: perch.Scope{Region: testRegion, Account: testAccount}}
+	for _, o := range opts {
+		o(&e.catalog)
+	}
 	e.start()
 	t.Cleanup(func() { e.close() })
 	return e
@@ -57,7 +63,7 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := catalog.Open(context.Background(), store.Resources(), e.scope, catalog.Options{})
+	cat, err := catalog.Open(context.Background(), store.Resources(), e.scope, e.catalog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +131,9 @@ func (e *env) records(datasetARN string, query url.Values) []map[string]any {
 	return out
 }
 
-// wantAPIError checks that err is the API error code whose message
-// contains every one of wantInMessage.
-func wantAPIError(t *testing.T, err error, code string, wantInMessage ...string) {
+// wantAPIError checks that err is the API error code, answered with the
+// HTTP status, whose message contains every one of wantInMessage.
+func wantAPIError(t *testing.T, err error, code string, status int, wantInMessage ...string) {
 	t.Helper()
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
@@ -135,6 +141,16 @@ func wantAPIError(t *testing.T, err error, code string, wantInMessage ...string)
 	}
 	if ae.ErrorCode() != code {
 		t.Fatalf("got error code %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
+	}
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) {
+		t.Fatalf("error %v carries no HTTP response", err)
+	}
+	if re.HTTPStatusCode() != status {
+		t.Errorf("%s answered with HTTP %d, want %d", code, re.HTTPStatusCode(), status)
+	}
+	if re.ServiceRequestID() == "" {
+		t.Errorf("%s answered without a request id", code)
 	}
 	for _, want := range wantInMessage {
 		if !strings.Contains(ae.ErrorMessage(), want) {
