@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,7 +45,40 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	stdout   *bytes.Buffer
+	stdout   *syncBuffer
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor returns the output once it contains want. A process's standard
+// output and error are separate pipes, so what it printed before its
+// ready line may still be on its way.
+func (b *syncBuffer) waitFor(t *testing.T, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := b.String()
+		if strings.Contains(out, want) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
@@ -59,7 +93,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}}
+	s := &server{cmd: cmd, stdout: &syncBuffer{}}
 	cmd.Stdout = s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -123,7 +157,7 @@ var interactionsLine = regexp.MustCompile(`interactions dataset\s+(\S+)`)
 func TestQuickstartSurvivesKill9(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startServer(t, dataDir, "--quickstart")
-	out := s.stdout.String()
+	out := s.stdout.waitFor(t, "perch records ")
 	m := trackingIDLine.FindStringSubmatch(out)
 	d := interactionsLine.FindStringSubmatch(out)
 	if m == nil || d == nil {
@@ -159,7 +193,7 @@ func TestQuickstartSurvivesKill9(t *testing.T) {
 	s.kill9(t)
 
 	s = startServer(t, dataDir, "--quickstart")
-	if m2 := trackingIDLine.FindStringSubmatch(s.stdout.String()); m2 == nil || m2[1] != trackingID {
+	if m2 := trackingIDLine.FindStringSubmatch(s.stdout.waitFor(t, "perch records ")); m2 == nil || m2[1] != trackingID {
 		t.Fatalf("after restart quickstart printed another tracker:\n%s", s.stdout.String())
 	}
 	lines := nonEmptyLines(runPerch(t, "records", datasetARN, "--endpoint", s.endpoint))
