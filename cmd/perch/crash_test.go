@@ -140,23 +140,7 @@ func (l *crashLedger) drive(t *testing.T, s *server, target crashTarget, cycle i
 
 // send sends one request and classifies the answer.
 func send(client *http.Client, endpoint string, target crashTarget, req *crashRequest, marker string) (crashOutcome, int) {
-	var path string
-	var body []byte
-	if req.items {
-		items := make([]map[string]string, len(req.ids))
-		for i, id := range req.ids {
-			items[i] = map[string]string{"itemId": id, "properties": fmt.Sprintf(`{"genres":%q}`, marker)}
-		}
-		path = "/items"
-		body, _ = json.Marshal(map[string]any{"datasetArn": target.items, "items": items})
-	} else {
-		events := make([]map[string]any, len(req.ids))
-		for i, id := range req.ids {
-			events[i] = map[string]any{"eventId": id, "eventType": "click", "itemId": "item-" + id, "sentAt": 1700000000 + i}
-		}
-		path = "/events"
-		body, _ = json.Marshal(map[string]any{"trackingId": target.trackingID, "userId": "u-" + marker, "sessionId": "s", "eventList": events})
-	}
+	path, body := requestBody(target, req, marker)
 	resp, err := client.Post(endpoint+path, "application/json", bytes.NewReader(body))
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return notSent, 0
@@ -172,6 +156,25 @@ func send(client *http.Client, endpoint string, target crashTarget, req *crashRe
 		return acked, resp.StatusCode
 	}
 	return refused, resp.StatusCode
+}
+
+// requestBody returns the path and body of req: PutItems with marker in
+// every item's properties, or PutEvents for the user u-marker.
+func requestBody(target crashTarget, req *crashRequest, marker string) (path string, body []byte) {
+	if req.items {
+		items := make([]map[string]string, len(req.ids))
+		for i, id := range req.ids {
+			items[i] = map[string]string{"itemId": id, "properties": fmt.Sprintf(`{"genres":%q}`, marker)}
+		}
+		body, _ = json.Marshal(map[string]any{"datasetArn": target.items, "items": items})
+		return "/items", body
+	}
+	events := make([]map[string]any, len(req.ids))
+	for i, id := range req.ids {
+		events[i] = map[string]any{"eventId": id, "eventType": "click", "itemId": "item-" + id, "sentAt": 1700000000 + i}
+	}
+	body, _ = json.Marshal(map[string]any{"trackingId": target.trackingID, "userId": "u-" + marker, "sessionId": "s", "eventList": events})
+	return "/events", body
 }
 
 // storedRecord is what the read API returned for one id.
@@ -267,7 +270,10 @@ func (l *crashLedger) check(t *testing.T, stored map[string]*storedRecord) strin
 		t.Error("no request was acknowledged: the load never ran")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "crash test: %d kill -9 cycles, %d requests (%d records): acked %d, found whole %d, missing %d; refused %d %v; cut by the kill %d; not sent %d; half-stored %d, refused but stored %d, stored twice %d",
-		l.cycles, len(l.requests), records, count[acked], foundAcked, missing, count[refused], statuses, count[unknown], count[notSent], partial, refusedStored, doubled)
+	if l.cycles > 0 {
+		fmt.Fprintf(&b, "crash test: %d kill -9 cycles, ", l.cycles)
+	}
+	fmt.Fprintf(&b, "%d requests (%d records): acked %d, found whole %d, missing %d; refused %d %v; outcome unknown (connection cut or failed write) %d; not sent %d; half-stored %d, refused but stored %d, stored twice %d",
+		len(l.requests), records, count[acked], foundAcked, missing, count[refused], statuses, count[unknown], count[notSent], partial, refusedStored, doubled)
 	return b.String()
 }
