@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +46,21 @@ type server struct {
 	cmd      *exec.Cmd
 	endpoint string
 	stdout   *bytes.Buffer
+
+	logMu sync.Mutex
+	log   []string // stderr, line by line
+}
+
+// logged reports whether the server has logged a line containing text.
+func (s *server) logged(text string) bool {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	for _, l := range s.log {
+		if strings.Contains(l, text) {
+			return true
+		}
+	}
+	return false
 }
 
 var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
@@ -74,6 +90,9 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			s.logMu.Lock()
+			s.log = append(s.log, sc.Text())
+			s.logMu.Unlock()
 			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
