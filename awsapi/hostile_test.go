@@ -7,12 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
+	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi"
@@ -168,6 +173,13 @@ func TestHostileRequests(t *testing.T) {
 	for _, c := range cases {
 		wantRawError(t, e.url, c)
 	}
+	// The Go SDK sends a NaN eventValue as the string "NaN", as Smithy
+	// encodes non-finite floats.
+	_, err := e.events.PutEvents(context.Background(), &personalizeevents.PutEventsInput{
+		TrackingId: aws.String(g.trackingID), SessionId: aws.String("s"),
+		EventList: []etypes.Event{{EventType: aws.String("click"), SentAt: aws.Time(time.Unix(1700000000, 0)), EventValue: aws.Float32(float32(math.NaN()))}},
+	})
+	wantAPIError(t, err, "InvalidInputException", "NaN is not a finite 32-bit float")
 	if recs := e.records(g.datasets["INTERACTIONS"], nil); len(recs) != 0 {
 		t.Errorf("refused requests stored %d records: %v", len(recs), recs)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	stdout   *bytes.Buffer
+	stdout   *lockedBuffer
 
 	logMu sync.Mutex
 	log   []string // stderr, line by line
@@ -75,7 +76,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}}
+	s := &server{cmd: cmd, stdout: &lockedBuffer{}}
 	cmd.Stdout = s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -109,7 +110,34 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	case <-time.After(60 * time.Second):
 		t.Fatal("perch serve did not report ready within a minute")
 	}
+	// Quickstart prints before the ready line is logged, but the two
+	// streams are copied apart.
+	if slices.Contains(extra, "--quickstart") {
+		deadline := time.Now().Add(10 * time.Second)
+		for !trackingIDLine.MatchString(s.stdout.String()) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	return s
+}
+
+// lockedBuffer is a process's output, written by the goroutine that copies
+// it and read by the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // kill9 ends the server the hard way: no shutdown, no flush.
