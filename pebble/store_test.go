@@ -779,3 +779,53 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryInterruptsReads checks that a read in progress when a write
+// fails stops with ServiceUnavailable, so that the recovery need not wait
+// for it, and that the store then recovers.
+func TestRecoveryInterruptsReads(t *testing.T) {
+	fail := make(chan struct{}, 1)
+	s := openStore(t, t.TempDir(), Options{beforeApply: func() error {
+		select {
+		case <-fail:
+			return errors.New("injected failure")
+		default:
+			return nil
+		}
+	}})
+	ds := dataset(1, perch.Interactions)
+	ctx := context.Background()
+	var evs []perch.Event
+	for i := range 500 {
+		evs = append(evs, event(fmt.Sprint(i), "u", "s"))
+	}
+	commit(t, s, &perch.Batch{Dataset: ds, Events: evs})
+
+	read := 0
+	err := s.Events(ctx, ds.ID, perch.RecordQuery{}, func(*perch.Event) error {
+		read++
+		if read == 1 {
+			fail <- struct{}{}
+			go func() { _ = s.Commit(ctx, &perch.Batch{Dataset: ds, Events: []perch.Event{event("x", "u", "s")}}) }()
+		}
+		time.Sleep(time.Millisecond) // a slow client
+		return nil
+	})
+	if perch.ErrorCode(err) != perch.EServiceUnavailable || read == len(evs) {
+		t.Fatalf("a read during a recovery ended with %v after %d of %d records; want ServiceUnavailable before the end", err, read, len(evs))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: []perch.Event{event("y", "u", "s")}})
+		if err == nil {
+			break
+		}
+		if perch.ErrorCode(err) != perch.EServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("Commit after the failure: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := len(events(t, s, ds.ID, perch.RecordQuery{})); got != len(evs)+1 {
+		t.Errorf("%d events after recovery, want %d", got, len(evs)+1)
+	}
+}
