@@ -38,15 +38,7 @@ func TestKill9Cycles(t *testing.T) {
 
 	dataDir := t.TempDir()
 	s := startServer(t, dataDir, "--quickstart")
-	m := trackingIDLine.FindStringSubmatch(s.stdout.String())
-	if m == nil {
-		t.Fatalf("quickstart printed no trackingId:\n%s", s.stdout.String())
-	}
-	target := crashTarget{
-		trackingID:   m[1],
-		interactions: "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/INTERACTIONS",
-		items:        "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/ITEMS",
-	}
+	target := quickstartTarget(t, s)
 	var ledger crashLedger
 	for cycle := range cycles {
 		if cycle > 0 {
@@ -68,8 +60,24 @@ func TestKill9Cycles(t *testing.T) {
 	}
 }
 
+// crashTarget is where the load goes: the quickstart's datasets.
 type crashTarget struct {
 	trackingID, interactions, items string
+}
+
+// quickstartTarget reads the tracking id that a server started with
+// --quickstart printed.
+func quickstartTarget(t *testing.T, s *server) crashTarget {
+	t.Helper()
+	m := trackingIDLine.FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("quickstart printed no trackingId:\n%s", s.stdout.String())
+	}
+	return crashTarget{
+		trackingID:   m[1],
+		interactions: "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/INTERACTIONS",
+		items:        "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/ITEMS",
+	}
 }
 
 // crashRequest is one request of the load and what became of it.
@@ -99,13 +107,24 @@ type crashLedger struct {
 // worker to see its connection go.
 func (l *crashLedger) drive(t *testing.T, s *server, target crashTarget, cycle int, killAfter time.Duration, seed uint64) {
 	t.Helper()
+	stop := make(chan struct{})
+	wait := l.load(s.endpoint, target, fmt.Sprintf("c%d", cycle), seed, stop)
+	time.Sleep(killAfter)
+	s.kill9(t)
+	close(stop)
+	wait()
+	l.cycles++
+}
+
+// load sends requests of 1-10 records with unique ids (starting with
+// label) from six workers until stop is closed or the server is gone, and
+// records each in the ledger. The returned function waits for the workers.
+func (l *crashLedger) load(endpoint string, target crashTarget, label string, seed uint64, stop <-chan struct{}) (wait func()) {
 	const workers = 6
 	client := &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: workers},
 	}
-	defer client.CloseIdleConnections()
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -117,11 +136,11 @@ func (l *crashLedger) drive(t *testing.T, s *server, target crashTarget, cycle i
 				default:
 				}
 				req := &crashRequest{items: rng.IntN(3) == 0}
-				prefix := fmt.Sprintf("c%d-w%d-r%d", cycle, w, n)
+				prefix := fmt.Sprintf("%s-w%d-r%d", label, w, n)
 				for i := range 1 + rng.IntN(10) {
 					req.ids = append(req.ids, fmt.Sprintf("%s-%d", prefix, i))
 				}
-				req.outcome, req.status = send(client, s.endpoint, target, req, prefix)
+				req.outcome, req.status = send(client, endpoint, target, req, prefix)
 				l.mu.Lock()
 				l.requests = append(l.requests, req)
 				l.mu.Unlock()
@@ -131,11 +150,10 @@ func (l *crashLedger) drive(t *testing.T, s *server, target crashTarget, cycle i
 			}
 		})
 	}
-	time.Sleep(killAfter)
-	s.kill9(t)
-	close(stop)
-	wg.Wait()
-	l.cycles++
+	return func() {
+		wg.Wait()
+		client.CloseIdleConnections()
+	}
 }
 
 // send sends one request and classifies the answer.

@@ -41,15 +41,7 @@ func testDiskFull(t *testing.T, minFreeMB, wantMessage string) {
 	mnt := mountTmpfs(t, "48m")
 	dataDir := filepath.Join(mnt, "data")
 	s := startServer(t, dataDir, "--quickstart", "--min-free-mb", minFreeMB)
-	m := trackingIDLine.FindStringSubmatch(s.stdout.String())
-	if m == nil {
-		t.Fatalf("quickstart printed no trackingId:\n%s", s.stdout.String())
-	}
-	target := crashTarget{
-		trackingID:   m[1],
-		interactions: "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/INTERACTIONS",
-		items:        "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/ITEMS",
-	}
+	target := quickstartTarget(t, s)
 	client := &http.Client{Timeout: 30 * time.Second}
 	var ledger crashLedger
 	put := func(prefix string, n int) (ok, failed int) {

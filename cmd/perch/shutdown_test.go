@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,15 +20,7 @@ import (
 func TestGracefulShutdown(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startServer(t, dataDir, "--quickstart")
-	m := trackingIDLine.FindStringSubmatch(s.stdout.String())
-	if m == nil {
-		t.Fatalf("quickstart printed no trackingId:\n%s", s.stdout.String())
-	}
-	target := crashTarget{
-		trackingID:   m[1],
-		interactions: "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/INTERACTIONS",
-		items:        "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/ITEMS",
-	}
+	target := quickstartTarget(t, s)
 
 	// A request whose body is half sent when the signal comes.
 	slow := &crashRequest{ids: []string{"slow-0", "slow-1", "slow-2"}}
@@ -46,31 +36,7 @@ func TestGracefulShutdown(t *testing.T) {
 	// And a load from several clients.
 	var ledger crashLedger
 	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	client := &http.Client{Timeout: 30 * time.Second}
-	for w := range 4 {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(uint64(w), 0))
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req := &crashRequest{items: rng.IntN(3) == 0}
-				for i := range 1 + rng.IntN(5) {
-					req.ids = append(req.ids, fmt.Sprintf("w%d-r%d-%d", w, n, i))
-				}
-				req.outcome, req.status = send(client, s.endpoint, target, req, fmt.Sprintf("w%d-r%d", w, n))
-				ledger.mu.Lock()
-				ledger.requests = append(ledger.requests, req)
-				ledger.mu.Unlock()
-				if req.outcome == notSent {
-					return
-				}
-			}
-		})
-	}
+	wait := ledger.load(s.endpoint, target, "load", 1, stop)
 	time.Sleep(300 * time.Millisecond)
 
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -92,7 +58,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("a new connection while shutting down: %v, want connection refused", err)
 	}
 	close(stop)
-	wg.Wait()
+	wait()
 
 	// The rest of the slow body; its answer must be 200.
 	if _, err := conn.Write(body[len(body)/2:]); err != nil {
