@@ -157,9 +157,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	// A declared length is read into a buffer of that size rather than
-	// one that doubles as it grows.
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength+1, 512)))
+	// A declared length is read into a buffer of that size (and the room
+	// ReadFrom wants to see the end) rather than one that doubles as it
+	// grows.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError

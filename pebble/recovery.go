@@ -31,8 +31,11 @@ import (
 // the file system has less than Options.MinFreeBytes free, which leaves
 // room for the memtables to be flushed.
 
-// engineFatal is the panic value of engineLogger.Fatalf.
+// engineFatal is the panic value of engineLogger.Fatalf. As an error, it
+// prints as its message if the panic ends the process.
 type engineFatal struct{ err error }
+
+func (f engineFatal) Error() string { return f.err.Error() }
 
 // recoverEngineFatal turns a panic of engineLogger.Fatalf in the calling
 // goroutine into *err. Any other panic goes on.
