@@ -261,23 +261,39 @@ func TestCheckPropertiesParseErrorPrefix(t *testing.T) {
 }
 
 // FuzzCheckProperties holds the in-place reader to encoding/json: whatever
-// it accepts is a JSON object whose keys name fields of the schema.
+// it accepts is a JSON object whose keys name fields of the schema, and
+// whatever it refuses is refused as invalid input.
 func FuzzCheckProperties(f *testing.F) {
-	for _, seed := range []string{`{}`, `{"age":1}`, `{"genres":"a|b","title":"x\"}"}`, `"{}"`, `{"age":[1,{"a":"]"}]}`, ` { "inStock" : "true" } `} {
-		f.Add(seed)
+	for _, seed := range []string{
+		`{}`, `{"age":1}`, `{"genres":"a|b","title":"x\"}"}`, `"{}"`, `{"age":[1,{"a":"]"}]}`, ` { "inStock" : "true" } `,
+		`{"genres":"a|b","numberOfRatings":12,"age":"7","price":1.5e3,"score":-0.5,"inStock":true,"maybeCount":null}`,
+		`{"genres":"x","genres":"y"}`, `{"gen\u0072es":"x","genres":"y"}`, `{"numberOfRatings":"12.0"}`,
+		`{"numberOfRatings":9223372036854775808}`, `{"age":2147483648}`, `{"score":1e39}`, `{"price":"NaN"}`,
+		`{"device":"phone"}`, `{"userId":"u"}`, `{"USERID":"u"}`, `{"itemId":"i"}`, `{"title":{"a":[1,2]}}`,
+		`[]`, `null`, `{`, `{"a":1}x`, "{\"title\":\"\xff\"}",
+	} {
+		f.Add(uint8(0), seed)
+		f.Add(uint8(1), seed)
 	}
-	items := mustParse(f, itemsSchema)
-	f.Fuzz(func(t *testing.T, properties string) {
-		err := items.CheckProperties(properties, Items)
-		if err == nil {
-			var object map[string]any
-			if jerr := json.Unmarshal([]byte(properties), &object); jerr != nil || object == nil {
-				t.Fatalf("accepted %q, which is not a JSON object: %v", properties, jerr)
+	schemas := []*AvroSchema{mustParse(f, itemsSchema), mustParse(f, interactionsSchema)}
+	types := []DatasetType{Items, Interactions}
+	f.Fuzz(func(t *testing.T, which uint8, properties string) {
+		schema, typ := schemas[int(which)%len(schemas)], types[int(which)%len(types)]
+		err := schema.CheckProperties(properties, typ)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != EInvalidInput {
+				t.Fatalf("refused %q with %v, not an InvalidInputException", properties, err)
 			}
-			for key := range object {
-				if _, ok := items.index().properties[Items].byKey[key]; !ok {
-					t.Fatalf("accepted %q with unknown key %q", properties, key)
-				}
+			return
+		}
+		var object map[string]any
+		if jerr := json.Unmarshal([]byte(properties), &object); jerr != nil || object == nil {
+			t.Fatalf("accepted %q, which is not a JSON object: %v", properties, jerr)
+		}
+		for key := range object {
+			if _, ok := schema.index().properties[typ].byKey[key]; !ok {
+				t.Fatalf("accepted %q with unknown key %q", properties, key)
 			}
 		}
 	})

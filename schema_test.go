@@ -1,6 +1,7 @@
 package perch
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -355,4 +356,47 @@ func TestCheckDatasetTypeExactMessage(t *testing.T) {
 func TestCheckDatasetTypeUnknownType(t *testing.T) {
 	s := mustParse(t, `{"name":"ITEM_ID","type":"string"}`)
 	wantInvalid(t, s.CheckDatasetType("WIDGETS", ""), `unknown dataset type "WIDGETS"`)
+}
+
+// FuzzParseSchema checks that ParseSchema refuses with InvalidInput or
+// returns a schema that every later lookup can use.
+func FuzzParseSchema(f *testing.F) {
+	for _, seed := range []string{
+		record(itemsSchema),
+		record(interactionsSchema),
+		`{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[{"name":"USER_ID","type":"string"}],"version":"1.0"}`,
+		`{"type":"record","name":"X","fields":[{"name":"A","type":["null","string"],"categorical":true,"textual":true}]}`,
+		`{"type":"record","name":"X","fields":[{"name":"A","type":{"type":"array","items":"string"}}]}`,
+		`{"type":"record","name":"X","fields":[{"name":"A","type":"long"},{"name":"a","type":"long"}]}`,
+		`{"type":"record","name":"X","fields":[{"name":"A","type":["null","null"]}]}`,
+		`{"type":"record","name":"X","name":"Y","fields":[{"name":"A","type":"int"}]}`,
+		`{"type":"enum"}`, `[]`, `{`, `"x"`, ``,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, definition string) {
+		s, err := ParseSchema(definition)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != EInvalidInput {
+				t.Fatalf("refused %q with %v, not an InvalidInputException", definition, err)
+			}
+			return
+		}
+		if !json.Valid([]byte(definition)) {
+			t.Fatalf("accepted invalid JSON %q", definition)
+		}
+		if len(s.Fields) == 0 || len(s.Fields) > MaxSchemaFields {
+			t.Fatalf("accepted %d fields", len(s.Fields))
+		}
+		for _, typ := range DatasetTypes {
+			_ = s.CheckProperties(`{}`, typ)
+			_ = s.CheckProperties(`{"a":1}`, typ)
+		}
+		for _, fl := range s.Fields {
+			if _, ok := s.Field(fl.Name); !ok {
+				t.Fatalf("Field(%q) of a parsed schema is missing", fl.Name)
+			}
+		}
+	})
 }

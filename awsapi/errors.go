@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi/model"
 )
@@ -16,6 +18,9 @@ const (
 	eSerialization    = "SerializationException"
 	eUnknownOperation = "UnknownOperationException"
 	eRequestTooLarge  = "RequestEntityTooLargeException"
+	eRequestTimeout   = "RequestTimeoutException"
+	eHeadersTooLarge  = "RequestHeaderSectionTooLarge"
+	eMediaType        = "UnsupportedMediaTypeException"
 )
 
 // apiError is an error answer: the code, message and HTTP status.
@@ -76,4 +81,28 @@ func statusOf(svc *model.Service, code string) int {
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest
+}
+
+// errorContentType is the Content-Type of an error answer to r: the
+// control plane's for a request that names a target, JSON otherwise.
+func errorContentType(r *http.Request) string {
+	if r.Header.Get("X-Amz-Target") != "" {
+		return contentTypeAWSJSON
+	}
+	return contentTypeJSON
+}
+
+// WriteError answers r with err in AWS's envelope, as the API itself would:
+// a *perch.Error with its code and status, anything else as an internal
+// failure. It is for front ends that refuse a request before it reaches the
+// Server, such as a connection limit.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if w.Header().Get("x-amzn-RequestId") == "" {
+		w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	}
+	svc := model.Events
+	if r.Header.Get("X-Amz-Target") != "" {
+		svc = model.Personalize
+	}
+	writeError(w, errorContentType(r), toAPIError(svc, err, slog.New(slog.DiscardHandler)))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi/model"
@@ -68,7 +69,7 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 	// Until the buffer first fills nothing has been sent, so a failure can
 	// still be answered with an error; after that it can only cut the
 	// stream short, at a line boundary a reader can detect.
-	sent := &sentWriter{w: w}
+	sent := &sentWriter{w: w, rc: http.NewResponseController(w)}
 	bw := bufio.NewWriterSize(sent, 64<<10)
 	enc := json.NewEncoder(bw)
 	ctx := r.Context()
@@ -98,13 +99,21 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 	_ = bw.Flush()
 }
 
-// sentWriter remembers whether anything reached the client.
+// sentWriter remembers whether anything reached the client, and gives
+// every write its own deadline: a read holds a snapshot of the store (and
+// the store's recovery waits for it), so a client that stops reading is
+// cut off after chunkTimeout rather than after the server's whole write
+// timeout.
 type sentWriter struct {
 	w       http.ResponseWriter
+	rc      *http.ResponseController
 	started bool
 }
 
+const chunkTimeout = 30 * time.Second
+
 func (s *sentWriter) Write(p []byte) (int, error) {
 	s.started = true
+	_ = s.rc.SetWriteDeadline(time.Now().Add(chunkTimeout)) // not every ResponseWriter supports it
 	return s.w.Write(p)
 }

@@ -9,9 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -74,6 +75,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", uuid.NewString())
 	ctx := perch.WithAccount(r.Context(), s.account)
 	r = r.WithContext(ctx)
+	if e := checkRequest(r); e != nil {
+		writeError(w, errorContentType(r), *e)
+		return
+	}
 
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
@@ -149,16 +154,32 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads the whole body up to MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	// A declared length is read into a buffer of that size (and the room
+	// ReadFrom wants to see the end) rather than one that doubles as it
+	// grows.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &apiError{http.StatusRequestEntityTooLarge, eRequestTooLarge,
-				"Request body is larger than the limit of 4194304 bytes"}
+		var netErr net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			return nil, tooLarge()
+		case errors.As(err, &netErr) && netErr.Timeout():
+			return nil, &apiError{http.StatusRequestTimeout, eRequestTimeout,
+				"The request body was not received in time; send it without pauses"}
 		}
 		return nil, &apiError{http.StatusBadRequest, eSerialization, "Could not read the request body: " + err.Error()}
 	}
-	return body, nil
+	return buf.Bytes(), nil
+}
+
+func tooLarge() *apiError {
+	return &apiError{http.StatusRequestEntityTooLarge, eRequestTooLarge,
+		"Request body is larger than the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes"}
 }
 
 // decode reads a body the validator has accepted into a request struct.

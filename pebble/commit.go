@@ -3,7 +3,6 @@ package pebble
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -33,11 +32,14 @@ type commitRequest struct {
 //   - a *perch.Error with code ResourceNotFoundException: the dataset was
 //     deleted; nothing was written;
 //   - ErrClosed: the store is closed;
+//   - a *perch.Error with code ServiceUnavailable: the disk is short of
+//     space (see Options.MinFreeBytes), or the store is recovering from a
+//     failed write; nothing was written;
 //   - any other error: the commit of b's group failed. Every batch of the
 //     group gets the error. Nothing of the group was written unless the
 //     failure was a failed sync after Pebble applied the group; as the
-//     outcome on disk is then unknown, the store refuses every later
-//     commit until it is reopened.
+//     outcome on disk is then unknown, the store refuses everything while
+//     it reopens the database, which settles it (see recovery.go).
 func (s *Store) Commit(ctx context.Context, b *perch.Batch) error {
 	if err := s.gate.enter(); err != nil {
 		return err
@@ -165,12 +167,8 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	if len(live) == 0 {
 		return
 	}
-	err := s.apply(live)
+	err := s.applyGroup(live)
 	if err != nil {
-		// A failed sync may have left the group applied, and Pebble's log
-		// may refuse every later write; only reopening settles what is
-		// stored.
-		s.failed = fmt.Errorf("pebble: the store takes no more records since a commit failed; reopen it: %w", err)
 		s.log.Error("committing records", "batches", len(live), "err", err)
 	}
 	for _, r := range live {
@@ -192,9 +190,9 @@ func (s *Store) refusal(r *commitRequest) error {
 	return nil
 }
 
-// apply lays out the keys of every record of group, with fresh sequence
-// numbers, in one Pebble batch and commits it with a sync.
-func (s *Store) apply(group []*commitRequest) error {
+// applyGroup lays out the keys of every record of group, with fresh
+// sequence numbers, in one Pebble batch and commits it with a sync.
+func (s *Store) applyGroup(group []*commitRequest) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	seq := s.seq
@@ -229,12 +227,7 @@ func (s *Store) apply(group []*commitRequest) error {
 		// still leave the group on disk, and its keys must never be reused.
 		s.seq = seq
 	}
-	if s.opts.beforeApply != nil {
-		if err := s.opts.beforeApply(); err != nil {
-			return err
-		}
-	}
-	return s.db.Apply(b, pdb.Sync)
+	return s.apply(b, true, s.opts.beforeApply)
 }
 
 // setInteractionKeys adds the index and dedup keys of an event or action

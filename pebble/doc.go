@@ -15,8 +15,12 @@
 // Commit returns nil only once its records are durable, but Pebble may show
 // a batch to readers while its sync is still in flight, so a reader may see
 // records a moment before their Commit returns. For the same reason a failed
-// sync may leave its group applied: after any failed commit the store
-// refuses records until it is reopened.
+// sync may leave its group applied: after any failed write the store
+// refuses everything with ServiceUnavailable, closes the database and opens
+// it again as soon as there is room, which settles what is stored (see
+// recovery.go). Writes are refused while the file system has less than
+// Options.MinFreeBytes free, so that the engine does not run out of space
+// mid-write.
 //
 // # Key layout
 //

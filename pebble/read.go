@@ -66,7 +66,7 @@ func (s *Store) Entities(ctx context.Context, datasetID uint64, q perch.RecordQu
 	defer closeKeepingError(it, &err)
 	n := 0
 	for it.First(); it.Valid() && (q.Limit <= 0 || n < q.Limit); it.Next() {
-		if err := ctx.Err(); err != nil {
+		if err := s.stillWanted(ctx); err != nil {
 			return err
 		}
 		value, err := it.ValueAndErr()
@@ -175,7 +175,7 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 	var recordKey []byte
 	matched := 0
 	for walk.First(); walk.Valid() && (q.Limit <= 0 || matched < q.Limit); walk.Next() {
-		if err := ctx.Err(); err != nil {
+		if err := s.stillWanted(ctx); err != nil {
 			return err
 		}
 		seq := seqOf(walk.Key())
@@ -201,4 +201,16 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 		}
 	}
 	return walk.Error()
+}
+
+// stillWanted returns why a long read must stop: its context ended, or the
+// store needs it gone to recover from a failed write.
+func (s *Store) stillWanted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.gate.interrupted() {
+		return errRecovering
+	}
+	return nil
 }

@@ -74,8 +74,7 @@ func (r resources) DeleteDataset(ctx context.Context, d *perch.Dataset) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
+	b := new(pdb.Batch)
 	_ = b.Delete(resourceKey(kindDataset, d.ARN), nil)
 	for _, tag := range datasetTags {
 		prefix := appendDatasetPrefix(nil, tag, d.ID)
@@ -83,8 +82,9 @@ func (r resources) DeleteDataset(ctx context.Context, d *perch.Dataset) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// Marked even if the commit fails, which may still have deleted it.
 	s.deleted[d.ID] = true
-	return s.db.Apply(b, pdb.Sync)
+	return s.apply(b, false, nil)
 }
 
 // NextDatasetID returns the successor of the last id handed out, after
@@ -101,7 +101,7 @@ func (r resources) NextDatasetID(ctx context.Context) (uint64, error) {
 	s.idMu.Lock()
 	defer s.idMu.Unlock()
 	id := s.datasetID + 1
-	if err := s.db.Set(keyDatasetID, encodeUint64(id), pdb.Sync); err != nil {
+	if err := s.set(keyDatasetID, encodeUint64(id)); err != nil {
 		return 0, err
 	}
 	s.datasetID = id
@@ -123,7 +123,16 @@ func (s *Store) putResource(ctx context.Context, kind, arn string, v any) error 
 	if err != nil {
 		return err
 	}
-	return s.db.Set(resourceKey(kind, arn), js, pdb.Sync)
+	return s.set(resourceKey(kind, arn), js)
+}
+
+// set writes one key in its own synced commit.
+func (s *Store) set(key, value []byte) error {
+	b := new(pdb.Batch)
+	_ = b.Set(key, value, nil)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.apply(b, true, nil)
 }
 
 func (s *Store) deleteResource(ctx context.Context, kind, arn string) error {
@@ -134,7 +143,11 @@ func (s *Store) deleteResource(ctx context.Context, kind, arn string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Delete(resourceKey(kind, arn), pdb.Sync)
+	b := new(pdb.Batch)
+	_ = b.Delete(resourceKey(kind, arn), nil)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.apply(b, false, nil)
 }
 
 func listResources[T any](ctx context.Context, s *Store, kind string) (_ []*T, err error) {
@@ -150,7 +163,7 @@ func listResources[T any](ctx context.Context, s *Store, kind string) (_ []*T, e
 	defer closeKeepingError(it, &err)
 	var list []*T
 	for it.First(); it.Valid(); it.Next() {
-		if err := ctx.Err(); err != nil {
+		if err := s.stillWanted(ctx); err != nil {
 			return nil, err
 		}
 		js, err := it.ValueAndErr()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -32,6 +33,12 @@ type Options struct {
 	MemTableSize uint64
 	// CacheSize is the size of the engine's block cache. Default 128 MiB.
 	CacheSize int64
+	// MinFreeBytes is the free space the data directory's file system must
+	// keep: while less is free, writes are refused with ServiceUnavailable
+	// instead of letting the engine run out of space mid-write. The engine
+	// needs room to flush its memtables, so the default is twice
+	// MemTableSize. A negative value turns the check off.
+	MinFreeBytes int64
 
 	// beforeApply, when set, runs in the writer before each group is applied;
 	// an error fails the group as a failed commit would. Tests use it to hold
@@ -55,11 +62,15 @@ func (o *Options) setDefaults() {
 	if o.CacheSize <= 0 {
 		o.CacheSize = 128 << 20
 	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = 2 * int64(o.MemTableSize)
+	}
 }
 
 // Store is a perch.Store kept in a Pebble database in one directory.
 type Store struct {
-	db   *pdb.DB
+	dir  string
+	db   *pdb.DB // replaced only while the gate is paused and idle, under writeMu
 	opts Options
 	log  *slog.Logger
 	gate gate
@@ -73,8 +84,13 @@ type Store struct {
 	// commit lands records in a dataset after its deletion.
 	writeMu sync.Mutex
 	deleted map[uint64]bool // datasets deleted since Open; guarded by writeMu
-	failed  error           // why commits are refused since one failed; guarded by writeMu
+	failed  error           // why writes are refused while the store recovers; guarded by writeMu
 	seq     uint64          // last sequence number assigned; owned by the writer
+
+	// stop is closed by Close to end a recovery in progress; recovered is
+	// closed when no recovery runs any more.
+	stop      chan struct{}
+	recovered chan struct{}
 
 	idMu      sync.Mutex
 	datasetID uint64 // last dataset id handed out; guarded by idMu
@@ -87,23 +103,25 @@ var _ perch.Store = (*Store)(nil)
 // database or a store in an unknown format version.
 func Open(dir string, opts Options) (*Store, error) {
 	opts.setDefaults()
-	db, err := pdb.Open(dir, &pdb.Options{
-		MemTableSize:       opts.MemTableSize,
-		CacheSize:          opts.CacheSize,
-		FormatMajorVersion: pdb.FormatNewest,
-		Logger:             engineLogger{opts.Logger.With("component", "pebble")},
-	})
+	s := &Store{
+		dir:       dir,
+		opts:      opts,
+		log:       opts.Logger,
+		queue:     make(chan *commitRequest, opts.QueueDepth),
+		done:      make(chan struct{}),
+		deleted:   make(map[uint64]bool),
+		stop:      make(chan struct{}),
+		recovered: make(chan struct{}),
+	}
+	close(s.recovered)
+	if err := s.checkSpace(); err != nil {
+		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
+	}
+	db, err := s.openDB()
 	if err != nil {
 		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
 	}
-	s := &Store{
-		db:      db,
-		opts:    opts,
-		log:     opts.Logger,
-		queue:   make(chan *commitRequest, opts.QueueDepth),
-		done:    make(chan struct{}),
-		deleted: make(map[uint64]bool),
-	}
+	s.db = db
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
@@ -112,10 +130,22 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// openDB opens the Pebble database. The engine reports some write failures
+// by calling its logger's Fatalf, which panics; that panic is an error here.
+func (s *Store) openDB() (db *pdb.DB, err error) {
+	defer recoverEngineFatal(&err)
+	return pdb.Open(s.dir, &pdb.Options{
+		MemTableSize:       s.opts.MemTableSize,
+		CacheSize:          s.opts.CacheSize,
+		FormatMajorVersion: pdb.FormatNewest,
+		Logger:             engineLogger{s.opts.Logger.With("component", "pebble")},
+	})
+}
+
 // load checks the format version, writing it into a new store, and reads
-// the counters.
+// the counters. It runs before the store is shared.
 func (s *Store) load() error {
-	version, err := s.getUint64(keyVersion)
+	version, err := getUint64(s.db, keyVersion)
 	switch {
 	case errors.Is(err, pdb.ErrNotFound):
 		empty, err := s.isEmpty()
@@ -133,17 +163,17 @@ func (s *Store) load() error {
 	case version != formatVersion:
 		return fmt.Errorf("the store is in format version %d; this build reads version %d", version, formatVersion)
 	}
-	if s.seq, err = s.getUint64(keySeq); err != nil && !errors.Is(err, pdb.ErrNotFound) {
+	if s.seq, err = getUint64(s.db, keySeq); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
 	}
-	if s.datasetID, err = s.getUint64(keyDatasetID); err != nil && !errors.Is(err, pdb.ErrNotFound) {
+	if s.datasetID, err = getUint64(s.db, keyDatasetID); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
 	}
 	return nil
 }
 
-func (s *Store) getUint64(key []byte) (uint64, error) {
-	v, closer, err := s.db.Get(key)
+func getUint64(db *pdb.DB, key []byte) (uint64, error) {
+	v, closer, err := db.Get(key)
 	if err != nil {
 		return 0, err
 	}
@@ -178,20 +208,36 @@ func (s *Store) Close() error {
 	if !s.gate.close() {
 		return ErrClosed
 	}
+	s.writeMu.Lock()
+	close(s.stop)
+	recovering := s.recovered
+	s.writeMu.Unlock()
+	<-recovering
 	close(s.queue)
 	<-s.done
-	return s.db.Close()
+	if s.db == nil { // a recovery was stopped before it could reopen
+		return nil
+	}
+	return closeDB(s.db)
 }
 
 // gate counts the operations in progress so that Close can wait for them.
 // Unlike a sync.RWMutex it lets an operation start another (a read callback
 // that reads again) while Close waits: the inner one fails with ErrClosed
 // instead of deadlocking.
+//
+// While the store recovers from a failed write the gate is paused: new
+// operations are refused with the pause's error, and long reads notice
+// (interrupted) and stop, so that the recovery need not wait for a slow
+// client.
 type gate struct {
 	mu     sync.Mutex
-	idle   *sync.Cond // made by close; signalled when active drops to zero
+	idle   *sync.Cond // signalled when active drops to zero
 	closed bool
+	paused error // why operations are refused for now, if they are
 	active int
+
+	interrupt atomic.Bool // paused, for reads to poll without the lock
 }
 
 func (g *gate) enter() error {
@@ -199,6 +245,9 @@ func (g *gate) enter() error {
 	defer g.mu.Unlock()
 	if g.closed {
 		return ErrClosed
+	}
+	if g.paused != nil {
+		return g.paused
 	}
 	g.active++
 	return nil
@@ -222,11 +271,39 @@ func (g *gate) close() bool {
 		return false
 	}
 	g.closed = true
-	g.idle = sync.NewCond(&g.mu)
+	g.waitIdle()
+	return true
+}
+
+// pause refuses new operations with why, asks long reads to stop, and
+// waits for the active operations to leave.
+func (g *gate) pause(why error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.paused = why
+	g.interrupt.Store(true)
+	g.waitIdle()
+}
+
+// resume lets operations in again after a pause.
+func (g *gate) resume() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.paused = nil
+	g.interrupt.Store(false)
+}
+
+// interrupted reports whether a pause asks long operations to stop.
+func (g *gate) interrupted() bool { return g.interrupt.Load() }
+
+// waitIdle waits, with g.mu held, until no operation is active.
+func (g *gate) waitIdle() {
+	if g.idle == nil {
+		g.idle = sync.NewCond(&g.mu)
+	}
 	for g.active > 0 {
 		g.idle.Wait()
 	}
-	return true
 }
 
 // engineLogger routes Pebble's log into slog. Pebble reports routine
@@ -245,8 +322,11 @@ func (l engineLogger) Errorf(format string, args ...any) {
 }
 
 // Fatalf reports an error Pebble cannot continue from; it must not return.
+// Pebble calls it for a failed WAL write in the goroutine that committed,
+// where the store recovers the panic (see recoverEngineFatal); from its own
+// background goroutines it ends the process.
 func (l engineLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	l.log.Error(msg)
-	panic("pebble: " + msg)
+	panic(engineFatal{errors.New("pebble: " + msg)})
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -673,23 +674,33 @@ func TestFailedCommit(t *testing.T) {
 		t.Errorf("first Commit: %v", err)
 	}
 	for i, req := range group {
-		if err := <-req.result; err != failure {
-			t.Errorf("commit %d of the failed group = %v, want %v", i, err, failure)
+		if err := <-req.result; perch.ErrorCode(err) != perch.EServiceUnavailable {
+			t.Errorf("commit %d of the failed group = %v, want ServiceUnavailable", i, err)
 		}
 	}
-	if got := eventIDs(events(t, s, ds.ID, perch.RecordQuery{})); !slices.Equal(got, []string{"1"}) {
-		t.Errorf("events = %v, want [1]", got)
+	// The store reopens its database by itself, which settles what a
+	// failed commit left; until then it refuses everything.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: []perch.Event{event("5", "u", "s")}})
+		if err == nil {
+			break
+		}
+		if perch.ErrorCode(err) != perch.EServiceUnavailable {
+			t.Fatalf("Commit while the store recovers = %v, want ServiceUnavailable", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store did not recover from a failed commit: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	// What a failed commit left is unknown until the store is reopened.
-	err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: []perch.Event{event("4", "u", "s")}})
-	if !errors.Is(err, failure) {
-		t.Errorf("Commit after a failed commit = %v, want it to wrap %v", err, failure)
+	if got := eventIDs(events(t, s, ds.ID, perch.RecordQuery{})); !slices.Equal(got, []string{"1", "5"}) {
+		t.Errorf("events after recovery = %v, want [1 5]", got)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openStore(t, dir, Options{})
-	commit(t, s, &perch.Batch{Dataset: ds, Events: []perch.Event{event("5", "u", "s")}})
 	if got := eventIDs(events(t, s, ds.ID, perch.RecordQuery{})); !slices.Equal(got, []string{"1", "5"}) {
 		t.Errorf("events after reopen = %v, want [1 5]", got)
 	}
@@ -766,5 +777,55 @@ func TestPrefixEnd(t *testing.T) {
 		if got := prefixEnd(tt.prefix); !slices.Equal(got, tt.want) {
 			t.Errorf("prefixEnd(%q) = %q, want %q", tt.prefix, got, tt.want)
 		}
+	}
+}
+
+// TestRecoveryInterruptsReads checks that a read in progress when a write
+// fails stops with ServiceUnavailable, so that the recovery need not wait
+// for it, and that the store then recovers.
+func TestRecoveryInterruptsReads(t *testing.T) {
+	fail := make(chan struct{}, 1)
+	s := openStore(t, t.TempDir(), Options{beforeApply: func() error {
+		select {
+		case <-fail:
+			return errors.New("injected failure")
+		default:
+			return nil
+		}
+	}})
+	ds := dataset(1, perch.Interactions)
+	ctx := context.Background()
+	var evs []perch.Event
+	for i := range 500 {
+		evs = append(evs, event(fmt.Sprint(i), "u", "s"))
+	}
+	commit(t, s, &perch.Batch{Dataset: ds, Events: evs})
+
+	read := 0
+	err := s.Events(ctx, ds.ID, perch.RecordQuery{}, func(*perch.Event) error {
+		read++
+		if read == 1 {
+			fail <- struct{}{}
+			go func() { _ = s.Commit(ctx, &perch.Batch{Dataset: ds, Events: []perch.Event{event("x", "u", "s")}}) }()
+		}
+		time.Sleep(time.Millisecond) // a slow client
+		return nil
+	})
+	if perch.ErrorCode(err) != perch.EServiceUnavailable || read == len(evs) {
+		t.Fatalf("a read during a recovery ended with %v after %d of %d records; want ServiceUnavailable before the end", err, read, len(evs))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: []perch.Event{event("y", "u", "s")}})
+		if err == nil {
+			break
+		}
+		if perch.ErrorCode(err) != perch.EServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("Commit after the failure: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := len(events(t, s, ds.ID, perch.RecordQuery{})); got != len(evs)+1 {
+		t.Errorf("%d events after recovery, want %d", got, len(evs)+1)
 	}
 }

@@ -41,6 +41,12 @@ const maxDepth = 64
 // maxBody keeps offsets within a node's int32 fields.
 const maxBody = 1<<31 - 1
 
+// maxValues bounds the tape, and so the memory a body costs beyond its own
+// bytes: a body of four million one-byte values would otherwise take a
+// tape of 64 MiB. The largest valid requests (ten events with full
+// impression lists, two hundred tags) hold a few thousand values.
+const maxValues = 100_000
+
 type parser struct {
 	body  []byte
 	pos   int
@@ -117,6 +123,9 @@ func (p *parser) value(depth int) error {
 		return p.unexpected()
 	}
 	idx := len(p.nodes)
+	if idx >= maxValues {
+		return p.syntaxError(fmt.Sprintf("more than %d JSON values in the request body", maxValues))
+	}
 	p.nodes = append(p.nodes, node{start: int32(p.pos)})
 	var err error
 	switch c := p.body[p.pos]; c {

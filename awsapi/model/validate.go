@@ -269,6 +269,9 @@ func (v *validator) contents(s *shape, n int32, hidden bool) error {
 	hidden = hidden || s.sensitive
 	switch s.kind {
 	case kindStructure:
+		if err := v.checkMemberCase(s, n); err != nil {
+			return err
+		}
 		for i := range s.members {
 			m := &s.members[i]
 			mark := v.enterMember(m.name)
@@ -365,6 +368,33 @@ func (v *validator) fail(n int32, s *shape, hidden bool, constraint string) {
 		vi.Value = string(v.render(nil, s, n))
 	}
 	v.violations = append(v.violations, vi)
+}
+
+// checkMemberCase rejects a key that names a member of structure s in
+// another case. Members are case-sensitive, as AWS reads them, and such a
+// key is not validated; but encoding/json, which decodes the body after
+// validation, matches keys case-insensitively and would take its value,
+// unchecked.
+func (v *validator) checkMemberCase(s *shape, obj int32) error {
+	for k := obj + 1; k < v.nodes[obj].next; k = v.nodes[k+1].next {
+		key := v.text(&v.keyScratch, k)
+		exact, folded := false, ""
+		for i := range s.members {
+			name := s.members[i].name
+			if string(key) == name {
+				exact = true
+				break
+			}
+			if folded == "" && bytes.EqualFold(key, []byte(name)) {
+				folded = name
+			}
+		}
+		if !exact && folded != "" {
+			return &SerializationError{Message: fmt.Sprintf(
+				"Unknown member %q at '%s': member names are case-sensitive; did you mean %q?", key, v.path, folded)}
+		}
+	}
+	return nil
 }
 
 // lookup returns the node of the value of the object's member name, or -1

@@ -17,6 +17,7 @@ import (
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi"
 	"github.com/perchdev/perch/catalog"
+	"github.com/perchdev/perch/connlimit"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/pebble"
 )
@@ -28,6 +29,8 @@ type serveConfig struct {
 	account    string
 	quickstart bool
 	logLevel   string
+	maxConns   int
+	minFreeMB  int64
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +43,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.account, "account-id", "000000000000", "12-digit AWS `account` id written into ARNs")
 	fs.BoolVar(&cfg.quickstart, "quickstart", false, "make sure a demo dataset group, datasets and event tracker exist, and print how to use them")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
+	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory keeps; writes are refused with 503 below it (0: no check)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -49,6 +54,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "perch serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
+	}
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 {
+		return fmt.Errorf("--max-connections must be positive and --min-free-mb not negative")
 	}
 	if !regexp.MustCompile(`^\d{12}$`).MatchString(cfg.account) {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.account)
@@ -65,7 +73,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
-	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log})
+	minFree := cfg.minFreeMB << 20
+	if minFree == 0 {
+		minFree = -1 // the store's "no check"
+	}
+	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, MinFreeBytes: minFree})
 	if err != nil {
 		return fmt.Errorf("opening the store in %s: %w", cfg.data, err)
 	}
@@ -87,10 +99,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		Logger:  log,
 	})
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
+	ln := connlimit.NewListener(tcp, cfg.maxConns)
 	endpoint := "http://" + ln.Addr().String()
 	if cfg.quickstart {
 		if err := quickstart(perch.WithAccount(ctx, cfg.account), cat, endpoint, cfg.region, stdout); err != nil {
@@ -99,14 +112,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		}
 	}
 
+	tooMany := perch.Errorf(perch.EServiceUnavailable, "The server has too many open connections; retry with backoff")
 	srv := &http.Server{
-		Handler:           api,
+		Handler: connlimit.Handler(api, func(w http.ResponseWriter, r *http.Request) {
+			awsapi.WriteError(w, r, tooMany)
+		}),
+		ConnContext:       connlimit.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      10 * time.Minute, // record reads stream large datasets
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// Larger than the API's own limit, so that headers between the two
+		// are refused in AWS's envelope; past it net/http answers 431.
+		MaxHeaderBytes: 4 * awsapi.MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,202 @@
+package pebble
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/perchdev/perch"
+)
+
+// What Pebble does when a write fails, and so what the store does.
+//
+// A failed write to the write-ahead log (no space left, an I/O error)
+// leaves the log writer failed for good: Pebble reports the failed commit
+// through its logger's Fatalf, and would panic on the next one. What the
+// failed commit left in the log is unknown until the log is replayed. So
+// the store never writes to a database after a failed write: it refuses
+// every operation with ServiceUnavailable, closes the database, and opens
+// it again (which replays the log and settles what is stored) as soon as
+// there is room, retrying with backoff.
+//
+// Pebble's background work (flushes, compactions) fails more gently: a
+// compaction or flush that cannot write is retried later. But a failed
+// write of its MANIFEST is fatal in whichever goroutine it happens, and
+// the process ends; the log keeps every acknowledged record for the next
+// start. To keep the engine away from that edge, writes are refused while
+// the file system has less than Options.MinFreeBytes free, which leaves
+// room for the memtables to be flushed.
+
+// engineFatal is the panic value of engineLogger.Fatalf. As an error, it
+// prints as its message if the panic ends the process.
+type engineFatal struct{ err error }
+
+func (f engineFatal) Error() string { return f.err.Error() }
+
+// recoverEngineFatal turns a panic of engineLogger.Fatalf in the calling
+// goroutine into *err. Any other panic goes on.
+func recoverEngineFatal(err *error) {
+	if r := recover(); r != nil {
+		f, ok := r.(engineFatal)
+		if !ok {
+			panic(r)
+		}
+		*err = f.err
+	}
+}
+
+// errRecovering is what operations get while the store recovers.
+var errRecovering = perch.Errorf(perch.EServiceUnavailable,
+	"The store is recovering from a failed write and takes no requests for the moment; retry with backoff")
+
+// checkSpace fails with ServiceUnavailable when the data directory's file
+// system has less than MinFreeBytes free.
+func (s *Store) checkSpace() error {
+	if s.opts.MinFreeBytes < 0 {
+		return nil
+	}
+	usage, err := vfs.Default.GetDiskUsage(s.dir)
+	if err != nil {
+		// A store being created may not have its directory yet; Pebble
+		// makes it, so the check applies from the next write on.
+		return nil
+	}
+	if free := usage.AvailBytes; free < uint64(s.opts.MinFreeBytes) {
+		return perch.Errorf(perch.EServiceUnavailable,
+			"Insufficient storage: the data directory has %d bytes free, less than the %d the server keeps in reserve; writes are refused until space is freed",
+			free, s.opts.MinFreeBytes)
+	}
+	return nil
+}
+
+// apply commits b with a sync, unless the store is recovering or, when
+// needsSpace says the write adds data, the disk is short of space. before,
+// if not nil, runs first and fails the commit with its error. A failed
+// commit starts a recovery. Callers hold writeMu.
+func (s *Store) apply(b *pdb.Batch, needsSpace bool, before func() error) (err error) {
+	if s.failed != nil {
+		return s.failed
+	}
+	if needsSpace {
+		if err := s.checkSpace(); err != nil {
+			return err
+		}
+	}
+	if before != nil {
+		err = before()
+	}
+	if err == nil {
+		err = func() (err error) {
+			defer recoverEngineFatal(&err)
+			return s.db.Apply(b, pdb.Sync)
+		}()
+	}
+	if err != nil {
+		s.log.Error("write failed; recovering the store", "err", err)
+		s.startRecovery()
+		return writeFailure(err)
+	}
+	return nil
+}
+
+// writeFailure is what the client of a failed write is told: the kind of
+// failure, without file names (the log has the whole error).
+func writeFailure(err error) error {
+	cause := "an I/O error"
+	if errors.Is(err, syscall.ENOSPC) {
+		cause = "no space left on the device"
+	}
+	return perch.Errorf(perch.EServiceUnavailable,
+		"The write could not be completed (%s); it may or may not have been stored. Retry with backoff", cause)
+}
+
+// startRecovery refuses every write from now on and, unless the store is
+// closing, starts the recovery. Callers hold writeMu.
+func (s *Store) startRecovery() {
+	if s.failed != nil {
+		return
+	}
+	s.failed = errRecovering
+	select {
+	case <-s.stop:
+		return // Close will close the database
+	default:
+	}
+	done := make(chan struct{})
+	s.recovered = done
+	go func() {
+		defer close(done)
+		s.recover()
+	}()
+}
+
+// recover closes the database and opens it again once there is room, until
+// it succeeds or the store is closed.
+func (s *Store) recover() {
+	s.gate.pause(errRecovering)
+	defer s.gate.resume()
+	s.writeMu.Lock()
+	old := s.db
+	s.db = nil
+	s.writeMu.Unlock()
+	if err := closeDB(old); err != nil {
+		s.log.Warn("closing the failed database", "err", err)
+	}
+
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.checkSpace()
+		if err == nil {
+			err = s.reopen()
+		}
+		if err == nil {
+			s.log.Info("store recovered", "attempts", attempt)
+			return
+		}
+		if attempt == 1 || attempt%20 == 0 {
+			s.log.Warn("store not recovered yet; retrying", "attempt", attempt, "err", err)
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// reopen opens the database again and takes it into use. Sequence numbers
+// handed out before the failure are never handed out again, stored or not.
+func (s *Store) reopen() error {
+	db, err := s.openDB()
+	if err != nil {
+		return err
+	}
+	seq, err := getUint64(db, keySeq)
+	if err != nil && !errors.Is(err, pdb.ErrNotFound) {
+		return errors.Join(fmt.Errorf("reading the sequence: %w", err), closeDB(db))
+	}
+	datasetID, err := getUint64(db, keyDatasetID)
+	if err != nil && !errors.Is(err, pdb.ErrNotFound) {
+		return errors.Join(fmt.Errorf("reading the dataset id: %w", err), closeDB(db))
+	}
+	s.idMu.Lock()
+	s.datasetID = max(s.datasetID, datasetID)
+	s.idMu.Unlock()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.db = db
+	s.seq = max(s.seq, seq)
+	s.failed = nil
+	return nil
+}
+
+// closeDB closes a database, which may have failed a write.
+func closeDB(db *pdb.DB) (err error) {
+	defer recoverEngineFatal(&err)
+	return db.Close()
+}
