@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,7 +46,31 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	stdout   *bytes.Buffer
+	stdout   *outputBuffer
+	logLines chan string // its standard error, line by line, after the ready line
+}
+
+// outputBuffer collects a process's output while the test reads it.
+type outputBuffer struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{} // a token after each write
+}
+
+func (o *outputBuffer) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	select {
+	case o.wrote <- struct{}{}:
+	default:
+	}
+	return o.b.Write(p)
+}
+
+func (o *outputBuffer) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }
 
 var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
@@ -59,7 +85,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}}
+	s := &server{cmd: cmd, stdout: &outputBuffer{wrote: make(chan struct{}, 1)}, logLines: make(chan string, 1024)}
 	cmd.Stdout = s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -73,12 +99,20 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		ready := false
 		for sc.Scan() {
-			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
+			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil && !ready {
+				ready = true
 				found <- m[1]
+			} else if ready {
+				select {
+				case s.logLines <- sc.Text():
+				default: // nobody is waiting for logs
+				}
 			}
 		}
 		close(found)
+		close(s.logLines)
 	}()
 	select {
 	case ep, ok := <-found:
@@ -90,7 +124,35 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	case <-time.After(60 * time.Second):
 		t.Fatal("perch serve did not report ready within a minute")
 	}
+	// The quickstart prints before the ready line, in one write, but
+	// through another pipe: it may not have been copied yet.
+	if slices.Contains(extra, "--quickstart") {
+		select {
+		case <-s.stdout.wrote:
+		case <-time.After(60 * time.Second):
+			t.Fatal("perch serve --quickstart printed nothing within a minute")
+		}
+	}
 	return s
+}
+
+// waitLog waits for a log line containing want and returns it.
+func (s *server) waitLog(t *testing.T, want string) string {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case line, ok := <-s.logLines:
+			if !ok {
+				t.Fatalf("perch serve exited without logging %q", want)
+			}
+			if strings.Contains(line, want) {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("perch serve did not log %q within a minute", want)
+		}
+	}
 }
 
 // kill9 ends the server the hard way: no shutdown, no flush.
