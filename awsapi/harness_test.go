@@ -34,7 +34,7 @@ const (
 // env is a perch server on a real listener with a real on-disk store, and
 // AWS SDK clients pointed at it.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	cp      *personalize.Client
 	events  *personalizeevents.Client
