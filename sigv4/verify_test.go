@@ -272,8 +272,28 @@ func TestSentPayloadHashMustMatchBody(t *testing.T) {
 func TestRejections(t *testing.T) {
 	e := newEcho(t)
 	now := time.Now()
-	signedEvents := func(t *testing.T) *http.Request {
-		return sign(t, e.newRequest(t, "POST", "/events", eventsBody), alice, eventsBody, now)
+	// signedBy signs a PutEvents request with creds at the given time.
+	signedBy := func(creds aws.Credentials, at time.Time) func(t *testing.T) *http.Request {
+		return func(t *testing.T) *http.Request {
+			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), creds, eventsBody, at)
+		}
+	}
+	signedEvents := signedBy(alice, now)
+	withToken := func(creds aws.Credentials, token string) aws.Credentials {
+		creds.SessionToken = token
+		return creds
+	}
+	// editedAuth signs a PutEvents request, then rewrites its
+	// Authorization header with edit.
+	editedAuth := func(edit func(auth string) string) func(t *testing.T) *http.Request {
+		return func(t *testing.T) *http.Request {
+			r := signedEvents(t)
+			r.Header.Set("Authorization", edit(r.Header.Get("Authorization")))
+			return r
+		}
+	}
+	replaceInAuth := func(old, new string) func(t *testing.T) *http.Request {
+		return editedAuth(func(auth string) string { return strings.Replace(auth, old, new, 1) })
 	}
 	cases := []struct {
 		name    string
@@ -291,27 +311,10 @@ func TestRejections(t *testing.T) {
 			r.Header.Set("X-Amz-Date", now.UTC().Format("20060102T150405Z"))
 			return r
 		}, 400, sigv4.EIncompleteSignature, []string{"requires 'Credential' parameter", "requires 'Signature' parameter", "requires 'SignedHeaders' parameter", "Authorization=Bearer abc.def"}},
-		{"SigV4a", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256", 1))
-			return r
-		}, 400, sigv4.EIncompleteSignature, []string{"AWS4-ECDSA-P256-SHA256"}},
-		{"missing signature and signed headers", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			auth := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", auth[:strings.Index(auth, ",")])
-			return r
-		}, 400, sigv4.EIncompleteSignature, []string{"requires 'Signature' parameter", "requires 'SignedHeaders' parameter"}},
-		{"pair without an equal sign", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "Signature=", "Signature ", 1))
-			return r
-		}, 400, sigv4.EIncompleteSignature, []string{"not a valid key=value pair (missing equal-sign)"}},
-		{"credential without its scope", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/"+region+"/", "/", 1))
-			return r
-		}, 400, sigv4.EIncompleteSignature, []string{"exactly 5 slash-delimited elements"}},
+		{"SigV4a", replaceInAuth("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256"), 400, sigv4.EIncompleteSignature, []string{"AWS4-ECDSA-P256-SHA256"}},
+		{"missing signature and signed headers", editedAuth(func(auth string) string { return auth[:strings.Index(auth, ",")] }), 400, sigv4.EIncompleteSignature, []string{"requires 'Signature' parameter", "requires 'SignedHeaders' parameter"}},
+		{"pair without an equal sign", replaceInAuth("Signature=", "Signature "), 400, sigv4.EIncompleteSignature, []string{"not a valid key=value pair (missing equal-sign)"}},
+		{"credential without its scope", replaceInAuth("/"+region+"/", "/"), 400, sigv4.EIncompleteSignature, []string{"exactly 5 slash-delimited elements"}},
 		{"no X-Amz-Date", func(t *testing.T) *http.Request {
 			r := signedEvents(t)
 			r.Header.Del("X-Amz-Date")
@@ -327,22 +330,14 @@ func TestRejections(t *testing.T) {
 			r.Header.Add("Authorization", r.Header.Get("Authorization"))
 			return r
 		}, 400, sigv4.EIncompleteSignature, []string{"2 Authorization headers"}},
-		{"host not signed", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "host;", "", 1))
-			return r
-		}, 400, sigv4.EIncompleteSignature, []string{"'Host' must be a 'SignedHeader'"}},
+		{"host not signed", replaceInAuth("host;", ""), 400, sigv4.EIncompleteSignature, []string{"'Host' must be a 'SignedHeader'"}},
 		{"operation header added after signing", func(t *testing.T) *http.Request {
 			r := sign(t, e.newRequest(t, "POST", "/", []byte(`{}`)), alice, []byte(`{}`), now)
 			r.Header.Set("X-Amz-Target", "AmazonPersonalize.DeleteDatasetGroup")
 			return r
 		}, 400, sigv4.EIncompleteSignature, []string{"'X-Amz-Target' must be a 'SignedHeader'"}},
-		{"unknown access key", func(t *testing.T) *http.Request {
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), aws.Credentials{AccessKeyID: "AKIDNOBODY", SecretAccessKey: "x"}, eventsBody, now)
-		}, 403, sigv4.EUnrecognizedClient, []string{"The security token included in the request is invalid."}},
-		{"wrong secret", func(t *testing.T) *http.Request {
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), aws.Credentials{AccessKeyID: "AKIDALICE", SecretAccessKey: "bob/secret+with=odd chars"}, eventsBody, now)
-		}, 403, sigv4.EInvalidSignature, []string{"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.", "The Canonical String for this request should have been\n'POST\n/events\n"}},
+		{"unknown access key", signedBy(aws.Credentials{AccessKeyID: "AKIDNOBODY", SecretAccessKey: "x"}, now), 403, sigv4.EUnrecognizedClient, []string{"The security token included in the request is invalid."}},
+		{"wrong secret", signedBy(aws.Credentials{AccessKeyID: "AKIDALICE", SecretAccessKey: "bob/secret+with=odd chars"}, now), 403, sigv4.EInvalidSignature, []string{"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.", "The Canonical String for this request should have been\n'POST\n/events\n"}},
 		{"tampered body", func(t *testing.T) *http.Request {
 			r := signedEvents(t)
 			r.Body = io.NopCloser(bytes.NewReader(bytes.Replace(eventsBody, []byte("click"), []byte("clack"), 1)))
@@ -363,18 +358,9 @@ func TestRejections(t *testing.T) {
 			r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "limit=10", "limit=11", 1)
 			return r
 		}, 403, sigv4.EInvalidSignature, []string{"limit=11"}},
-		{"signature not hex", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			auth := r.Header.Get("Authorization")
-			r.Header.Set("Authorization", auth[:strings.Index(auth, "Signature=")]+"Signature=zz")
-			return r
-		}, 403, sigv4.EInvalidSignature, []string{"does not match"}},
-		{"expired", func(t *testing.T) *http.Request {
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), alice, eventsBody, now.Add(-16*time.Minute))
-		}, 403, sigv4.EInvalidSignature, []string{"Signature expired: ", " is now earlier than ", " - 15 min.)"}},
-		{"from the future", func(t *testing.T) *http.Request {
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), alice, eventsBody, now.Add(16*time.Minute))
-		}, 403, sigv4.EInvalidSignature, []string{"Signature not yet current: ", " is still later than ", " + 15 min.)"}},
+		{"signature not hex", editedAuth(func(auth string) string { return auth[:strings.Index(auth, "Signature=")] + "Signature=zz" }), 403, sigv4.EInvalidSignature, []string{"does not match"}},
+		{"expired", signedBy(alice, now.Add(-16*time.Minute)), 403, sigv4.EInvalidSignature, []string{"Signature expired: ", " is now earlier than ", " - 15 min.)"}},
+		{"from the future", signedBy(alice, now.Add(16*time.Minute)), 403, sigv4.EInvalidSignature, []string{"Signature not yet current: ", " is still later than ", " + 15 min.)"}},
 		{"another region", func(t *testing.T) *http.Request {
 			return signOver(t, e.newRequest(t, "POST", "/events", eventsBody), alice, hashOf(eventsBody), "us-east-1", now)
 		}, 403, sigv4.EInvalidSignature, []string{"Credential should be scoped to a valid region, not 'us-east-1'", "'eu-west-1'"}},
@@ -385,27 +371,10 @@ func TestRejections(t *testing.T) {
 			}
 			return r
 		}, 403, sigv4.EInvalidSignature, []string{"Credential should be scoped to correct service: 'personalize'."}},
-		{"scope date not the request's", func(t *testing.T) *http.Request {
-			r := signedEvents(t)
-			d := now.UTC().Format("20060102")
-			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/"+d+"/", "/19991231/", 1))
-			return r
-		}, 403, sigv4.EInvalidSignature, []string{"Date in Credential scope does not match", "'19991231' != "}},
-		{"session key without its token", func(t *testing.T) *http.Request {
-			creds := bobSession
-			creds.SessionToken = ""
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), creds, eventsBody, now)
-		}, 403, sigv4.EUnrecognizedClient, nil},
-		{"session key with another token", func(t *testing.T) *http.Request {
-			creds := bobSession
-			creds.SessionToken += "x"
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), creds, eventsBody, now)
-		}, 403, sigv4.EUnrecognizedClient, nil},
-		{"long-term key with a token", func(t *testing.T) *http.Request {
-			creds := alice
-			creds.SessionToken = "some-token"
-			return sign(t, e.newRequest(t, "POST", "/events", eventsBody), creds, eventsBody, now)
-		}, 403, sigv4.EUnrecognizedClient, nil},
+		{"scope date not the request's", replaceInAuth("/"+now.UTC().Format("20060102")+"/", "/19991231/"), 403, sigv4.EInvalidSignature, []string{"Date in Credential scope does not match", "'19991231' != "}},
+		{"session key without its token", signedBy(withToken(bobSession, ""), now), 403, sigv4.EUnrecognizedClient, nil},
+		{"session key with another token", signedBy(withToken(bobSession, bobSession.SessionToken+"x"), now), 403, sigv4.EUnrecognizedClient, nil},
+		{"long-term key with a token", signedBy(withToken(alice, "some-token"), now), 403, sigv4.EUnrecognizedClient, nil},
 		{"chunked payload signing", func(t *testing.T) *http.Request {
 			r := e.newRequest(t, "POST", "/events", eventsBody)
 			r.Header.Set("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")

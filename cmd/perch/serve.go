@@ -93,6 +93,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 			return fmt.Errorf("--credentials: %w", err)
 		}
 		verifier = sigv4.NewVerifier(keys, cfg.region, "personalize")
+		if fi, err := os.Stat(cfg.credentials); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("the credentials file is readable by other users; chmod 600 it", "file", cfg.credentials, "mode", fi.Mode().Perm())
+		}
 		// The demo resources go to the first profile's account, whose
 		// key can then reach them.
 		account = keys.Keys()[0].Account
