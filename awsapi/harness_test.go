@@ -10,8 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
@@ -22,6 +24,7 @@ import (
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/sigv4"
 )
 
 const (
@@ -32,7 +35,7 @@ const (
 // env is a perch server on a real listener with a real on-disk store, and
 // AWS SDK clients pointed at it.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	cp      *personalize.Client
 	events  *personalizeevents.Client
@@ -40,6 +43,9 @@ type env struct {
 	dataDir string
 	catalog catalog.Options
 	close   func()
+	// verifier, when set, makes the server check signatures; the env's
+	// clients then need a key of it (testKey signs for testAccount).
+	verifier *sigv4.Verifier
 }
 
 // newEnv starts a server; opts adjust the catalog's options (quotas).
@@ -68,7 +74,7 @@ func (e *env) start() {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(awsapi.New(awsapi.Config{
-		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Account: testAccount,
+		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Account: testAccount, Verifier: e.verifier,
 	}))
 	e.url = srv.URL
 	closed := false
@@ -82,15 +88,22 @@ func (e *env) start() {
 			t.Errorf("closing the store: %v", err)
 		}
 	}
-	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
+	e.cp, e.events = e.clients(testKey)
+}
+
+// testKey is the key the env's own clients sign with.
+var testKey = aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}
+
+// clients returns SDK clients of the env's server that sign with creds.
+func (e *env) clients(creds aws.Credentials) (*personalize.Client, *personalizeevents.Client) {
+	provider := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+	cp := personalize.New(personalize.Options{
+		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: aws.NopRetryer{},
 	})
-	e.cp = personalize.New(personalize.Options{
-		Region: testRegion, BaseEndpoint: aws.String(srv.URL), Credentials: creds, Retryer: aws.NopRetryer{},
+	events := personalizeevents.New(personalizeevents.Options{
+		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: aws.NopRetryer{},
 	})
-	e.events = personalizeevents.New(personalizeevents.Options{
-		Region: testRegion, BaseEndpoint: aws.String(srv.URL), Credentials: creds, Retryer: aws.NopRetryer{},
-	})
+	return cp, events
 }
 
 // restart closes the server and store and opens them again on the same
@@ -107,10 +120,7 @@ func (e *env) records(datasetARN string, query url.Values) []map[string]any {
 		query = url.Values{}
 	}
 	query.Set("datasetArn", datasetARN)
-	resp, err := http.Get(e.url + "/_perch/records?" + query.Encode())
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp := e.get(testKey, "/_perch/records?"+query.Encode())
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("GET records: %s", resp.Status)
@@ -129,6 +139,27 @@ func (e *env) records(datasetARN string, query url.Values) []map[string]any {
 		e.t.Fatal(err)
 	}
 	return out
+}
+
+// get sends a GET of the read API, signed with creds when the server
+// checks signatures.
+func (e *env) get(creds aws.Credentials, pathAndQuery string) *http.Response {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.url+pathAndQuery, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if e.verifier != nil {
+		const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptySHA256, "personalize", testRegion, time.Now()); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
 }
 
 // wantAPIError checks that err is the API error code, answered with the

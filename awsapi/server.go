@@ -19,6 +19,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi/model"
+	"github.com/perchdev/perch/sigv4"
 )
 
 const (
@@ -36,18 +37,23 @@ type Config struct {
 	Catalog perch.Catalog
 	Ingest  perch.Ingest
 	Store   perch.Store
-	// Account is the AWS account id requests act for.
+	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
-	Logger  *slog.Logger
+	// Verifier, when set, makes every request (but the health probe)
+	// prove with a SigV4 signature which key sent it; the request then
+	// acts for that key's account. When nil, any signature is accepted.
+	Verifier *sigv4.Verifier
+	Logger   *slog.Logger
 }
 
 // Server is an http.Handler for all of perch's APIs.
 type Server struct {
-	catalog perch.Catalog
-	ingest  perch.Ingest
-	store   perch.Store
-	account string
-	log     *slog.Logger
+	catalog  perch.Catalog
+	ingest   perch.Ingest
+	store    perch.Store
+	account  string
+	verifier *sigv4.Verifier
+	log      *slog.Logger
 
 	control map[string]controlOp
 	events  map[string]func(context.Context, []byte) error
@@ -59,7 +65,7 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, account: cfg.Account, log: log}
+	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, account: cfg.Account, verifier: cfg.Verifier, log: log}
 	s.control = s.controlOps()
 	s.events = map[string]func(context.Context, []byte) error{
 		"PutEvents":             s.putEvents,
@@ -73,12 +79,15 @@ func New(cfg Config) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", uuid.NewString())
-	ctx := perch.WithAccount(r.Context(), s.account)
-	r = r.WithContext(ctx)
 	if e := checkRequest(r); e != nil {
 		writeError(w, errorContentType(r), *e)
 		return
 	}
+	account, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	r = r.WithContext(perch.WithAccount(r.Context(), account))
 
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":

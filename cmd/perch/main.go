@@ -18,7 +18,8 @@ const usage = `perch serves the Amazon Personalize control plane and events API.
 
 Usage:
   perch serve [--addr HOST:PORT] [--data DIR] [--region R] [--account-id N] [--quickstart]
-  perch records DATASET_ARN [--endpoint URL] [--user-id U] [--session-id S] [--limit N]
+              [--auth none|sigv4 --credentials FILE] [--tls-cert FILE --tls-key FILE]
+  perch records DATASET_ARN [--endpoint URL] [--profile P] [--user-id U] [--session-id S] [--limit N]
 
 Run "perch COMMAND --help" for a command's flags.
 `

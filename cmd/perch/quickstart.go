@@ -37,7 +37,7 @@ var demoSchemas = []struct {
 // quickstart makes sure the demo dataset group, its Interactions, Items and
 // Users datasets and its event tracker exist, creating what is missing, and
 // prints how to send events to them.
-func quickstart(ctx context.Context, cat perch.Catalog, endpoint, region string, out io.Writer) error {
+func quickstart(ctx context.Context, cat perch.Catalog, endpoint, region, credentialsHint string, out io.Writer) error {
 	scope := perch.Scope{Region: region, Account: perch.AccountFrom(ctx)}
 	groupARN := scope.DatasetGroupARN(demoGroup)
 	if _, err := cat.DescribeDatasetGroup(ctx, groupARN); notFound(err) {
@@ -95,7 +95,7 @@ func quickstart(ctx context.Context, cat perch.Catalog, endpoint, region string,
   event tracker         %s
   trackingId            %s
 
-Send an event (any credentials work; the region is %s):
+Send an event (%s; the region is %s):
 
   aws personalize-events put-events --endpoint-url %s --region %s \
     --tracking-id %s --user-id user-1 --session-id session-1 \
@@ -106,7 +106,7 @@ Read it back:
   perch records %s --endpoint %s
 
 `, endpoint, groupARN, datasets[perch.Interactions], datasets[perch.Items], datasets[perch.Users],
-		tracker.ARN, tracker.TrackingID, region,
+		tracker.ARN, tracker.TrackingID, credentialsHint, region,
 		endpoint, region, tracker.TrackingID,
 		datasets[perch.Interactions], endpoint)
 	return nil

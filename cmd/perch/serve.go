@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
+	"syscall"
 	"time"
 
 	"github.com/perchdev/perch"
@@ -20,17 +23,22 @@ import (
 	"github.com/perchdev/perch/connlimit"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/sigv4"
 )
 
 type serveConfig struct {
-	addr       string
-	data       string
-	region     string
-	account    string
-	quickstart bool
-	logLevel   string
-	maxConns   int
-	minFreeMB  int64
+	addr        string
+	data        string
+	region      string
+	account     string
+	quickstart  bool
+	logLevel    string
+	maxConns    int
+	minFreeMB   int64
+	auth        string
+	credentials string
+	tlsCert     string
+	tlsKey      string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,6 +53,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory keeps; writes are refused with 503 below it (0: no check)")
+	fs.StringVar(&cfg.auth, "auth", "none", "authentication `mode`: none (accept any credentials; requests act for --account-id)\nor sigv4 (verify SigV4 signatures; requests act for the signing key's account)")
+	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` of the keys --auth sigv4 accepts; each profile needs aws_access_key_id,\naws_secret_access_key and aws_account_id; re-read on SIGHUP")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (and --tls-key)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `FILE` of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -61,6 +73,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !regexp.MustCompile(`^\d{12}$`).MatchString(cfg.account) {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.account)
 	}
+	switch {
+	case cfg.auth != "none" && cfg.auth != "sigv4":
+		return fmt.Errorf("--auth must be none or sigv4, got %q", cfg.auth)
+	case cfg.auth == "sigv4" && cfg.credentials == "":
+		return fmt.Errorf("--auth sigv4 needs --credentials FILE")
+	case cfg.auth == "none" && cfg.credentials != "":
+		return fmt.Errorf("--credentials is only read with --auth sigv4; without it perch accepts any credentials")
+	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %v", err)
@@ -70,6 +92,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
+	// Configuration errors come before anything is opened or created.
+	var verifier *sigv4.Verifier
+	account := cfg.account
+	if cfg.auth == "sigv4" {
+		keys, err := sigv4.LoadCredentials(cfg.credentials)
+		if err != nil {
+			return fmt.Errorf("--credentials: %w", err)
+		}
+		verifier = sigv4.NewVerifier(keys, cfg.region, "personalize")
+		if fi, err := os.Stat(cfg.credentials); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("the credentials file is readable by other users; chmod 600 it", "file", cfg.credentials, "mode", fi.Mode().Perm())
+		}
+		// The demo resources go to the first profile's account, whose
+		// key can then reach them.
+		account = keys.Keys()[0].Account
+	}
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
@@ -92,11 +139,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		return fmt.Errorf("loading resources: %w", err)
 	}
 	api := awsapi.New(awsapi.Config{
-		Catalog: cat,
-		Ingest:  ingest.New(cat, store),
-		Store:   store,
-		Account: cfg.account,
-		Logger:  log,
+		Catalog:  cat,
+		Ingest:   ingest.New(cat, store),
+		Store:    store,
+		Account:  cfg.account,
+		Verifier: verifier,
+		Logger:   log,
 	})
 
 	tcp, err := net.Listen("tcp", cfg.addr)
@@ -105,8 +153,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	}
 	ln := connlimit.NewListener(tcp, cfg.maxConns)
 	endpoint := "http://" + ln.Addr().String()
+	if tlsConfig != nil {
+		endpoint = "https://" + ln.Addr().String()
+	}
 	if cfg.quickstart {
-		if err := quickstart(perch.WithAccount(ctx, cfg.account), cat, endpoint, cfg.region, stdout); err != nil {
+		hint := "any credentials work"
+		if verifier != nil {
+			hint = fmt.Sprintf("sign with profile [%s] of %s", verifier.Keys().Keys()[0].Profile, cfg.credentials)
+		}
+		if err := quickstart(perch.WithAccount(ctx, account), cat, endpoint, cfg.region, hint, stdout); err != nil {
 			ln.Close()
 			return fmt.Errorf("quickstart: %w", err)
 		}
@@ -126,10 +181,24 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		// are refused in AWS's envelope; past it net/http answers 431.
 		MaxHeaderBytes: 4 * awsapi.MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		TLSConfig:      tlsConfig,
+	}
+	if verifier != nil {
+		reloadOnHangup(ctx, verifier, cfg.credentials, log)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("perch ready", "endpoint", endpoint, "data", cfg.data, "region", cfg.region, "account", cfg.account)
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	who := []any{"account", cfg.account}
+	if verifier != nil {
+		who = []any{"keys", len(verifier.Keys().Keys())}
+	}
+	log.Info("perch ready", append([]any{"endpoint", endpoint, "data", cfg.data, "region", cfg.region, "auth", cfg.auth}, who...)...)
 
 	select {
 	case err := <-errc:
@@ -143,4 +212,29 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// reloadOnHangup re-reads the credentials file on every SIGHUP until ctx
+// ends, so keys can be added, rotated and revoked without a restart. A
+// file that no longer parses is reported and the keys in use are kept.
+func reloadOnHangup(ctx context.Context, v *sigv4.Verifier, path string, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				keys, err := sigv4.LoadCredentials(path)
+				if err != nil {
+					log.Error("reloading credentials failed; the previous keys stay in use", "err", err)
+					continue
+				}
+				v.SetKeys(keys)
+				log.Info("credentials reloaded", "file", path, "keys", len(keys.Keys()))
+			}
+		}
+	}()
 }

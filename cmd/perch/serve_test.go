@@ -48,8 +48,9 @@ type server struct {
 	endpoint string
 	stdout   *lockedBuffer
 
-	logMu sync.Mutex
-	log   []string // stderr, line by line
+	logMu   sync.Mutex
+	log     []string // stderr, line by line
+	logSeen int      // lines of log that waitLog has gone past
 }
 
 // logged reports whether the server has logged a line containing text.
@@ -139,6 +140,30 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// waitLog waits for a line containing want, logged after the line an
+// earlier waitLog returned, and returns it.
+func (s *server) waitLog(t *testing.T, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		s.logMu.Lock()
+		for ; s.logSeen < len(s.log); s.logSeen++ {
+			if line := s.log[s.logSeen]; strings.Contains(line, want) {
+				s.logSeen++
+				s.logMu.Unlock()
+				return line
+			}
+		}
+		s.logMu.Unlock()
+		if s.cmd.ProcessState != nil {
+			t.Fatalf("perch serve exited without logging %q", want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("perch serve did not log %q within a minute", want)
+	return ""
 }
 
 // kill9 ends the server the hard way: no shutdown, no flush.
