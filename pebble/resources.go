@@ -81,6 +81,9 @@ func (r resources) DeleteDataset(ctx context.Context, d *perch.Dataset) error {
 		prefix := appendDatasetPrefix(nil, tag, d.ID)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
+	_ = b.Delete(liveKey(d.ID), nil)
+	staging := append(stagingKey(d.ID, 0)[:len(prefixStaging)+8], '/')
+	_ = b.DeleteRange(staging, prefixEnd(staging), nil)
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.deleted[d.ID] = true

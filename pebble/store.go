@@ -78,6 +78,7 @@ type Store struct {
 
 	idMu      sync.Mutex
 	datasetID uint64 // last dataset id handed out; guarded by idMu
+	gen       uint64 // last bulk generation handed out; guarded by idMu
 }
 
 var _ perch.Store = (*Store)(nil)
@@ -130,8 +131,13 @@ func (s *Store) load() error {
 		}
 	case err != nil:
 		return err
+	case version == formatVersionNoBulk:
+		if err := s.db.Set(keyVersion, encodeUint64(formatVersion), pdb.Sync); err != nil {
+			return err
+		}
 	case version != formatVersion:
-		return fmt.Errorf("the store is in format version %d; this build reads version %d", version, formatVersion)
+		return fmt.Errorf("the store is in format version %d; this build reads versions %d and %d",
+			version, formatVersionNoBulk, formatVersion)
 	}
 	if s.seq, err = s.getUint64(keySeq); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
@@ -139,7 +145,10 @@ func (s *Store) load() error {
 	if s.datasetID, err = s.getUint64(keyDatasetID); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
 	}
-	return nil
+	if s.gen, err = s.getUint64(keyGen); err != nil && !errors.Is(err, pdb.ErrNotFound) {
+		return err
+	}
+	return s.dropStaging()
 }
 
 func (s *Store) getUint64(key []byte) (uint64, error) {
