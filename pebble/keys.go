@@ -104,7 +104,9 @@ func appendGenUserPrefix(b []byte, datasetID, gen uint64, userID string) []byte 
 	return append(b, '/')
 }
 
-func liveKey(datasetID uint64) []byte { return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLive...), datasetID) }
+func liveKey(datasetID uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLive...), datasetID)
+}
 
 func stagingKey(datasetID, gen uint64) []byte {
 	b := binary.BigEndian.AppendUint64(append([]byte(nil), prefixStaging...), datasetID)
