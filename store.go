@@ -70,6 +70,13 @@ type ResourceStore interface {
 
 	// NextDatasetID returns an id no earlier call has returned, durably.
 	NextDatasetID(ctx context.Context) (uint64, error)
+
+	PutDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
+	DatasetExportJobs(ctx context.Context) ([]*DatasetExportJob, error)
+	PutDatasetImportJob(ctx context.Context, j *DatasetImportJob) error
+	DatasetImportJobs(ctx context.Context) ([]*DatasetImportJob, error)
+	PutDataDeletionJob(ctx context.Context, j *DataDeletionJob) error
+	DataDeletionJobs(ctx context.Context) ([]*DataDeletionJob, error)
 }
 
 // BulkLoader stages the records of one import and then makes them the

@@ -62,6 +62,9 @@ const (
 	kindDatasetGroup = "group"
 	kindDataset      = "dataset"
 	kindEventTracker = "tracker"
+	kindExportJob    = "exportjob"
+	kindImportJob    = "importjob"
+	kindDeletionJob  = "deletionjob"
 )
 
 // appendDatasetPrefix appends <tag>/<datasetID 8B BE>/, the prefix of every
