@@ -19,7 +19,8 @@ type Position struct {
 	ARN     string
 }
 
-func (p Position) compare(q Position) int {
+// Compare orders positions as listings do.
+func (p Position) Compare(q Position) int {
 	return cmp.Or(cmp.Compare(p.Created, q.Created), cmp.Compare(p.ARN, q.ARN))
 }
 
@@ -54,14 +55,14 @@ func decodeToken(s, listing string) (Position, error) {
 // call and its filter. Resuming from a Position rather than an index keeps
 // pages consistent when resources are created or deleted in between.
 func Paginate[T any](items []*T, at func(*T) Position, clone func(*T) *T, listing string, p Page) ([]*T, string, error) {
-	slices.SortFunc(items, func(a, b *T) int { return at(a).compare(at(b)) })
+	slices.SortFunc(items, func(a, b *T) int { return at(a).Compare(at(b)) })
 	start := 0
 	if p.NextToken != "" {
 		after, err := decodeToken(p.NextToken, listing)
 		if err != nil {
 			return nil, "", err
 		}
-		start = sort.Search(len(items), func(i int) bool { return at(items[i]).compare(after) > 0 })
+		start = sort.Search(len(items), func(i int) bool { return at(items[i]).Compare(after) > 0 })
 	}
 	size := p.MaxResults
 	if size <= 0 || size > maxPage {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -35,6 +36,8 @@ type Config struct {
 	Catalog perch.Catalog
 	Ingest  perch.Ingest
 	Store   perch.Store
+	// Jobs serves the job operations; without it they are unsupported.
+	Jobs perch.Jobs
 	// Account is the AWS account id requests act for.
 	Account string
 	Logger  *slog.Logger
@@ -45,6 +48,7 @@ type Server struct {
 	catalog perch.Catalog
 	ingest  perch.Ingest
 	store   perch.Store
+	jobs    perch.Jobs
 	account string
 	log     *slog.Logger
 
@@ -58,8 +62,11 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, account: cfg.Account, log: log}
+	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, account: cfg.Account, log: log}
 	s.control = s.controlOps()
+	if s.jobs != nil {
+		maps.Copy(s.control, s.jobOps())
+	}
 	s.events = map[string]func(context.Context, []byte) error{
 		"PutEvents":             s.putEvents,
 		"PutActionInteractions": s.putActionInteractions,
