@@ -113,7 +113,9 @@ func (c *Catalog) ListDatasets(ctx context.Context, groupARN string, p perch.Pag
 	return perch.Paginate(items, datasetPosition, cloneDataset, "datasets "+groupARN, p)
 }
 
-func datasetPosition(d *perch.Dataset) perch.Position { return perch.Position{Created: d.Created, ARN: d.ARN} }
+func datasetPosition(d *perch.Dataset) perch.Position {
+	return perch.Position{Created: d.Created, ARN: d.ARN}
+}
 
 // DeleteDataset implements perch.Catalog.
 func (c *Catalog) DeleteDataset(ctx context.Context, arn string) error {

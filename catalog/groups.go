@@ -62,7 +62,9 @@ func (c *Catalog) ListDatasetGroups(ctx context.Context, p perch.Page) ([]*perch
 	return perch.Paginate(inScope(c.groups, c.scopeOf(ctx), all), groupPosition, cloneGroup, "dataset-groups", p)
 }
 
-func groupPosition(g *perch.DatasetGroup) perch.Position { return perch.Position{Created: g.Created, ARN: g.ARN} }
+func groupPosition(g *perch.DatasetGroup) perch.Position {
+	return perch.Position{Created: g.Created, ARN: g.ARN}
+}
 
 // DeleteDatasetGroup implements perch.Catalog.
 func (c *Catalog) DeleteDatasetGroup(ctx context.Context, arn string) error {

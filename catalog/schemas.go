@@ -58,7 +58,9 @@ func (c *Catalog) ListSchemas(ctx context.Context, p perch.Page) ([]*perch.Schem
 	return perch.Paginate(inScope(c.schemas, c.scopeOf(ctx), all), schemaPosition, cloneSchema, "schemas", p)
 }
 
-func schemaPosition(s *perch.Schema) perch.Position { return perch.Position{Created: s.Created, ARN: s.ARN} }
+func schemaPosition(s *perch.Schema) perch.Position {
+	return perch.Position{Created: s.Created, ARN: s.ARN}
+}
 
 // DeleteSchema implements perch.Catalog.
 func (c *Catalog) DeleteSchema(ctx context.Context, arn string) error {

@@ -83,7 +83,9 @@ func (c *Catalog) ListEventTrackers(ctx context.Context, groupARN string, p perc
 	return perch.Paginate(items, trackerPosition, cloneTracker, "event-trackers "+groupARN, p)
 }
 
-func trackerPosition(t *perch.EventTracker) perch.Position { return perch.Position{Created: t.Created, ARN: t.ARN} }
+func trackerPosition(t *perch.EventTracker) perch.Position {
+	return perch.Position{Created: t.Created, ARN: t.ARN}
+}
 
 // DeleteEventTracker implements perch.Catalog.
 func (c *Catalog) DeleteEventTracker(ctx context.Context, arn string) error {
