@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,19 +25,12 @@ func runRecords(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	id := fs.String("id", "", "only the record with this item, user or action id")
 	limit := fs.Int("limit", 0, "at most `N` records (0: all)")
 	// Flags may come before or after the ARN.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return errUsage
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+		return errUsage
 	}
 	if len(positional) != 1 {
 		fs.Usage()
@@ -66,27 +57,11 @@ func runRecords(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *limit > 0 {
 		q.Set("limit", strconv.Itoa(*limit))
 	}
-	u := strings.TrimRight(*endpoint, "/") + "/_perch/records?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := get(ctx, strings.TrimRight(*endpoint, "/")+"/_perch/records?"+q.Encode())
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if json.Unmarshal(body, &e) == nil && e.Type != "" {
-			return fmt.Errorf("%s: %s", e.Type, e.Message)
-		}
-		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
-	}
 	_, err = io.Copy(stdout, resp.Body)
 	return err
 }

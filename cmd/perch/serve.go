@@ -18,7 +18,9 @@ import (
 	"github.com/perchdev/perch/awsapi"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/s3loc"
 )
 
 type serveConfig struct {
@@ -28,6 +30,8 @@ type serveConfig struct {
 	account    string
 	quickstart bool
 	logLevel   string
+	s3Root     string
+	s3Endpoint string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +44,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.account, "account-id", "000000000000", "12-digit AWS `account` id written into ARNs")
 	fs.BoolVar(&cfg.quickstart, "quickstart", false, "make sure a demo dataset group, datasets and event tracker exist, and print how to use them")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&cfg.s3Root, "s3-root", "", "serve the s3://bucket/key locations of jobs from `DIR`/bucket/key")
+	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -49,6 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "perch serve: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
+	}
+	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
+		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
 	}
 	if !regexp.MustCompile(`^\d{12}$`).MatchString(cfg.account) {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.account)
@@ -79,10 +88,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	if err != nil {
 		return fmt.Errorf("loading resources: %w", err)
 	}
+	objects, err := openObjects(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	jobService, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: scope, Logger: log})
+	if err != nil {
+		return fmt.Errorf("loading jobs: %w", err)
+	}
+	defer jobService.Close()
 	api := awsapi.New(awsapi.Config{
 		Catalog: cat,
 		Ingest:  ingest.New(cat, store),
 		Store:   store,
+		Jobs:    jobService,
 		Account: cfg.account,
 		Logger:  log,
 	})
@@ -124,4 +143,19 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// openObjects returns where jobs read and write s3:// locations, nil when
+// neither flag names a place.
+func openObjects(ctx context.Context, cfg serveConfig) (perch.Objects, error) {
+	switch {
+	case cfg.s3Root != "":
+		if fi, err := os.Stat(cfg.s3Root); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--s3-root %s is not a directory", cfg.s3Root)
+		}
+		return s3loc.NewDir(cfg.s3Root), nil
+	case cfg.s3Endpoint != "":
+		return s3loc.Connect(ctx, cfg.s3Endpoint, cfg.region)
+	}
+	return nil, nil
 }
