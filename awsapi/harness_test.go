@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,7 +22,9 @@ import (
 	"github.com/perchdev/perch/awsapi"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/s3loc"
 )
 
 const (
@@ -37,13 +41,20 @@ type env struct {
 	events  *personalizeevents.Client
 	scope   perch.Scope
 	dataDir string
+	// s3Root holds the buckets of jobs' s3:// locations (bucket "data"
+	// exists) unless objects is set before start.
+	s3Root  string
+	objects perch.Objects
 	close   func()
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, dataDir: dir, scope: perch.Scope{Region: testRegion, Account: testAccount}}
+	e := &env{t: t, dataDir: dir, s3Root: t.TempDir(), scope: perch.Scope{Region: testRegion, Account: testAccount}}
+	if err := os.Mkdir(filepath.Join(e.s3Root, "data"), 0o750); err != nil {
+		t.Fatal(err)
+	}
 	e.start()
 	t.Cleanup(func() { e.close() })
 	return e
@@ -61,8 +72,16 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	objects := e.objects
+	if objects == nil {
+		objects = s3loc.NewDir(e.s3Root)
+	}
+	js, err := jobs.Open(context.Background(), jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: e.scope})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(awsapi.New(awsapi.Config{
-		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Account: testAccount,
+		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Jobs: js, Account: testAccount,
 	}))
 	e.url = srv.URL
 	closed := false
@@ -72,6 +91,7 @@ func (e *env) start() {
 		}
 		closed = true
 		srv.Close()
+		js.Close()
 		if err := store.Close(); err != nil {
 			t.Errorf("closing the store: %v", err)
 		}
