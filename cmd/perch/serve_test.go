@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,7 +45,37 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	stdout   *bytes.Buffer
+	stdout   *syncBuffer
+}
+
+// syncBuffer is a buffer the process's output is copied into while the
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitOutput waits until the server's output matches re, which it may
+// write a moment after its ready line, and returns the output.
+func (s *server) waitOutput(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !re.MatchString(s.stdout.String()) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return s.stdout.String()
 }
 
 var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
@@ -59,7 +90,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}}
+	s := &server{cmd: cmd, stdout: &syncBuffer{}}
 	cmd.Stdout = s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -123,7 +154,7 @@ var interactionsLine = regexp.MustCompile(`interactions dataset\s+(\S+)`)
 func TestQuickstartSurvivesKill9(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startServer(t, dataDir, "--quickstart")
-	out := s.stdout.String()
+	out := s.waitOutput(t, interactionsLine)
 	m := trackingIDLine.FindStringSubmatch(out)
 	d := interactionsLine.FindStringSubmatch(out)
 	if m == nil || d == nil {
@@ -159,7 +190,7 @@ func TestQuickstartSurvivesKill9(t *testing.T) {
 	s.kill9(t)
 
 	s = startServer(t, dataDir, "--quickstart")
-	if m2 := trackingIDLine.FindStringSubmatch(s.stdout.String()); m2 == nil || m2[1] != trackingID {
+	if m2 := trackingIDLine.FindStringSubmatch(s.waitOutput(t, trackingIDLine)); m2 == nil || m2[1] != trackingID {
 		t.Fatalf("after restart quickstart printed another tracker:\n%s", s.stdout.String())
 	}
 	lines := nonEmptyLines(runPerch(t, "records", datasetARN, "--endpoint", s.endpoint))
