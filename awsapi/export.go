@@ -3,7 +3,6 @@ package awsapi
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -66,6 +65,7 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 	fail := func(code, msg string) {
 		writeError(w, contentTypeJSON, apiError{http.StatusBadRequest, code, msg})
 	}
+	failWith := func(err error) { writeError(w, contentTypeJSON, toAPIError(model.Events, err, s.log)) }
 	q := r.URL.Query()
 	arn := q.Get("datasetArn")
 	if arn == "" {
@@ -76,13 +76,13 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if f := q.Get("format"); f != "" {
 		if opts.Format, err = export.ParseFormat(f); err != nil {
-			fail(perch.EInvalidInput, err.Error())
+			fail(perch.EInvalidInput, "The format query parameter: "+err.Error())
 			return
 		}
 	}
 	if m := q.Get("ingestionMode"); m != "" {
 		if opts.Source, err = ingestionMode(m); err != nil {
-			fail(perch.EInvalidInput, err.Error())
+			failWith(err)
 			return
 		}
 	}
@@ -90,13 +90,13 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 		opts.Time = &perch.TimeRange{From: -perch.MaxTimestampSeconds * 1000, To: perch.MaxTimestampSeconds*1000 + 1}
 		if since != "" {
 			if opts.Time.From, err = parseTime("since", since); err != nil {
-				fail(perch.EInvalidInput, err.Error())
+				failWith(err)
 				return
 			}
 		}
 		if until != "" {
 			if opts.Time.To, err = parseTime("until", until); err != nil {
-				fail(perch.EInvalidInput, err.Error())
+				failWith(err)
 				return
 			}
 		}
@@ -104,7 +104,7 @@ func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d, schema, err := s.catalog.DatasetSchema(ctx, arn)
 	if err != nil {
-		writeError(w, contentTypeJSON, toAPIError(model.Events, err, s.log))
+		failWith(err)
 		return
 	}
 	// An export takes as long as the dataset is large.
@@ -133,7 +133,7 @@ func ingestionMode(s string) (perch.IngestionMode, error) {
 	case perch.IngestPut, perch.IngestBulk, perch.IngestAll:
 		return m, nil
 	}
-	return "", fmt.Errorf("The ingestionMode query parameter must be PUT, BULK or ALL, got %q", s)
+	return "", perch.Errorf(perch.EInvalidInput, "The ingestionMode query parameter must be PUT, BULK or ALL, got %q", s)
 }
 
 // parseTime reads epoch seconds or an RFC 3339 time.
@@ -146,5 +146,5 @@ func parseTime(name, s string) (perch.Timestamp, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return perch.TimestampOf(t), nil
 	}
-	return 0, fmt.Errorf("The %s query parameter must be epoch seconds or an RFC 3339 time, got %q", name, s)
+	return 0, perch.Errorf(perch.EInvalidInput, "The %s query parameter must be epoch seconds or an RFC 3339 time, got %q", name, s)
 }

@@ -56,7 +56,7 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 	query := perch.RecordQuery{UserID: q.Get("userId"), SessionID: q.Get("sessionId"), ID: q.Get("id")}
 	var err error
 	if query.Source, err = ingestionMode(q.Get("ingestionMode")); err != nil {
-		fail(apiError{http.StatusBadRequest, perch.EInvalidInput, err.Error()})
+		fail(toAPIError(model.Events, err, s.log))
 		return
 	}
 	if l := q.Get("limit"); l != "" {

@@ -21,7 +21,7 @@ const RowGroupRows = 64 << 10
 
 // Writer writes rows as Parquet.
 type Writer struct {
-	w      *pq.Writer
+	w      *pq.GenericWriter[any]
 	fields []perch.Field
 	cols   []pq.LeafColumn // of each field
 	row    pq.Row
@@ -53,7 +53,7 @@ func NewWriter(w io.Writer, fields []perch.Field) *Writer {
 	}
 	schema := pq.NewSchema("record", group)
 	pw := &Writer{
-		w: pq.NewWriter(w, schema, pq.Compression(&pq.Snappy), pq.MaxRowsPerRowGroup(RowGroupRows),
+		w: pq.NewGenericWriter[any](w, schema, pq.Compression(&pq.Snappy), pq.MaxRowsPerRowGroup(RowGroupRows),
 			pq.CreatedBy("perch", "", "")),
 		fields: fields,
 		row:    make(pq.Row, len(fields)),

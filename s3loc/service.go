@@ -17,8 +17,13 @@ import (
 )
 
 // Service serves s3:// locations from an S3-compatible service.
+//
+// Uploads use feature/s3/manager, which the SDK marks deprecated in favour
+// of feature/s3/transfermanager; that successor is still pre-1.0 (v0.x),
+// so perch stays on the stable manager until it is released.
 type Service struct {
-	client   *s3.Client
+	client *s3.Client
+	//lint:ignore SA1019 transfermanager, its successor, is not yet 1.0
 	uploader *manager.Uploader
 }
 
@@ -43,6 +48,7 @@ func Connect(ctx context.Context, endpoint, region string, opts ...func(*config.
 // stream in 8 MiB parts, two at a time, so writing an object of any size
 // holds a bounded amount of memory.
 func NewService(client *s3.Client) *Service {
+	//lint:ignore SA1019 transfermanager, its successor, is not yet 1.0
 	return &Service{client: client, uploader: manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = 8 << 20
 		u.Concurrency = 2
@@ -107,6 +113,7 @@ func (s *Service) Create(ctx context.Context, loc string) (perch.ObjectWriter, e
 	pr, pw := io.Pipe()
 	w := &uploadWriter{pw: pw, done: make(chan error, 1), loc: loc}
 	go func() {
+		//lint:ignore SA1019 transfermanager, its successor, is not yet 1.0
 		_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: pr})
 		pr.CloseWithError(err) // unblocks a writer if the upload failed early
 		w.done <- err
