@@ -71,36 +71,21 @@ func cloneDeletion(j *perch.DataDeletionJob) *perch.DataDeletionJob {
 	return &c
 }
 
-// setDeletion changes a job's status (unless status is "") and adds
-// deleted to its count, and persists it.
-func (s *Service) setDeletion(ctx context.Context, arn, status string, deleted int, failure error) error {
-	s.mu.Lock()
-	j := s.deletions[arn]
-	if status != "" {
-		j.Status, j.FailureReason = status, ""
-	}
-	j.Updated = s.now()
-	j.NumDeleted += deleted
-	if failure != nil {
-		j.FailureReason = failureReason(failure)
-	}
-	c := cloneDeletion(j)
-	s.mu.Unlock()
-	return s.rs.PutDataDeletionJob(context.WithoutCancel(ctx), c)
+// count adds deleted to the job's count and persists it.
+func (s *Service) count(ctx context.Context, arn string, deleted int) error {
+	return update(s, ctx, s.deletions, arn, func(j *perch.DataDeletionJob) {
+		j.NumDeleted += deleted
+		j.Updated = s.now()
+	}, cloneDeletion, s.rs.PutDataDeletionJob)
 }
 
 func (s *Service) runDeletion(ctx context.Context, arn string) error {
-	if err := s.setDeletion(ctx, arn, perch.StatusInProgress, 0, nil); err != nil {
-		return err
+	set := func(status string, failure error) error {
+		return update(s, ctx, s.deletions, arn, func(j *perch.DataDeletionJob) {
+			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
+		}, cloneDeletion, s.rs.PutDataDeletionJob)
 	}
-	err := s.deleteUsers(ctx, arn)
-	if s.interrupted() {
-		return nil
-	}
-	if err != nil {
-		return s.setDeletion(ctx, arn, perch.StatusFailed, 0, err)
-	}
-	return s.setDeletion(ctx, arn, perch.StatusCompleted, 0, nil)
+	return s.runJob(deletionStatuses, set, func() error { return s.deleteUsers(ctx, arn) })
 }
 
 // deleteUsers reads the users the job's files list, a chunk at a time,
@@ -149,7 +134,7 @@ func (s *Service) deleteUsers(ctx context.Context, arn string) error {
 				return err
 			}
 		}
-		return s.setDeletion(ctx, arn, "", n, nil)
+		return s.count(ctx, arn, n)
 	}
 	for _, f := range files {
 		if err := s.readUsers(ctx, f, deleteChunk); err != nil {

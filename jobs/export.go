@@ -71,31 +71,13 @@ func cloneExport(j *perch.DatasetExportJob) *perch.DatasetExportJob {
 	return &c
 }
 
-// setExport changes a job's status and persists it.
-func (s *Service) setExport(ctx context.Context, arn, status string, failure error) error {
-	s.mu.Lock()
-	j := s.exports[arn]
-	j.Status, j.Updated, j.FailureReason = status, s.now(), ""
-	if failure != nil {
-		j.FailureReason = failureReason(failure)
-	}
-	c := cloneExport(j)
-	s.mu.Unlock()
-	return s.rs.PutDatasetExportJob(context.WithoutCancel(ctx), c)
-}
-
 func (s *Service) runExport(ctx context.Context, arn string) error {
-	if err := s.setExport(ctx, arn, perch.StatusCreateInProgress, nil); err != nil {
-		return err
+	set := func(status string, failure error) error {
+		return update(s, ctx, s.exports, arn, func(j *perch.DatasetExportJob) {
+			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
+		}, cloneExport, s.rs.PutDatasetExportJob)
 	}
-	err := s.export(ctx, arn)
-	if s.interrupted() {
-		return nil
-	}
-	if err != nil {
-		return s.setExport(ctx, arn, perch.StatusCreateFailed, err)
-	}
-	return s.setExport(ctx, arn, perch.StatusActive, nil)
+	return s.runJob(createStatuses, set, func() error { return s.export(ctx, arn) })
 }
 
 func (s *Service) export(ctx context.Context, arn string) error {
@@ -103,18 +85,11 @@ func (s *Service) export(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.cfg.Catalog.HoldDataset(ctx, j.DatasetARN, "dataset export job "+arn)
+	d, schema, release, err := s.dataset(ctx, j.DatasetARN, "dataset export job "+arn)
 	if err != nil {
 		return err
 	}
 	defer release()
-	d, schema, err := s.cfg.Catalog.DatasetSchema(ctx, j.DatasetARN)
-	if err != nil {
-		return err
-	}
-	if s.cfg.Objects == nil {
-		return errNoObjects
-	}
 	w, err := s.cfg.Objects.Create(ctx, ExportLocation(j, d.Type))
 	if err != nil {
 		return err

@@ -84,30 +84,13 @@ func cloneImport(j *perch.DatasetImportJob) *perch.DatasetImportJob {
 	return &c
 }
 
-func (s *Service) setImport(ctx context.Context, arn, status string, failure error) error {
-	s.mu.Lock()
-	j := s.imports[arn]
-	j.Status, j.Updated, j.FailureReason = status, s.now(), ""
-	if failure != nil {
-		j.FailureReason = failureReason(failure)
-	}
-	c := cloneImport(j)
-	s.mu.Unlock()
-	return s.rs.PutDatasetImportJob(context.WithoutCancel(ctx), c)
-}
-
 func (s *Service) runImport(ctx context.Context, arn string) error {
-	if err := s.setImport(ctx, arn, perch.StatusCreateInProgress, nil); err != nil {
-		return err
+	set := func(status string, failure error) error {
+		return update(s, ctx, s.imports, arn, func(j *perch.DatasetImportJob) {
+			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
+		}, cloneImport, s.rs.PutDatasetImportJob)
 	}
-	err := s.load(ctx, arn)
-	if s.interrupted() {
-		return nil
-	}
-	if err != nil {
-		return s.setImport(ctx, arn, perch.StatusCreateFailed, err)
-	}
-	return s.setImport(ctx, arn, perch.StatusActive, nil)
+	return s.runJob(createStatuses, set, func() error { return s.load(ctx, arn) })
 }
 
 // load checks every row of every file first, then loads them into a
@@ -119,18 +102,11 @@ func (s *Service) load(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.cfg.Catalog.HoldDataset(ctx, j.DatasetARN, "dataset import job "+arn)
+	d, schema, release, err := s.dataset(ctx, j.DatasetARN, "dataset import job "+arn)
 	if err != nil {
 		return err
 	}
 	defer release()
-	d, schema, err := s.cfg.Catalog.DatasetSchema(ctx, j.DatasetARN)
-	if err != nil {
-		return err
-	}
-	if s.cfg.Objects == nil {
-		return errNoObjects
-	}
 	files, err := s.cfg.Objects.List(ctx, j.DataLocation, false)
 	if err != nil {
 		return err

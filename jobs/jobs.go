@@ -265,3 +265,67 @@ func failureReason(err error) string {
 	}
 	return err.Error()
 }
+
+// update changes the job arn names in m under the lock and persists a
+// copy. It persists even when ctx has ended, so that a job's last status
+// is never lost to a shutdown.
+func update[T any](s *Service, ctx context.Context, m map[string]*T, arn string, change func(*T),
+	clone func(*T) *T, put func(context.Context, *T) error) error {
+	s.mu.Lock()
+	j := m[arn]
+	change(j)
+	c := clone(j)
+	s.mu.Unlock()
+	return put(context.WithoutCancel(ctx), c)
+}
+
+// statuses are the statuses a kind of job goes through.
+type statuses struct{ running, succeeded, failed string }
+
+var (
+	createStatuses   = statuses{perch.StatusCreateInProgress, perch.StatusActive, perch.StatusCreateFailed}
+	deletionStatuses = statuses{perch.StatusInProgress, perch.StatusCompleted, perch.StatusFailed}
+)
+
+// runJob takes a job through its statuses around work. A job the service's
+// closing interrupts keeps its running status, so that it runs again.
+func (s *Service) runJob(st statuses, set func(status string, failure error) error, work func() error) error {
+	if err := set(st.running, nil); err != nil {
+		return err
+	}
+	err := work()
+	if s.interrupted() {
+		return nil
+	}
+	if err != nil {
+		return set(st.failed, err)
+	}
+	return set(st.succeeded, nil)
+}
+
+// reason is the failureReason of failure, "" for none.
+func reason(failure error) string {
+	if failure == nil {
+		return ""
+	}
+	return failureReason(failure)
+}
+
+// dataset holds the dataset a job works on and returns it with its schema
+// and the release of the hold. Every job needs s3:// locations, so it
+// also fails when there are none.
+func (s *Service) dataset(ctx context.Context, arn, holder string) (*perch.Dataset, *perch.AvroSchema, func(), error) {
+	if s.cfg.Objects == nil {
+		return nil, nil, nil, errNoObjects
+	}
+	release, err := s.cfg.Catalog.HoldDataset(ctx, arn, holder)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d, schema, err := s.cfg.Catalog.DatasetSchema(ctx, arn)
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return d, schema, release, nil
+}
