@@ -61,3 +61,6 @@ func (s Scope) DatasetARN(groupName string, t DatasetType) string {
 // EventTrackerARN is arn:aws:personalize:REGION:ACCOUNT:event-tracker/ID,
 // with the short hexadecimal id real trackers carry.
 func (s Scope) EventTrackerARN(id string) string { return s.arn(KindEventTracker + "/" + id) }
+
+// Owns reports whether arn names a resource of this region and account.
+func (s Scope) Owns(arn string) bool { return strings.HasPrefix(arn, s.arn("")) }

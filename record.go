@@ -1,20 +1,22 @@
 package perch
 
-// Event is one item interaction recorded by PutEvents. JSON names are the
-// API's; Duplicate is set by readers, never stored.
+// Event is one item interaction recorded by PutEvents or imported in bulk.
+// JSON names are the API's; Duplicate and Bulk are set by readers, never
+// stored. Bulk records have no eventId and no sessionId.
 type Event struct {
-	EventID           string             `json:"eventId"`
+	EventID           string             `json:"eventId,omitempty"`
 	EventType         string             `json:"eventType"`
 	EventValue        *float64           `json:"eventValue,omitempty"`
 	ItemID            string             `json:"itemId,omitempty"`
 	UserID            string             `json:"userId,omitempty"`
-	SessionID         string             `json:"sessionId"`
+	SessionID         string             `json:"sessionId,omitempty"`
 	SentAt            Timestamp          `json:"sentAt"`
 	Impression        []string           `json:"impression,omitempty"`
 	RecommendationID  string             `json:"recommendationId,omitempty"`
 	Properties        string             `json:"properties,omitempty"` // the JSON object text as sent
 	MetricAttribution *MetricAttribution `json:"metricAttribution,omitempty"`
 	Duplicate         bool               `json:"duplicate,omitempty"`
+	Bulk              bool               `json:"bulk,omitempty"`
 }
 
 // MetricAttribution names the source of an event for metric attribution.
@@ -23,18 +25,19 @@ type MetricAttribution struct {
 }
 
 // ActionInteraction is one interaction with an action, recorded by
-// PutActionInteractions.
+// PutActionInteractions or imported in bulk.
 type ActionInteraction struct {
-	EventID          string    `json:"eventId"`
+	EventID          string    `json:"eventId,omitempty"`
 	EventType        string    `json:"eventType"`
 	ActionID         string    `json:"actionId"`
 	UserID           string    `json:"userId,omitempty"`
-	SessionID        string    `json:"sessionId"`
+	SessionID        string    `json:"sessionId,omitempty"`
 	Timestamp        Timestamp `json:"timestamp"`
 	Impression       []string  `json:"impression,omitempty"`
 	RecommendationID string    `json:"recommendationId,omitempty"`
 	Properties       string    `json:"properties,omitempty"`
 	Duplicate        bool      `json:"duplicate,omitempty"`
+	Bulk             bool      `json:"bulk,omitempty"`
 }
 
 // Entity is an item, a user or an action: an id and its metadata. The
@@ -44,6 +47,7 @@ type Entity struct {
 	Properties string `json:"properties,omitempty"`
 	// Updated is when the record was written; the newest write wins.
 	Updated Timestamp `json:"updated"`
+	Bulk    bool      `json:"bulk,omitempty"` // set by readers, never stored
 }
 
 // Batch is the records of one request, bound for one dataset. A store
@@ -62,7 +66,23 @@ func (b *Batch) Len() int { return len(b.Events) + len(b.ActionInteractions) + l
 // RecordQuery narrows a read of a dataset's records. Zero values match all.
 type RecordQuery struct {
 	UserID    string // interactions and action interactions: this user only
-	SessionID string // interactions and action interactions: this session only
+	SessionID string // interactions and action interactions: this session only (bulk records have none)
 	ID        string // items, users, actions: this id only
 	Limit     int    // at most this many records; 0 for no limit
+	// Source selects records by how they arrived; "" means IngestAll.
+	Source IngestionMode
+	// Time, when set, keeps the interactions and action interactions
+	// whose time is in [From, To).
+	Time *TimeRange
+}
+
+// TimeRange is the half-open interval [From, To).
+type TimeRange struct{ From, To Timestamp }
+
+// Contains reports whether t is in the range.
+func (r *TimeRange) Contains(t Timestamp) bool { return r == nil || (t >= r.From && t < r.To) }
+
+// Wants reports whether the query selects records of the given source.
+func (q *RecordQuery) Wants(s IngestionMode) bool {
+	return q.Source == "" || q.Source == IngestAll || q.Source == s
 }

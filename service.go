@@ -86,6 +86,10 @@ type Catalog interface {
 	Target(ctx context.Context, trackingID string) (*Dataset, *AvroSchema, error)
 	// DatasetSchema returns the dataset named by arn with its parsed schema.
 	DatasetSchema(ctx context.Context, arn string) (*Dataset, *AvroSchema, error)
+	// HoldDataset keeps the dataset named by arn from deletion until
+	// release is called: DeleteDataset fails with EResourceInUse, naming
+	// holder, meanwhile. Jobs hold the datasets they work on.
+	HoldDataset(ctx context.Context, arn, holder string) (release func(), err error)
 }
 
 // Ingest is the events API: it checks records against their dataset's

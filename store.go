@@ -21,14 +21,28 @@ type Store interface {
 	// queue is full, and ctx.Err() if ctx ends before the batch is queued.
 	Commit(ctx context.Context, b *Batch) error
 
-	// Events calls fn for each stored event of the dataset that matches q,
-	// oldest first, until fn returns an error (which Events returns).
+	// Events calls fn for each stored event of the dataset that matches q
+	// until fn returns an error (which Events returns): bulk events first,
+	// in import order, then events put through the API, oldest first.
 	Events(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Event) error) error
 	// ActionInteractions is Events for action interactions.
 	ActionInteractions(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*ActionInteraction) error) error
 	// Entities calls fn for the current record of each id of an items,
-	// users or actions dataset that matches q, in id order.
+	// users or actions dataset that matches q, in id order. With both
+	// sources, the newest record of an id wins.
 	Entities(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Entity) error) error
+
+	// BulkLoad starts loading records into d as bulk data. Nothing the
+	// loader stages is visible until its Commit.
+	BulkLoad(ctx context.Context, d *Dataset) (BulkLoader, error)
+
+	// DeleteUsers removes every record of the given users from d: their
+	// interactions or action interactions of both sources, duplicates
+	// included, or their records in a Users dataset. Every record stored
+	// before the call is removed; each removal is one atomic commit
+	// ordered with Commit, so no record loses its index keys or keeps
+	// them. It returns how many records it removed.
+	DeleteUsers(ctx context.Context, d *Dataset, users []string) (int, error)
 
 	// Close flushes and releases the store. Commits after Close fail.
 	Close() error
@@ -56,4 +70,28 @@ type ResourceStore interface {
 
 	// NextDatasetID returns an id no earlier call has returned, durably.
 	NextDatasetID(ctx context.Context) (uint64, error)
+
+	PutDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
+	DatasetExportJobs(ctx context.Context) ([]*DatasetExportJob, error)
+	PutDatasetImportJob(ctx context.Context, j *DatasetImportJob) error
+	DatasetImportJobs(ctx context.Context) ([]*DatasetImportJob, error)
+	PutDataDeletionJob(ctx context.Context, j *DataDeletionJob) error
+	DataDeletionJobs(ctx context.Context) ([]*DataDeletionJob, error)
+}
+
+// BulkLoader stages the records of one import and then makes them the
+// dataset's bulk data in one synced commit, so an import is seen whole or
+// not at all whatever its size.
+type BulkLoader interface {
+	// Add stages the records of b, which must be of the loader's dataset's
+	// kind. Staged records are not yet durable or visible.
+	Add(ctx context.Context, b *Batch) error
+	// Commit makes the staged records visible and durable: they replace
+	// the dataset's earlier bulk records (ImportFull) or join them
+	// (ImportIncremental: an entity id staged again replaces its earlier
+	// bulk record). It fails with EResourceNotFound when the dataset was
+	// deleted meanwhile.
+	Commit(ctx context.Context, mode ImportMode) error
+	// Abort discards what was staged; after Commit it does nothing.
+	Abort() error
 }

@@ -226,6 +226,7 @@ func (s *Server) controlOps() map[string]controlOp {
 // where the operation has it; the validator rejects nothing it lacks).
 type listInput struct {
 	DatasetGroupArn string
+	DatasetArn      string
 	NextToken       string
 	MaxResults      int
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,9 @@ import (
 	"github.com/perchdev/perch/awsapi"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/s3loc"
 	"github.com/perchdev/perch/sigv4"
 )
 
@@ -42,6 +46,10 @@ type env struct {
 	scope   perch.Scope
 	dataDir string
 	catalog catalog.Options
+	// s3Root holds the buckets of jobs' s3:// locations (bucket "data"
+	// exists) unless objects is set before start.
+	s3Root  string
+	objects perch.Objects
 	close   func()
 	// verifier, when set, makes the server check signatures; the env's
 	// clients then need a key of it (testKey signs for testAccount).
@@ -52,9 +60,12 @@ type env struct {
 func newEnv(t *testing.T, opts ...func(*catalog.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, dataDir: dir, scope: perch.Scope{Region: testRegion, Account: testAccount}}
+	e := &env{t: t, dataDir: dir, s3Root: t.TempDir(), scope: perch.Scope{Region: testRegion, Account: testAccount}}
 	for _, o := range opts {
 		o(&e.catalog)
+	}
+	if err := os.Mkdir(filepath.Join(e.s3Root, "data"), 0o750); err != nil {
+		t.Fatal(err)
 	}
 	e.start()
 	t.Cleanup(func() { e.close() })
@@ -73,8 +84,16 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	objects := e.objects
+	if objects == nil {
+		objects = s3loc.NewDir(e.s3Root)
+	}
+	js, err := jobs.Open(context.Background(), jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: e.scope})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(awsapi.New(awsapi.Config{
-		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Account: testAccount, Verifier: e.verifier,
+		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Jobs: js, Account: testAccount, Verifier: e.verifier,
 	}))
 	e.url = srv.URL
 	closed := false
@@ -84,6 +103,7 @@ func (e *env) start() {
 		}
 		closed = true
 		srv.Close()
+		js.Close()
 		if err := store.Close(); err != nil {
 			t.Errorf("closing the store: %v", err)
 		}

@@ -18,10 +18,13 @@ const readPrefix = "/_perch/"
 // serveRead serves perch's read API:
 //
 //	GET /_perch/health
-//	GET /_perch/records?datasetArn=ARN[&userId=U][&sessionId=S][&id=ID][&limit=N]
+//	GET /_perch/records?datasetArn=ARN[&userId=U][&sessionId=S][&id=ID][&limit=N][&ingestionMode=M]
+//	GET /_perch/datasets?datasetGroupArn=ARN
+//	GET /_perch/export?datasetArn=ARN[&format=F][&ingestionMode=M][&since=T][&until=T]
 //
 // Records come back as JSON Lines (application/x-ndjson), one record per
-// line, with the events API's field names.
+// line, with the events API's field names; datasets as JSON Lines of
+// datasetArn and datasetType; an export as training data (see export.go).
 func (s *Server) serveRead(w http.ResponseWriter, r *http.Request) {
 	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -34,6 +37,10 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	case readPrefix + "records":
 		s.serveRecords(w, r)
+	case readPrefix + "datasets":
+		s.serveDatasets(w, r)
+	case readPrefix + "export":
+		s.serveExport(w, r)
 	default:
 		fail(apiError{http.StatusNotFound, eUnknownOperation, "No read API at " + r.URL.Path})
 	}
@@ -48,6 +55,11 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	query := perch.RecordQuery{UserID: q.Get("userId"), SessionID: q.Get("sessionId"), ID: q.Get("id")}
+	var err error
+	if query.Source, err = ingestionMode(q.Get("ingestionMode")); err != nil {
+		fail(toAPIError(model.Events, err, s.log))
+		return
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 0 {
@@ -56,7 +68,8 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 		}
 		query.Limit = n
 	}
-	ds, err := s.catalog.DescribeDataset(r.Context(), arn)
+	var ds *perch.Dataset
+	ds, err = s.catalog.DescribeDataset(r.Context(), arn)
 	if err != nil {
 		fail(toAPIError(model.Events, err, s.log))
 		return
@@ -84,6 +97,9 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 			rec := map[string]any{idKey: e.ID, "updatedAt": e.Updated}
 			if e.Properties != "" {
 				rec["properties"] = e.Properties
+			}
+			if e.Bulk {
+				rec["bulk"] = true
 			}
 			return enc.Encode(rec)
 		})

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type Config struct {
 	Catalog perch.Catalog
 	Ingest  perch.Ingest
 	Store   perch.Store
+	// Jobs serves the job operations; without it they are unsupported.
+	Jobs perch.Jobs
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -51,6 +54,7 @@ type Server struct {
 	catalog  perch.Catalog
 	ingest   perch.Ingest
 	store    perch.Store
+	jobs     perch.Jobs
 	account  string
 	verifier *sigv4.Verifier
 	log      *slog.Logger
@@ -65,8 +69,11 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, account: cfg.Account, verifier: cfg.Verifier, log: log}
+	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, account: cfg.Account, verifier: cfg.Verifier, log: log}
 	s.control = s.controlOps()
+	if s.jobs != nil {
+		maps.Copy(s.control, s.jobOps())
+	}
 	s.events = map[string]func(context.Context, []byte) error{
 		"PutEvents":             s.putEvents,
 		"PutActionInteractions": s.putActionInteractions,

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +59,8 @@ type Catalog struct {
 	// parsed caches the parsed form of each schema by ARN, so the write
 	// path never parses a schema twice.
 	parsed map[string]parsedSchema
+	// holds lists, per dataset ARN, the jobs that keep it from deletion.
+	holds map[string]map[string]bool
 }
 
 // parsedSchema is a schema's parsed form, or why a schema stored by an
@@ -86,6 +87,7 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 		trackers:         map[string]*perch.EventTracker{},
 		tracked:          map[string]string{},
 		parsed:           map[string]parsedSchema{},
+		holds:            map[string]map[string]bool{},
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -145,15 +147,10 @@ func (c *Catalog) scopeOf(ctx context.Context) perch.Scope {
 	return s
 }
 
-// arnPrefix is the start every ARN of the scope shares.
-func arnPrefix(s perch.Scope) string {
-	return perch.ARN{Partition: "aws", Service: "personalize", Region: s.Region, Account: s.Account}.String()
-}
-
 // lookup finds the resource arn names in m, but only when it belongs to
 // scope: resources of other accounts do not exist for the caller.
 func lookup[T any](m map[string]*T, s perch.Scope, arn string) (*T, error) {
-	if v, ok := m[arn]; ok && strings.HasPrefix(arn, arnPrefix(s)) {
+	if v, ok := m[arn]; ok && s.Owns(arn) {
 		return v, nil
 	}
 	return nil, notFound(arn)
@@ -161,10 +158,9 @@ func lookup[T any](m map[string]*T, s perch.Scope, arn string) (*T, error) {
 
 // inScope returns the resources of m that belong to s and satisfy keep.
 func inScope[T any](m map[string]*T, s perch.Scope, keep func(*T) bool) []*T {
-	prefix := arnPrefix(s)
 	var out []*T
 	for arn, v := range m {
-		if strings.HasPrefix(arn, prefix) && keep(v) {
+		if s.Owns(arn) && keep(v) {
 			out = append(out, v)
 		}
 	}

@@ -57,16 +57,41 @@ type memStore struct {
 	groups          map[string]*perch.DatasetGroup
 	datasets        map[string]*perch.Dataset
 	trackers        map[string]*perch.EventTracker
+	exportJobs      map[string]*perch.DatasetExportJob
+	importJobs      map[string]*perch.DatasetImportJob
+	deletionJobs    map[string]*perch.DataDeletionJob
 	deletedDatasets []uint64
 }
 
 func newMemStore() *memStore {
 	return &memStore{
-		schemas:  map[string]*perch.Schema{},
-		groups:   map[string]*perch.DatasetGroup{},
-		datasets: map[string]*perch.Dataset{},
-		trackers: map[string]*perch.EventTracker{},
+		schemas:      map[string]*perch.Schema{},
+		groups:       map[string]*perch.DatasetGroup{},
+		datasets:     map[string]*perch.Dataset{},
+		trackers:     map[string]*perch.EventTracker{},
+		exportJobs:   map[string]*perch.DatasetExportJob{},
+		importJobs:   map[string]*perch.DatasetImportJob{},
+		deletionJobs: map[string]*perch.DataDeletionJob{},
 	}
+}
+
+func (s *memStore) PutDatasetExportJob(_ context.Context, v *perch.DatasetExportJob) error {
+	return put(s, s.exportJobs, v.ARN, v)
+}
+func (s *memStore) DatasetExportJobs(context.Context) ([]*perch.DatasetExportJob, error) {
+	return list(s.exportJobs)
+}
+func (s *memStore) PutDatasetImportJob(_ context.Context, v *perch.DatasetImportJob) error {
+	return put(s, s.importJobs, v.ARN, v)
+}
+func (s *memStore) DatasetImportJobs(context.Context) ([]*perch.DatasetImportJob, error) {
+	return list(s.importJobs)
+}
+func (s *memStore) PutDataDeletionJob(_ context.Context, v *perch.DataDeletionJob) error {
+	return put(s, s.deletionJobs, v.ARN, v)
+}
+func (s *memStore) DataDeletionJobs(context.Context) ([]*perch.DataDeletionJob, error) {
+	return list(s.deletionJobs)
 }
 
 func deepCopy[T any](v *T) *T {

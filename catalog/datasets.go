@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"context"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -108,10 +110,12 @@ func (c *Catalog) ListDatasets(ctx context.Context, groupARN string, p perch.Pag
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	items := inScope(c.datasets, c.scopeOf(ctx), datasetOf(groupARN))
-	return paginate(items, datasetPosition, cloneDataset, "datasets "+groupARN, p)
+	return perch.Paginate(items, datasetPosition, cloneDataset, "datasets "+groupARN, p)
 }
 
-func datasetPosition(d *perch.Dataset) position { return position{d.Created, d.ARN} }
+func datasetPosition(d *perch.Dataset) perch.Position {
+	return perch.Position{Created: d.Created, ARN: d.ARN}
+}
 
 // DeleteDataset implements perch.Catalog.
 func (c *Catalog) DeleteDataset(ctx context.Context, arn string) error {
@@ -120,6 +124,11 @@ func (c *Catalog) DeleteDataset(ctx context.Context, arn string) error {
 	d, err := lookup(c.datasets, c.scopeOf(ctx), arn)
 	if err != nil {
 		return err
+	}
+	if holders := c.holds[arn]; len(holders) > 0 {
+		names := slices.Sorted(maps.Keys(holders))
+		return perch.Errorf(perch.EResourceInUse,
+			"Dataset %s is in use by %s; delete it once the job is done.", arn, strings.Join(names, ", "))
 	}
 	if err := c.rs.DeleteDataset(ctx, d); err != nil {
 		return stored(err, "delete dataset", arn)
@@ -183,4 +192,25 @@ func (c *Catalog) withSchema(d *perch.Dataset) (*perch.Dataset, *perch.AvroSchem
 		return nil, nil, err
 	}
 	return cloneDataset(d), avro, nil
+}
+
+// HoldDataset implements perch.Catalog.
+func (c *Catalog) HoldDataset(ctx context.Context, arn, holder string) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := lookup(c.datasets, c.scopeOf(ctx), arn); err != nil {
+		return nil, err
+	}
+	if c.holds[arn] == nil {
+		c.holds[arn] = map[string]bool{}
+	}
+	c.holds[arn][holder] = true
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.holds[arn], holder)
+		if len(c.holds[arn]) == 0 {
+			delete(c.holds, arn)
+		}
+	}, nil
 }

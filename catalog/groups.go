@@ -59,10 +59,12 @@ func (c *Catalog) DescribeDatasetGroup(ctx context.Context, arn string) (*perch.
 func (c *Catalog) ListDatasetGroups(ctx context.Context, p perch.Page) ([]*perch.DatasetGroup, string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return paginate(inScope(c.groups, c.scopeOf(ctx), all), groupPosition, cloneGroup, "dataset-groups", p)
+	return perch.Paginate(inScope(c.groups, c.scopeOf(ctx), all), groupPosition, cloneGroup, "dataset-groups", p)
 }
 
-func groupPosition(g *perch.DatasetGroup) position { return position{g.Created, g.ARN} }
+func groupPosition(g *perch.DatasetGroup) perch.Position {
+	return perch.Position{Created: g.Created, ARN: g.ARN}
+}
 
 // DeleteDatasetGroup implements perch.Catalog.
 func (c *Catalog) DeleteDatasetGroup(ctx context.Context, arn string) error {

@@ -55,10 +55,12 @@ func (c *Catalog) DescribeSchema(ctx context.Context, arn string) (*perch.Schema
 func (c *Catalog) ListSchemas(ctx context.Context, p perch.Page) ([]*perch.Schema, string, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return paginate(inScope(c.schemas, c.scopeOf(ctx), all), schemaPosition, cloneSchema, "schemas", p)
+	return perch.Paginate(inScope(c.schemas, c.scopeOf(ctx), all), schemaPosition, cloneSchema, "schemas", p)
 }
 
-func schemaPosition(s *perch.Schema) position { return position{s.Created, s.ARN} }
+func schemaPosition(s *perch.Schema) perch.Position {
+	return perch.Position{Created: s.Created, ARN: s.ARN}
+}
 
 // DeleteSchema implements perch.Catalog.
 func (c *Catalog) DeleteSchema(ctx context.Context, arn string) error {

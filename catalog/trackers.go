@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -81,10 +80,12 @@ func (c *Catalog) ListEventTrackers(ctx context.Context, groupARN string, p perc
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	items := inScope(c.trackers, c.scopeOf(ctx), trackerOf(groupARN))
-	return paginate(items, trackerPosition, cloneTracker, "event-trackers "+groupARN, p)
+	return perch.Paginate(items, trackerPosition, cloneTracker, "event-trackers "+groupARN, p)
 }
 
-func trackerPosition(t *perch.EventTracker) position { return position{t.Created, t.ARN} }
+func trackerPosition(t *perch.EventTracker) perch.Position {
+	return perch.Position{Created: t.Created, ARN: t.ARN}
+}
 
 // DeleteEventTracker implements perch.Catalog.
 func (c *Catalog) DeleteEventTracker(ctx context.Context, arn string) error {
@@ -110,7 +111,7 @@ func (c *Catalog) Target(ctx context.Context, trackingID string) (*perch.Dataset
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	arn, ok := c.tracked[trackingID]
-	if !ok || !strings.HasPrefix(arn, arnPrefix(scope)) {
+	if !ok || !scope.Owns(arn) {
 		return nil, nil, perch.Errorf(perch.EInvalidInput,
 			"The tracking ID %s does not match any event tracker or Action interactions dataset.", trackingID)
 	}

@@ -30,9 +30,12 @@
 // unsigned varint: with it no id's keys can start another id's prefix,
 // whatever bytes ids hold.
 //
-//	m/version                      format version (1); Open refuses others
+//	m/version                      format version (2); Open upgrades 1, refuses others
 //	m/seq                          last sequence number assigned
 //	m/datasetid                    last id NextDatasetID returned
+//	m/gen                          last bulk generation assigned
+//	m/bulk/<d>                     live bulk generations of the dataset
+//	m/staging/<d>/<gen>            a generation still being loaded
 //	r/<kind>/<arn>                 resource JSON; kind is schema, group,
 //	                               dataset or tracker
 //	e/<d>/<seq>                    event
@@ -41,6 +44,17 @@
 //	s/<d>/<len><sessionId>/<seq>   session index (empty value), both kinds
 //	d/<d>/<len><eventId>/<seq>     dedup key (empty value), both kinds
 //	i/<d>/<id>                     item, user or action: its latest record
+//	b/<d>/<gen>/<row>              bulk interaction or action interaction
+//	w/<d>/<gen>/<len><userId>/<row> bulk user index (empty value)
+//	j/<d>/<gen>/<id>               bulk item, user or action
+//
+// The first families hold what the events API put; b, w and j what import
+// jobs loaded, in generations: an import stages a new generation in
+// unsynced batches, and its commit lists it as live (replacing the others
+// for a FULL import, whose keys are range-deleted) in one synced batch, so
+// an import is seen whole or not at all. Open drops generations still
+// staged. Readers take the live generations from their snapshot; entities
+// of several generations and the PUT family merge by id, newest first.
 //
 // Records are stored as one encoding byte (1) followed by the record's
 // JSON; Duplicate is never stored. A record is a duplicate when the first

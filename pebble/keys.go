@@ -7,8 +7,15 @@ import (
 )
 
 // formatVersion is the version of the key layout and record encoding
-// described in doc.go. Open refuses a store written in any other version.
-const formatVersion = 1
+// described in doc.go. Version 2 added bulk data (generations); a version
+// 1 store is a version 2 store without any, so Open upgrades it by
+// rewriting the version, and refuses every other version. Builds that
+// read only version 1 refuse an upgraded store, whose bulk keys they would
+// not know to delete with its dataset.
+const (
+	formatVersion       = 2
+	formatVersionNoBulk = 1
+)
 
 // Keys of the store's own metadata; their values are 8-byte big-endian
 // integers.
@@ -16,6 +23,16 @@ var (
 	keyVersion   = []byte("m/version")
 	keySeq       = []byte("m/seq")
 	keyDatasetID = []byte("m/datasetid")
+	keyGen       = []byte("m/gen")
+)
+
+// Prefixes of the store's metadata about bulk data. Each is followed by a
+// dataset id: m/bulk/<d> holds the dataset's live generations (8 bytes
+// each, oldest first), m/staging/<d>/<gen> marks a generation being
+// loaded.
+var (
+	prefixLive    = []byte("m/bulk/")
+	prefixStaging = []byte("m/staging/")
 )
 
 // Tags start every key of a family of keys scoped to one dataset.
@@ -26,10 +43,18 @@ const (
 	tagSessionIndex      = 's'
 	tagDedup             = 'd'
 	tagEntity            = 'i'
+	// Bulk data: every key holds its generation after the dataset id.
+	tagBulkRecord    = 'b' // an interaction or action interaction
+	tagBulkUserIndex = 'w'
+	tagBulkEntity    = 'j'
 )
 
 // datasetTags lists every family of keys that DeleteDataset clears.
-var datasetTags = []byte{tagEvent, tagActionInteraction, tagUserIndex, tagSessionIndex, tagDedup, tagEntity}
+var datasetTags = []byte{tagEvent, tagActionInteraction, tagUserIndex, tagSessionIndex, tagDedup, tagEntity,
+	tagBulkRecord, tagBulkUserIndex, tagBulkEntity}
+
+// generationTags lists every family of keys of a bulk generation.
+var generationTags = []byte{tagBulkRecord, tagBulkUserIndex, tagBulkEntity}
 
 // Resource kinds, as they appear in resource keys r/<kind>/<arn>.
 const (
@@ -37,6 +62,9 @@ const (
 	kindDatasetGroup = "group"
 	kindDataset      = "dataset"
 	kindEventTracker = "tracker"
+	kindExportJob    = "exportjob"
+	kindImportJob    = "importjob"
+	kindDeletionJob  = "deletionjob"
 )
 
 // appendDatasetPrefix appends <tag>/<datasetID 8B BE>/, the prefix of every
@@ -61,6 +89,50 @@ func appendIDPrefix(b []byte, tag byte, datasetID uint64, id string) []byte {
 // needs no length and entities sort by id.
 func appendEntityKey(b []byte, datasetID uint64, id string) []byte {
 	return append(appendDatasetPrefix(b, tagEntity, datasetID), id...)
+}
+
+// appendGenPrefix appends <tag>/<datasetID>/<gen>/, the prefix of one
+// family's keys of one bulk generation.
+func appendGenPrefix(b []byte, tag byte, datasetID, gen uint64) []byte {
+	b = appendDatasetPrefix(b, tag, datasetID)
+	b = binary.BigEndian.AppendUint64(b, gen)
+	return append(b, '/')
+}
+
+// appendGenUserPrefix appends w/<datasetID>/<gen>/<uvarint len><userId>/.
+func appendGenUserPrefix(b []byte, datasetID, gen uint64, userID string) []byte {
+	b = appendGenPrefix(b, tagBulkUserIndex, datasetID, gen)
+	b = binary.AppendUvarint(b, uint64(len(userID)))
+	b = append(b, userID...)
+	return append(b, '/')
+}
+
+func liveKey(datasetID uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), prefixLive...), datasetID)
+}
+
+func stagingKey(datasetID, gen uint64) []byte {
+	b := binary.BigEndian.AppendUint64(append([]byte(nil), prefixStaging...), datasetID)
+	return binary.BigEndian.AppendUint64(append(b, '/'), gen)
+}
+
+func encodeGens(gens []uint64) []byte {
+	b := make([]byte, 0, 8*len(gens))
+	for _, g := range gens {
+		b = binary.BigEndian.AppendUint64(b, g)
+	}
+	return b
+}
+
+func decodeGens(b []byte) ([]uint64, error) {
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("pebble: live generations value of %d bytes", len(b))
+	}
+	gens := make([]uint64, len(b)/8)
+	for i := range gens {
+		gens[i] = binary.BigEndian.Uint64(b[8*i:])
+	}
+	return gens, nil
 }
 
 func appendSeq(b []byte, seq uint64) []byte { return binary.BigEndian.AppendUint64(b, seq) }

@@ -13,97 +13,174 @@ import (
 
 // Events implements perch.Store.
 func (s *Store) Events(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.Event) error) error {
-	return s.scanInteractions(ctx, tagEvent, datasetID, q, func(r *snapshotReader, seq uint64, value []byte) (bool, error) {
+	return s.scanInteractions(ctx, tagEvent, datasetID, q, func(r *snapshotReader, seq uint64, bulk bool, value []byte) (bool, error) {
 		var e perch.Event
 		if err := decodeRecord(value, &e); err != nil {
 			return false, err
 		}
-		if q.SessionID != "" && e.SessionID != q.SessionID {
+		if (q.SessionID != "" && e.SessionID != q.SessionID) || !q.Time.Contains(e.SentAt) {
 			return false, nil
 		}
-		dup, err := r.duplicate(datasetID, e.EventID, seq)
-		if err != nil {
-			return false, err
+		if !bulk {
+			dup, err := r.duplicate(datasetID, e.EventID, seq)
+			if err != nil {
+				return false, err
+			}
+			e.Duplicate = dup
 		}
-		e.Duplicate = dup
+		e.Bulk = bulk
 		return true, fn(&e)
 	})
 }
 
 // ActionInteractions implements perch.Store.
 func (s *Store) ActionInteractions(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.ActionInteraction) error) error {
-	return s.scanInteractions(ctx, tagActionInteraction, datasetID, q, func(r *snapshotReader, seq uint64, value []byte) (bool, error) {
+	return s.scanInteractions(ctx, tagActionInteraction, datasetID, q, func(r *snapshotReader, seq uint64, bulk bool, value []byte) (bool, error) {
 		var a perch.ActionInteraction
 		if err := decodeRecord(value, &a); err != nil {
 			return false, err
 		}
-		if q.SessionID != "" && a.SessionID != q.SessionID {
+		if (q.SessionID != "" && a.SessionID != q.SessionID) || !q.Time.Contains(a.Timestamp) {
 			return false, nil
 		}
-		dup, err := r.duplicate(datasetID, a.EventID, seq)
-		if err != nil {
-			return false, err
+		if !bulk {
+			dup, err := r.duplicate(datasetID, a.EventID, seq)
+			if err != nil {
+				return false, err
+			}
+			a.Duplicate = dup
 		}
-		a.Duplicate = dup
+		a.Bulk = bulk
 		return true, fn(&a)
 	})
 }
 
-// Entities implements perch.Store.
+// Entities implements perch.Store. With both sources wanted, the current
+// records of an id in the PUT family and in each live generation are
+// merged and the newest wins.
 func (s *Store) Entities(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.Entity) error) (err error) {
 	if err := s.gate.enter(); err != nil {
 		return err
 	}
 	defer s.gate.leave()
+	snap := s.db.NewSnapshot()
+	defer closeKeepingError(snap, &err)
+
+	var prefixes [][]byte // of the families to merge, PUT first, then generations oldest first
+	if q.Wants(perch.IngestPut) {
+		prefixes = append(prefixes, appendDatasetPrefix(nil, tagEntity, datasetID))
+	}
+	if q.Wants(perch.IngestBulk) {
+		gens, err := liveGens(snap, datasetID)
+		if err != nil {
+			return err
+		}
+		for _, g := range gens {
+			prefixes = append(prefixes, appendGenPrefix(nil, tagBulkEntity, datasetID, g))
+		}
+	}
 	if q.ID != "" {
-		return s.entity(datasetID, q.ID, fn)
+		return s.entity(snap, prefixes, q.ID, fn)
 	}
-	prefix := appendDatasetPrefix(nil, tagEntity, datasetID)
-	it, err := s.db.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return err
+	its := make([]*pdb.Iterator, len(prefixes))
+	for i, p := range prefixes {
+		it, err := snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+		if err != nil {
+			return err
+		}
+		defer closeKeepingError(it, &err)
+		it.First()
+		its[i] = it
 	}
-	defer closeKeepingError(it, &err)
 	n := 0
-	for it.First(); it.Valid() && (q.Limit <= 0 || n < q.Limit); it.Next() {
+	for q.Limit <= 0 || n < q.Limit {
 		if err := s.stillWanted(ctx); err != nil {
 			return err
 		}
-		value, err := it.ValueAndErr()
+		// The smallest id any family is at, and the newest record of it.
+		var id []byte
+		for i, it := range its {
+			if it.Valid() {
+				if k := it.Key()[len(prefixes[i]):]; id == nil || bytes.Compare(k, id) < 0 {
+					id = k
+				}
+			}
+		}
+		if id == nil {
+			break
+		}
+		id = bytes.Clone(id)
+		var newest *perch.Entity
+		for i, it := range its {
+			if !it.Valid() || !bytes.Equal(it.Key()[len(prefixes[i]):], id) {
+				continue
+			}
+			e, err := decodeEntity(it, prefixes[i][0] == tagBulkEntity)
+			if err != nil {
+				return err
+			}
+			if newest == nil || e.Updated >= newest.Updated {
+				newest = e
+			}
+			it.Next()
+		}
+		n++
+		if err := fn(newest); err != nil {
+			return err
+		}
+	}
+	for _, it := range its {
+		if err := it.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeEntity(it *pdb.Iterator, bulk bool) (*perch.Entity, error) {
+	value, err := it.ValueAndErr()
+	if err != nil {
+		return nil, err
+	}
+	var e perch.Entity
+	if err := decodeRecord(value, &e); err != nil {
+		return nil, fmt.Errorf("pebble: decoding %q: %w", it.Key(), err)
+	}
+	e.Bulk = bulk
+	return &e, nil
+}
+
+// entity reads the newest record of one id among the families' prefixes.
+func (s *Store) entity(snap *pdb.Snapshot, prefixes [][]byte, id string, fn func(*perch.Entity) error) error {
+	var newest *perch.Entity
+	for _, p := range prefixes {
+		value, closer, err := snap.Get(append(bytes.Clone(p), id...))
+		if errors.Is(err, pdb.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		var e perch.Entity
-		if err := decodeRecord(value, &e); err != nil {
-			return fmt.Errorf("pebble: decoding %q: %w", it.Key(), err)
+		err = decodeRecord(value, &e)
+		closer.Close()
+		if err != nil {
+			return fmt.Errorf("pebble: decoding entity %q: %w", id, err)
 		}
-		n++
-		if err := fn(&e); err != nil {
-			return err
+		e.Bulk = p[0] == tagBulkEntity
+		if newest == nil || e.Updated >= newest.Updated {
+			newest = &e
 		}
 	}
-	return it.Error()
-}
-
-func (s *Store) entity(datasetID uint64, id string, fn func(*perch.Entity) error) error {
-	value, closer, err := s.db.Get(appendEntityKey(nil, datasetID, id))
-	if errors.Is(err, pdb.ErrNotFound) {
+	if newest == nil {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	var e perch.Entity
-	err = decodeRecord(value, &e)
-	closer.Close()
-	if err != nil {
-		return fmt.Errorf("pebble: decoding entity %q: %w", id, err)
-	}
-	return fn(&e)
+	return fn(newest)
 }
 
 // snapshotReader reads interaction records from one consistent snapshot.
 type snapshotReader struct {
+	store *Store
 	snap  *pdb.Snapshot
 	dedup *pdb.Iterator // over the dataset's dedup keys, made on first use
 	seek  []byte        // scratch space for dedup keys
@@ -136,71 +213,116 @@ func (r *snapshotReader) Close() error {
 	return errors.Join(err, r.snap.Close())
 }
 
+// span is one family of interaction records to walk: directly, or
+// through an index whose keys end in the records' last 8 key bytes.
+type span struct {
+	walk   []byte // prefix of the keys walked
+	record []byte // prefix of the record keys
+	bulk   bool
+}
+
 // scanInteractions walks the events or action interactions (tag) of a
-// dataset in sequence order, through the user or session index when q
-// names one, and calls visit with each record's value until q.Limit visits
-// have reported a match. visit filters and decodes; the index walked
-// guarantees the user (or the session, when no user is given).
+// dataset: the bulk generations wanted, oldest first, then the records put
+// through the API in sequence order; through the user or session index
+// when q names one. It calls visit with each record's value until q.Limit
+// visits have reported a match. visit filters and decodes; the index
+// walked guarantees the user (or the session, when no user is given).
 func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64, q perch.RecordQuery,
-	visit func(r *snapshotReader, seq uint64, value []byte) (matched bool, err error)) (err error) {
+	visit func(r *snapshotReader, seq uint64, bulk bool, value []byte) (matched bool, err error)) (err error) {
 	if err := s.gate.enter(); err != nil {
 		return err
 	}
 	defer s.gate.leave()
-	r := &snapshotReader{snap: s.db.NewSnapshot()}
+	r := &snapshotReader{store: s, snap: s.db.NewSnapshot()}
 	defer closeKeepingError(r, &err)
 
-	recordPrefix := appendDatasetPrefix(nil, tag, datasetID)
-	walkPrefix := recordPrefix
-	switch {
-	case q.UserID != "":
-		walkPrefix = appendIDPrefix(nil, tagUserIndex, datasetID, q.UserID)
-	case q.SessionID != "":
-		walkPrefix = appendIDPrefix(nil, tagSessionIndex, datasetID, q.SessionID)
+	var spans []span
+	if q.Wants(perch.IngestBulk) && q.SessionID == "" { // bulk records have no session
+		gens, err := liveGens(r.snap, datasetID)
+		if err != nil {
+			return err
+		}
+		for _, g := range gens {
+			sp := span{record: appendGenPrefix(nil, tagBulkRecord, datasetID, g), bulk: true}
+			sp.walk = sp.record
+			if q.UserID != "" {
+				sp.walk = appendGenUserPrefix(nil, datasetID, g, q.UserID)
+			}
+			spans = append(spans, sp)
+		}
 	}
-	walk, err := r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: walkPrefix, UpperBound: prefixEnd(walkPrefix)})
+	if q.Wants(perch.IngestPut) {
+		sp := span{record: appendDatasetPrefix(nil, tag, datasetID)}
+		switch {
+		case q.UserID != "":
+			sp.walk = appendIDPrefix(nil, tagUserIndex, datasetID, q.UserID)
+		case q.SessionID != "":
+			sp.walk = appendIDPrefix(nil, tagSessionIndex, datasetID, q.SessionID)
+		default:
+			sp.walk = sp.record
+		}
+		spans = append(spans, sp)
+	}
+	matched := 0
+	for _, sp := range spans {
+		if q.Limit > 0 && matched >= q.Limit {
+			break
+		}
+		n, err := r.walk(ctx, sp, q.Limit-matched, visit)
+		if err != nil {
+			return err
+		}
+		matched += n
+	}
+	return nil
+}
+
+// walk visits the records of one span until limit visits matched (no
+// limit when limit <= 0) and returns how many did.
+func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
+	visit func(r *snapshotReader, seq uint64, bulk bool, value []byte) (bool, error)) (matched int, err error) {
+	walk, err := r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: sp.walk, UpperBound: prefixEnd(sp.walk)})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer closeKeepingError(walk, &err)
 	records := walk
-	byIndex := walkPrefix[0] != tag
+	byIndex := !bytes.Equal(sp.walk, sp.record)
 	if byIndex {
-		if records, err = r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: recordPrefix, UpperBound: prefixEnd(recordPrefix)}); err != nil {
-			return err
+		if records, err = r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: sp.record, UpperBound: prefixEnd(sp.record)}); err != nil {
+			return 0, err
 		}
 		defer closeKeepingError(records, &err)
 	}
 
 	var recordKey []byte
-	matched := 0
-	for walk.First(); walk.Valid() && (q.Limit <= 0 || matched < q.Limit); walk.Next() {
-		if err := s.stillWanted(ctx); err != nil {
-			return err
+	for walk.First(); walk.Valid() && (limit <= 0 || matched < limit); walk.Next() {
+		if err := r.store.stillWanted(ctx); err != nil {
+			return matched, err
 		}
 		seq := seqOf(walk.Key())
 		if byIndex {
-			recordKey = appendSeq(append(recordKey[:0], recordPrefix...), seq)
+			recordKey = appendSeq(append(recordKey[:0], sp.record...), seq)
 			if !records.SeekGE(recordKey) || !bytes.Equal(records.Key(), recordKey) {
 				if err := records.Error(); err != nil {
-					return err
+					return matched, err
 				}
 				continue // the index key of a record of the other kind
 			}
 		}
 		value, err := records.ValueAndErr()
 		if err != nil {
-			return err
+			return matched, err
 		}
-		ok, err := visit(r, seq, value)
+		ok, err := visit(r, seq, sp.bulk, value)
 		if err != nil {
-			return err
+			return matched, err
 		}
 		if ok {
 			matched++
 		}
 	}
-	return walk.Error()
+	return matched, walk.Error()
 }
 
 // stillWanted returns why a long read must stop: its context ended, or the

@@ -78,6 +78,14 @@ func (s *Store) checkSpace() error {
 // if not nil, runs first and fails the commit with its error. A failed
 // commit starts a recovery. Callers hold writeMu.
 func (s *Store) apply(b *pdb.Batch, needsSpace bool, before func() error) (err error) {
+	return s.applyWith(b, pdb.Sync, needsSpace, before)
+}
+
+// applyWith is apply with the given write options: pdb.NoSync for writes a
+// later synced commit covers, such as an import's staged records.
+// Batches given to it must not be bound to a database (make them with
+// new(pdb.Batch)): the database is replaced when the store recovers.
+func (s *Store) applyWith(b *pdb.Batch, opts *pdb.WriteOptions, needsSpace bool, before func() error) (err error) {
 	if s.failed != nil {
 		return s.failed
 	}
@@ -92,7 +100,7 @@ func (s *Store) apply(b *pdb.Batch, needsSpace bool, before func() error) (err e
 	if err == nil {
 		err = func() (err error) {
 			defer recoverEngineFatal(&err)
-			return s.db.Apply(b, pdb.Sync)
+			return s.db.Apply(b, opts)
 		}()
 	}
 	if err != nil {
@@ -184,8 +192,13 @@ func (s *Store) reopen() error {
 	if err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return errors.Join(fmt.Errorf("reading the dataset id: %w", err), closeDB(db))
 	}
+	gen, err := getUint64(db, keyGen)
+	if err != nil && !errors.Is(err, pdb.ErrNotFound) {
+		return errors.Join(fmt.Errorf("reading the bulk generation: %w", err), closeDB(db))
+	}
 	s.idMu.Lock()
 	s.datasetID = max(s.datasetID, datasetID)
+	s.gen = max(s.gen, gen)
 	s.idMu.Unlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()

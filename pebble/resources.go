@@ -61,6 +61,30 @@ func (r resources) EventTrackers(ctx context.Context) ([]*perch.EventTracker, er
 	return listResources[perch.EventTracker](ctx, r.s, kindEventTracker)
 }
 
+func (r resources) PutDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob) error {
+	return r.s.putResource(ctx, kindExportJob, v.ARN, v)
+}
+
+func (r resources) DatasetExportJobs(ctx context.Context) ([]*perch.DatasetExportJob, error) {
+	return listResources[perch.DatasetExportJob](ctx, r.s, kindExportJob)
+}
+
+func (r resources) PutDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob) error {
+	return r.s.putResource(ctx, kindImportJob, v.ARN, v)
+}
+
+func (r resources) DatasetImportJobs(ctx context.Context) ([]*perch.DatasetImportJob, error) {
+	return listResources[perch.DatasetImportJob](ctx, r.s, kindImportJob)
+}
+
+func (r resources) PutDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob) error {
+	return r.s.putResource(ctx, kindDeletionJob, v.ARN, v)
+}
+
+func (r resources) DataDeletionJobs(ctx context.Context) ([]*perch.DataDeletionJob, error) {
+	return listResources[perch.DataDeletionJob](ctx, r.s, kindDeletionJob)
+}
+
 // DeleteDataset removes the dataset and, in the same synced commit, every
 // record, index and dedup key of its id. Batches for the dataset that the
 // writer takes up afterwards fail with ResourceNotFoundException, so no
@@ -80,6 +104,9 @@ func (r resources) DeleteDataset(ctx context.Context, d *perch.Dataset) error {
 		prefix := appendDatasetPrefix(nil, tag, d.ID)
 		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
 	}
+	_ = b.Delete(liveKey(d.ID), nil)
+	staging := append(stagingKey(d.ID, 0)[:len(prefixStaging)+8], '/')
+	_ = b.DeleteRange(staging, prefixEnd(staging), nil)
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	// Marked even if the commit fails, which may still have deleted it.

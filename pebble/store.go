@@ -94,6 +94,7 @@ type Store struct {
 
 	idMu      sync.Mutex
 	datasetID uint64 // last dataset id handed out; guarded by idMu
+	gen       uint64 // last bulk generation handed out; guarded by idMu
 }
 
 var _ perch.Store = (*Store)(nil)
@@ -160,8 +161,13 @@ func (s *Store) load() error {
 		}
 	case err != nil:
 		return err
+	case version == formatVersionNoBulk:
+		if err := s.db.Set(keyVersion, encodeUint64(formatVersion), pdb.Sync); err != nil {
+			return err
+		}
 	case version != formatVersion:
-		return fmt.Errorf("the store is in format version %d; this build reads version %d", version, formatVersion)
+		return fmt.Errorf("the store is in format version %d; this build reads versions %d and %d",
+			version, formatVersionNoBulk, formatVersion)
 	}
 	if s.seq, err = getUint64(s.db, keySeq); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
@@ -169,7 +175,10 @@ func (s *Store) load() error {
 	if s.datasetID, err = getUint64(s.db, keyDatasetID); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
 	}
-	return nil
+	if s.gen, err = getUint64(s.db, keyGen); err != nil && !errors.Is(err, pdb.ErrNotFound) {
+		return err
+	}
+	return s.dropStaging()
 }
 
 func getUint64(db *pdb.DB, key []byte) (uint64, error) {

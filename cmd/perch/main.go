@@ -3,6 +3,7 @@
 //
 //	perch serve [flags]            serve the control plane and events API
 //	perch records DATASET_ARN      print a dataset's stored records as JSON Lines
+//	perch export GROUP_ARN         write a dataset group's training data to files
 package main
 
 import (
@@ -20,6 +21,7 @@ Usage:
   perch serve [--addr HOST:PORT] [--data DIR] [--region R] [--account-id N] [--quickstart]
               [--auth none|sigv4 --credentials FILE] [--tls-cert FILE --tls-key FILE]
   perch records DATASET_ARN [--endpoint URL] [--profile P] [--user-id U] [--session-id S] [--limit N]
+  perch export DATASET_GROUP_ARN --out DIR [--format csv|jsonl|parquet] [--since T] [--until T] [--endpoint URL]
 
 Run "perch COMMAND --help" for a command's flags.
 `
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "records":
 		return runRecords(ctx, args[1:], stdout, stderr)
+	case "export":
+		return runExport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -22,7 +22,9 @@ import (
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/connlimit"
 	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/s3loc"
 	"github.com/perchdev/perch/sigv4"
 )
 
@@ -39,6 +41,8 @@ type serveConfig struct {
 	credentials string
 	tlsCert     string
 	tlsKey      string
+	s3Root      string
+	s3Endpoint  string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,6 +61,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` of the keys --auth sigv4 accepts; each profile needs aws_access_key_id,\naws_secret_access_key and aws_account_id; re-read on SIGHUP")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (and --tls-key)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `FILE` of --tls-cert")
+	fs.StringVar(&cfg.s3Root, "s3-root", "", "serve the s3://bucket/key locations of jobs from `DIR`/bucket/key")
+	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -69,6 +75,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.maxConns < 1 || cfg.minFreeMB < 0 {
 		return fmt.Errorf("--max-connections must be positive and --min-free-mb not negative")
+	}
+	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
+		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
 	}
 	if !regexp.MustCompile(`^\d{12}$`).MatchString(cfg.account) {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.account)
@@ -138,10 +147,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	if err != nil {
 		return fmt.Errorf("loading resources: %w", err)
 	}
+	objects, err := openObjects(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	jobService, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: scope, Logger: log})
+	if err != nil {
+		return fmt.Errorf("loading jobs: %w", err)
+	}
+	defer jobService.Close()
 	api := awsapi.New(awsapi.Config{
 		Catalog:  cat,
 		Ingest:   ingest.New(cat, store),
 		Store:    store,
+		Jobs:     jobService,
 		Account:  cfg.account,
 		Verifier: verifier,
 		Logger:   log,
@@ -237,4 +256,19 @@ func reloadOnHangup(ctx context.Context, v *sigv4.Verifier, path string, log *sl
 			}
 		}
 	}()
+}
+
+// openObjects returns where jobs read and write s3:// locations, nil when
+// neither flag names a place.
+func openObjects(ctx context.Context, cfg serveConfig) (perch.Objects, error) {
+	switch {
+	case cfg.s3Root != "":
+		if fi, err := os.Stat(cfg.s3Root); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--s3-root %s is not a directory", cfg.s3Root)
+		}
+		return s3loc.NewDir(cfg.s3Root), nil
+	case cfg.s3Endpoint != "":
+		return s3loc.Connect(ctx, cfg.s3Endpoint, cfg.region)
+	}
+	return nil, nil
 }

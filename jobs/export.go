@@ -1,0 +1,102 @@
+package jobs
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/export"
+)
+
+// ExportLocation is where an export job writes: a folder named after the
+// job under the job's path, holding one bulk CSV file named after the
+// dataset's type, e.g. s3://bucket/prefix/JOB/interactions.csv. AWS does
+// not document its own object names; a folder per job keeps jobs from
+// overwriting each other and can be imported back as it is.
+func ExportLocation(j *perch.DatasetExportJob, t perch.DatasetType) string {
+	path := j.Output.Path
+	if !strings.HasSuffix(path, "/") {
+		path += "/"
+	}
+	return path + j.Name + "/" + export.FileName(t, export.CSV)
+}
+
+// CreateDatasetExportJob implements perch.Jobs.
+func (s *Service) CreateDatasetExportJob(ctx context.Context, in perch.CreateDatasetExportJobInput) (*perch.DatasetExportJob, error) {
+	mode := in.IngestionMode
+	if mode == "" {
+		mode = perch.IngestPut
+	}
+	if err := checkLocation("jobOutput.s3DataDestination.path", in.Output.Path); err != nil {
+		return nil, err
+	}
+	if _, err := s.cfg.Catalog.DescribeDataset(ctx, in.DatasetARN); err != nil {
+		return nil, err
+	}
+	arn := s.scopeOf(ctx).JobARN(perch.KindDatasetExportJob, in.Name)
+	now := s.now()
+	j := &perch.DatasetExportJob{
+		ARN: arn, Name: in.Name, DatasetARN: in.DatasetARN, IngestionMode: mode, RoleARN: in.RoleARN,
+		Status: perch.StatusCreatePending, Output: in.Output, Tags: slices.Clone(in.Tags), Created: now, Updated: now,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.exports[arn]; ok {
+		return nil, alreadyExists(arn)
+	}
+	if err := s.rs.PutDatasetExportJob(ctx, j); err != nil {
+		return nil, err
+	}
+	s.exports[arn] = j
+	s.enqueue(arn)
+	return cloneExport(j), nil
+}
+
+// DescribeDatasetExportJob implements perch.Jobs.
+func (s *Service) DescribeDatasetExportJob(ctx context.Context, arn string) (*perch.DatasetExportJob, error) {
+	return find(s, ctx, s.exports, arn, cloneExport)
+}
+
+// ListDatasetExportJobs implements perch.Jobs.
+func (s *Service) ListDatasetExportJobs(ctx context.Context, datasetARN string, p perch.Page) ([]*perch.DatasetExportJob, string, error) {
+	keep := func(j *perch.DatasetExportJob) bool { return datasetARN == "" || j.DatasetARN == datasetARN }
+	at := func(j *perch.DatasetExportJob) perch.Position { return perch.Position{Created: j.Created, ARN: j.ARN} }
+	return list(s, ctx, s.exports, keep, at, cloneExport, "dataset-export-jobs "+datasetARN, p)
+}
+
+func cloneExport(j *perch.DatasetExportJob) *perch.DatasetExportJob {
+	c := *j
+	c.Tags = slices.Clone(j.Tags)
+	return &c
+}
+
+func (s *Service) runExport(ctx context.Context, arn string) error {
+	set := func(status string, failure error) error {
+		return update(s, ctx, s.exports, arn, func(j *perch.DatasetExportJob) {
+			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
+		}, cloneExport, s.rs.PutDatasetExportJob)
+	}
+	return s.runJob(createStatuses, set, func() error { return s.export(ctx, arn) })
+}
+
+func (s *Service) export(ctx context.Context, arn string) error {
+	j, err := find(s, ctx, s.exports, arn, cloneExport)
+	if err != nil {
+		return err
+	}
+	d, schema, release, err := s.dataset(ctx, j.DatasetARN, "dataset export job "+arn)
+	if err != nil {
+		return err
+	}
+	defer release()
+	w, err := s.cfg.Objects.Create(ctx, ExportLocation(j, d.Type))
+	if err != nil {
+		return err
+	}
+	if _, err := export.Dataset(ctx, s.cfg.Store, d, schema, export.Options{Format: export.CSV, Source: j.IngestionMode}, w); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}

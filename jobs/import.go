@@ -1,0 +1,201 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/bulkcsv"
+)
+
+// loadBatch is how many records an import hands the store at a time.
+const loadBatch = 1000
+
+// CreateDatasetImportJob implements perch.Jobs.
+func (s *Service) CreateDatasetImportJob(ctx context.Context, in perch.CreateDatasetImportJobInput) (*perch.DatasetImportJob, error) {
+	mode := in.ImportMode
+	if mode == "" {
+		mode = perch.ImportFull
+	}
+	if err := checkLocation("dataSource.dataLocation", in.DataLocation); err != nil {
+		return nil, err
+	}
+	if _, err := s.cfg.Catalog.DescribeDataset(ctx, in.DatasetARN); err != nil {
+		return nil, err
+	}
+	scope := s.scopeOf(ctx)
+	arn := scope.JobARN(perch.KindDatasetImportJob, in.Name)
+	now := s.now()
+	j := &perch.DatasetImportJob{
+		ARN: arn, Name: in.Name, DatasetARN: in.DatasetARN, DataLocation: in.DataLocation, RoleARN: in.RoleARN,
+		ImportMode: mode, PublishToS3: in.PublishToS3, Status: perch.StatusCreatePending, Tags: slices.Clone(in.Tags),
+		Created: now, Updated: now,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.imports[arn]; ok {
+		return nil, alreadyExists(arn)
+	}
+	pending, imported := 0, false
+	for _, other := range s.imports {
+		if !scope.Owns(other.ARN) {
+			continue
+		}
+		if !finished(other.Status) {
+			pending++
+		}
+		if other.DatasetARN == in.DatasetARN && other.Status != perch.StatusCreateFailed {
+			imported = true
+		}
+	}
+	if pending >= MaxPendingImports {
+		return nil, perch.Errorf(perch.ELimitExceeded, "More than %d resources with PENDING or IN_PROGRESS status.", MaxPendingImports)
+	}
+	if mode == perch.ImportIncremental && !imported {
+		return nil, perch.Errorf(perch.EInvalidInput,
+			"Import mode INCREMENTAL adds to bulk data imported before, and dataset %s has none; use FULL for its first import.", in.DatasetARN)
+	}
+	if err := s.rs.PutDatasetImportJob(ctx, j); err != nil {
+		return nil, err
+	}
+	s.imports[arn] = j
+	s.enqueue(arn)
+	return cloneImport(j), nil
+}
+
+// DescribeDatasetImportJob implements perch.Jobs.
+func (s *Service) DescribeDatasetImportJob(ctx context.Context, arn string) (*perch.DatasetImportJob, error) {
+	return find(s, ctx, s.imports, arn, cloneImport)
+}
+
+// ListDatasetImportJobs implements perch.Jobs.
+func (s *Service) ListDatasetImportJobs(ctx context.Context, datasetARN string, p perch.Page) ([]*perch.DatasetImportJob, string, error) {
+	keep := func(j *perch.DatasetImportJob) bool { return datasetARN == "" || j.DatasetARN == datasetARN }
+	at := func(j *perch.DatasetImportJob) perch.Position { return perch.Position{Created: j.Created, ARN: j.ARN} }
+	return list(s, ctx, s.imports, keep, at, cloneImport, "dataset-import-jobs "+datasetARN, p)
+}
+
+func cloneImport(j *perch.DatasetImportJob) *perch.DatasetImportJob {
+	c := *j
+	c.Tags = slices.Clone(j.Tags)
+	return &c
+}
+
+func (s *Service) runImport(ctx context.Context, arn string) error {
+	set := func(status string, failure error) error {
+		return update(s, ctx, s.imports, arn, func(j *perch.DatasetImportJob) {
+			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
+		}, cloneImport, s.rs.PutDatasetImportJob)
+	}
+	return s.runJob(createStatuses, set, func() error { return s.load(ctx, arn) })
+}
+
+// load checks every row of every file first, then loads them into a
+// staged generation that becomes the dataset's bulk data only if all of
+// it loaded: an import is seen whole or not at all, with memory bounded
+// whatever the files' size.
+func (s *Service) load(ctx context.Context, arn string) error {
+	j, err := find(s, ctx, s.imports, arn, cloneImport)
+	if err != nil {
+		return err
+	}
+	d, schema, release, err := s.dataset(ctx, j.DatasetARN, "dataset import job "+arn)
+	if err != nil {
+		return err
+	}
+	defer release()
+	files, err := s.cfg.Objects.List(ctx, j.DataLocation, false)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return perch.Errorf(perch.EInvalidInput, "There are no files at %s.", j.DataLocation)
+	}
+	cols := schema.Columns(d.Type)
+	for _, f := range files {
+		if err := s.readFile(ctx, f, cols, d.Type, func(*perch.Batch) error { return nil }); err != nil {
+			return err
+		}
+	}
+
+	loader, err := s.cfg.Store.BulkLoad(ctx, d)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		err := s.readFile(ctx, f, cols, d.Type, func(b *perch.Batch) error {
+			b.Dataset = d
+			return loader.Add(ctx, b)
+		})
+		if err != nil {
+			return errors.Join(err, loader.Abort())
+		}
+	}
+	if err := loader.Commit(ctx, j.ImportMode); err != nil {
+		return errors.Join(err, loader.Abort())
+	}
+	return nil
+}
+
+// readFile reads the records of one file, checking each row, and hands
+// them to add in batches of loadBatch. Errors name the file, line and
+// column.
+func (s *Service) readFile(ctx context.Context, loc string, cols *perch.Columns, t perch.DatasetType, add func(*perch.Batch) error) error {
+	r, err := s.cfg.Objects.Open(ctx, loc)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cr, err := bulkcsv.NewReader(r, cols.Fields)
+	if err != nil {
+		return fmt.Errorf("%s: %w", loc, err)
+	}
+	now := s.now()
+	b := &perch.Batch{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", loc, err)
+		}
+		switch t {
+		case perch.Interactions:
+			var e perch.Event
+			if e, err = cols.Event(row); err == nil {
+				b.Events = append(b.Events, e)
+			}
+		case perch.ActionInteractions:
+			var a perch.ActionInteraction
+			if a, err = cols.ActionInteraction(row); err == nil {
+				b.ActionInteractions = append(b.ActionInteractions, a)
+			}
+		default:
+			var e perch.Entity
+			if e, err = cols.Entity(row); err == nil {
+				e.Updated = now
+				b.Entities = append(b.Entities, e)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: line %d, %w", loc, cr.Line(), err)
+		}
+		if b.Len() >= loadBatch {
+			if err := add(b); err != nil {
+				return err
+			}
+			b = &perch.Batch{}
+		}
+	}
+	if b.Len() > 0 {
+		return add(b)
+	}
+	return nil
+}

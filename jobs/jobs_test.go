@@ -1,0 +1,122 @@
+package jobs_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/catalog"
+	"github.com/perchdev/perch/jobs"
+	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/s3loc"
+)
+
+var scope = perch.Scope{Region: "us-east-1", Account: "123456789012"}
+
+const itemsSchema = `{"type":"record","name":"Items","fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRES","type":["null","string"],"categorical":true}]}`
+
+// TestInterruptedJobRunsAgain stores an import job as a crash would leave
+// it, IN_PROGRESS with part of its generation staged, and checks that the
+// next open runs it to the end, once.
+func TestInterruptedJobRunsAgain(t *testing.T) {
+	ctx := perch.WithAccount(context.Background(), scope.Account)
+	dir, root := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "data"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "data", "items.csv"), []byte("ITEM_ID,GENRES\na,x\nb,y\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	store, err := pebble.Open(dir, pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "items", Definition: itemsSchema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cat.CreateDataset(ctx, perch.CreateDatasetInput{Name: "items", SchemaARN: sc.ARN, GroupARN: g.ARN, Type: "Items"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The crash: a staged record and the job's last recorded status.
+	l, err := store.BulkLoad(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add(ctx, &perch.Batch{Dataset: d, Entities: []perch.Entity{{ID: "half", Updated: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	arn := scope.JobARN(perch.KindDatasetImportJob, "interrupted")
+	job := &perch.DatasetImportJob{ARN: arn, Name: "interrupted", DatasetARN: d.ARN, DataLocation: "s3://data/items.csv",
+		ImportMode: perch.ImportFull, Status: perch.StatusCreateInProgress, Created: 1, Updated: 1}
+	if err := store.Resources().PutDatasetImportJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	store, err = pebble.Open(dir, pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	cat, err = catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: store, Objects: s3loc.NewDir(root), Scope: scope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j, err := js.DescribeDatasetImportJob(ctx, arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Status == perch.StatusActive {
+			break
+		}
+		if j.Status == perch.StatusCreateFailed || time.Now().After(deadline) {
+			t.Fatalf("resumed job: %s %s", j.Status, j.FailureReason)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var ids []string
+	if err := store.Entities(ctx, d.ID, perch.RecordQuery{}, func(e *perch.Entity) error {
+		ids = append(ids, e.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || ids[0] != "a" || ids[1] != "b" {
+		t.Errorf("items after the resumed import: %v, want [a b] (the interrupted staging dropped)", ids)
+	}
+
+	// While a job holds the dataset, it cannot be deleted.
+	release, err := cat.HoldDataset(ctx, d.ARN, "dataset import job x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.DeleteDataset(ctx, d.ARN); perch.ErrorCode(err) != perch.EResourceInUse {
+		t.Errorf("DeleteDataset of a held dataset: %v, want ResourceInUseException", err)
+	}
+	release()
+	if err := cat.DeleteDataset(ctx, d.ARN); err != nil {
+		t.Errorf("DeleteDataset after release: %v", err)
+	}
+}

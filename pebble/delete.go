@@ -1,0 +1,204 @@
+package pebble
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/perchdev/perch"
+)
+
+// maxDeleteBatch bounds the records one atomic deletion removes. The
+// record writer waits while a deletion is built and synced, so this bounds
+// that wait too.
+const maxDeleteBatch = 10000
+
+// DeleteUsers implements perch.Store. Each deletion is built and applied
+// while holding writeMu, like a commit of the writer: the keys it finds are
+// exactly those on disk, so a record and its index and dedup keys go
+// together, and a record committed before the call cannot be missed.
+func (s *Store) DeleteUsers(ctx context.Context, d *perch.Dataset, users []string) (int, error) {
+	if err := s.gate.enter(); err != nil {
+		return 0, err
+	}
+	defer s.gate.leave()
+	total := 0
+	switch d.Type {
+	case perch.Interactions, perch.ActionInteractions:
+		tag := byte(tagEvent)
+		if d.Type == perch.ActionInteractions {
+			tag = tagActionInteraction
+		}
+		for _, u := range users {
+			for more := true; more; {
+				var n int
+				var err error
+				if n, more, err = s.deleteInteractions(ctx, d, tag, u); err != nil {
+					return total, err
+				}
+				total += n
+			}
+		}
+	case perch.Users:
+		for len(users) > 0 {
+			chunk := users[:min(len(users), maxDeleteBatch)]
+			users = users[len(chunk):]
+			n, err := s.deleteEntities(ctx, d, chunk)
+			if err != nil {
+				return total, err
+			}
+			total += n
+		}
+	}
+	return total, nil
+}
+
+// deletion is one atomic deletion being built.
+type deletion struct {
+	b     *pdb.Batch
+	count int
+}
+
+func (s *Store) applyDeletion(ctx context.Context, d *perch.Dataset, build func(*deletion) error) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.failed != nil {
+		return 0, s.failed
+	}
+	if s.deleted[d.ID] {
+		return 0, perch.Errorf(perch.EResourceNotFound, "Could not find resource: %s", d.ARN)
+	}
+	del := &deletion{b: new(pdb.Batch)}
+	if err := build(del); err != nil {
+		return 0, err
+	}
+	if del.b.Empty() {
+		return 0, nil
+	}
+	if err := s.apply(del.b, false, nil); err != nil {
+		return 0, err
+	}
+	return del.count, nil
+}
+
+// deleteInteractions deletes up to maxDeleteBatch records of one user,
+// reporting whether any may remain.
+func (s *Store) deleteInteractions(ctx context.Context, d *perch.Dataset, tag byte, userID string) (n int, more bool, err error) {
+	n, err = s.applyDeletion(ctx, d, func(del *deletion) error {
+		full, err := s.deletePut(del, d.ID, tag, userID)
+		if err != nil || full {
+			more = full
+			return err
+		}
+		gens, err := liveGens(s.db, d.ID)
+		if err != nil {
+			return err
+		}
+		for _, g := range gens {
+			if full, err = s.deleteBulk(del, d.ID, g, userID); err != nil || full {
+				more = full
+				return err
+			}
+		}
+		return nil
+	})
+	return n, more, err
+}
+
+// deletePut adds the deletion of the user's records put through the API,
+// with their index and dedup keys, reporting whether the batch is full.
+func (s *Store) deletePut(del *deletion, datasetID uint64, tag byte, userID string) (full bool, err error) {
+	prefix := appendIDPrefix(nil, tagUserIndex, datasetID, userID)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, err
+	}
+	defer closeKeepingError(it, &err)
+	var key []byte
+	for it.First(); it.Valid(); it.Next() {
+		if del.count >= maxDeleteBatch {
+			return true, nil
+		}
+		seq := seqOf(it.Key())
+		_ = del.b.Delete(bytes.Clone(it.Key()), nil)
+		key = appendSeq(appendDatasetPrefix(key[:0], tag, datasetID), seq)
+		value, closer, err := s.db.Get(key)
+		if errors.Is(err, pdb.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		var ids struct {
+			EventID   string `json:"eventId"`
+			SessionID string `json:"sessionId"`
+		}
+		if len(value) == 0 || value[0] != recordEncoding || json.Unmarshal(value[1:], &ids) != nil {
+			closer.Close()
+			return false, fmt.Errorf("pebble: decoding %q", key)
+		}
+		closer.Close()
+		_ = del.b.Delete(key, nil)
+		_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagSessionIndex, datasetID, ids.SessionID), seq), nil)
+		_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagDedup, datasetID, ids.EventID), seq), nil)
+		del.count++
+	}
+	return false, it.Error()
+}
+
+// deleteBulk adds the deletion of the user's records in generation gen.
+func (s *Store) deleteBulk(del *deletion, datasetID, gen uint64, userID string) (full bool, err error) {
+	prefix := appendGenUserPrefix(nil, datasetID, gen, userID)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, err
+	}
+	defer closeKeepingError(it, &err)
+	for it.First(); it.Valid(); it.Next() {
+		if del.count >= maxDeleteBatch {
+			return true, nil
+		}
+		_ = del.b.Delete(bytes.Clone(it.Key()), nil)
+		_ = del.b.Delete(appendSeq(appendGenPrefix(nil, tagBulkRecord, datasetID, gen), seqOf(it.Key())), nil)
+		del.count++
+	}
+	return false, it.Error()
+}
+
+// deleteEntities deletes the records of the given users from a Users
+// dataset, in both sources.
+func (s *Store) deleteEntities(ctx context.Context, d *perch.Dataset, users []string) (int, error) {
+	return s.applyDeletion(ctx, d, func(del *deletion) error {
+		gens, err := liveGens(s.db, d.ID)
+		if err != nil {
+			return err
+		}
+		prefixes := [][]byte{appendDatasetPrefix(nil, tagEntity, d.ID)}
+		for _, g := range gens {
+			prefixes = append(prefixes, appendGenPrefix(nil, tagBulkEntity, d.ID, g))
+		}
+		for _, u := range users {
+			for _, p := range prefixes {
+				key := append(bytes.Clone(p), u...)
+				_, closer, err := s.db.Get(key)
+				if errors.Is(err, pdb.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				closer.Close()
+				_ = del.b.Delete(key, nil)
+				del.count++
+			}
+		}
+		return nil
+	})
+}
