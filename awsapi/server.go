@@ -147,9 +147,13 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// readBody reads the whole body up to MaxBodyBytes.
+// readBody reads the whole body, decoded, up to MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	decoded, apiErr := decodedBody(w, r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	body, err := io.ReadAll(decoded)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

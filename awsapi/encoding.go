@@ -1,0 +1,52 @@
+package awsapi
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// decodedBody returns the request body with its Content-Encoding undone.
+// Both the bytes on the wire and the bytes after decompression are bounded
+// by MaxBodyBytes, so a small gzip bomb fails like an oversized body instead
+// of growing memory.
+func decodedBody(w http.ResponseWriter, r *http.Request) (io.Reader, *apiError) {
+	raw := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return raw, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, &apiError{http.StatusBadRequest, eSerialization,
+				"The body is not gzip data although Content-Encoding is " + enc + ": " + err.Error()}
+		}
+		return &boundedReader{r: zr, left: MaxBodyBytes}, nil
+	default:
+		return nil, &apiError{http.StatusUnsupportedMediaType, eSerialization,
+			"Content-Encoding " + enc + " is not supported; send the body as is or gzip-encoded"}
+	}
+}
+
+// boundedReader fails with *http.MaxBytesError once more than left bytes
+// have been read, as http.MaxBytesReader does for the raw body.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, &http.MaxBytesError{Limit: MaxBodyBytes}
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, &http.MaxBytesError{Limit: MaxBodyBytes}
+	}
+	return n, err
+}
