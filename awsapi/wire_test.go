@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
+	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
 )
 
 // wireRequest is one raw HTTP request as some client sends it.
@@ -190,5 +192,31 @@ func TestWireBadEncodings(t *testing.T) {
 	}
 	if recs := e.records(g.datasets["INTERACTIONS"], nil); len(recs) != 0 {
 		t.Errorf("rejected requests stored records: %v", recs)
+	}
+}
+
+// TestSDKSignedForOtherRegions uses the Go SDK configured for regions other
+// than perch's, including another partition's: calls succeed and errors
+// keep their modeled type.
+func TestSDKSignedForOtherRegions(t *testing.T) {
+	e := newEnv(t)
+	g := e.makeGroup("regions")
+	for _, region := range []string{"ap-northeast-3", "cn-northwest-1", "us-gov-west-1"} {
+		client := personalizeevents.New(personalizeevents.Options{
+			Region: region, BaseEndpoint: aws.String(e.url), Retryer: aws.NopRetryer{},
+			Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+				return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
+			}),
+		})
+		in := &personalizeevents.PutEventsInput{
+			TrackingId: aws.String(g.trackingID), SessionId: aws.String(region),
+			EventList: []etypes.Event{{EventType: aws.String("click"), SentAt: aws.Time(time.Unix(1700000000, 0))}},
+		}
+		if _, err := client.PutEvents(context.Background(), in); err != nil {
+			t.Errorf("%s: %v", region, err)
+		}
+		in.TrackingId = aws.String("00000000-0000-4000-8000-000000000000")
+		_, err := client.PutEvents(context.Background(), in)
+		wantAPIError(t, err, "InvalidInputException", "does not match any event tracker")
 	}
 }

@@ -436,4 +436,3 @@ func describe(e *clientError) string {
 	}
 	return fmt.Sprintf("[%s %s: %s]", e.Class, e.Code, e.Message)
 }
-

@@ -2,12 +2,11 @@ package compat_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -41,20 +40,13 @@ func TestMain(m *testing.M) {
 // npmErr says why the JavaScript clients are not installed, if they are not.
 var npmErr error
 
-// lockStamp records which package-lock.json node_modules was installed
-// from, so a changed lockfile reinstalls.
-const lockStamp = "js/node_modules/.perch-lock-sha256"
-
 // installJSClients runs `npm ci` in js/ unless node_modules already holds
-// exactly what package-lock.json pins.
+// exactly what package-lock.json pins: npm records what it installed in
+// node_modules/.package-lock.json.
 func installJSClients() error {
-	lock, err := os.ReadFile("js/package-lock.json")
-	if err != nil {
+	if upToDate, err := sameLockedPackages("js/package-lock.json", "js/node_modules/.package-lock.json"); err != nil {
 		return err
-	}
-	sum := sha256.Sum256(lock)
-	want := hex.EncodeToString(sum[:])
-	if got, err := os.ReadFile(lockStamp); err == nil && string(got) == want {
+	} else if upToDate {
 		return nil
 	}
 	if _, err := exec.LookPath("npm"); err != nil {
@@ -62,9 +54,39 @@ func installJSClients() error {
 	}
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = "js"
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("npm ci in compat/js: %v\n%s", err, out)
 	}
-	return os.WriteFile(filepath.FromSlash(lockStamp), []byte(want), 0o644)
+	return nil
+}
+
+// sameLockedPackages reports whether the installed lockfile lists the
+// same packages as the project's.
+func sameLockedPackages(lockfile, installed string) (bool, error) {
+	type lock struct {
+		Packages map[string]json.RawMessage `json:"packages"`
+	}
+	var want, got lock
+	b, err := os.ReadFile(lockfile)
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		return false, fmt.Errorf("%s: %v", lockfile, err)
+	}
+	b, err = os.ReadFile(installed)
+	if err != nil || json.Unmarshal(b, &got) != nil {
+		return false, nil
+	}
+	delete(want.Packages, "") // the project itself
+	if len(want.Packages) != len(got.Packages) {
+		return false, nil
+	}
+	for name, w := range want.Packages {
+		var a, b any
+		if json.Unmarshal(w, &a) != nil || json.Unmarshal(got.Packages[name], &b) != nil || !reflect.DeepEqual(a, b) {
+			return false, nil
+		}
+	}
+	return true, nil
 }

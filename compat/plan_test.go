@@ -90,8 +90,8 @@ var schemas = []struct{ suffix, datasetType, avro string }{
 // names are the resources of one client's flow.
 type names struct{ p string }
 
-func (n names) group() string                { return n.p + "-group" }
-func (n names) groupARN() string             { return arn("dataset-group/" + n.group()) }
+func (n names) group() string                  { return n.p + "-group" }
+func (n names) groupARN() string               { return arn("dataset-group/" + n.group()) }
 func (n names) schemaARN(suffix string) string { return arn("schema/" + n.p + "-" + suffix) }
 func (n names) datasetARN(datasetType string) string {
 	return arn("dataset/" + n.group() + "/" + strings.ToUpper(datasetType))

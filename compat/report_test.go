@@ -177,7 +177,6 @@ func (r *suiteReport) write(w io.Writer) {
 		c.mu.Unlock()
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d of %d cells pass\n", passed, cells)
 	for _, c := range r.clients {
 		c.mu.Lock()
 		var lines []string
@@ -206,4 +205,5 @@ func (r *suiteReport) write(w io.Writer) {
 			}
 		}
 	}
+	fmt.Fprintf(w, "\ncompat: %d passed, %d failed\n", passed, cells-passed)
 }
