@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -132,13 +133,16 @@ func dataFireAdapt(s *step) string {
 		"which AWS (and perch) reject with \"Error parsing properties json\" (checked on the error path)"
 }
 
-// pythonPath is the Python that has boto3 and AWS CLI v1.
-func pythonPath() string {
-	if p, err := exec.LookPath("python3"); err == nil {
+// pythonPath is the Python that has boto3 and AWS CLI v1: the
+// interpreter itself rather than a version manager's shim, which costs a
+// shell per call.
+var pythonPath = sync.OnceValue(func() string {
+	out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+	if p := strings.TrimSpace(string(out)); err == nil && p != "" {
 		return p
 	}
 	return "python3"
-}
+})
 
 // script returns a run function that executes a driver program with the
 // plan's path as its last argument and reads its JSON lines.

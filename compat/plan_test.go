@@ -258,7 +258,7 @@ func eventSteps(n names) []*step {
 		}}})
 	add(&step{ID: "put-users-wrong-dataset", Op: "PutUsers", Case: "error", marker: n.id("user-misfiled"),
 		Input: map[string]any{"datasetArn": itemsARN, "users": []any{map[string]any{"userId": n.id("user-misfiled")}}},
-		want:  &wantError{code: "InvalidInputException", status: 400, message: []string{"PutUsers needs the ARN of a Users dataset"}}})
+		want:  &wantError{code: "InvalidInputException", status: 400, message: []string{"is an Items dataset; PutUsers needs the ARN of a Users dataset"}}})
 	add(&step{ID: "put-users-bad-properties", Op: "PutUsers", Case: "error", marker: n.id("user-bad"),
 		Input: map[string]any{"datasetArn": usersARN, "users": []any{map[string]any{"userId": n.id("user-bad"), "properties": `not json`}}},
 		want:  &wantError{code: "InvalidInputException", status: 400, message: []string{"Error parsing properties json at 'users.1.member.properties'"}}})

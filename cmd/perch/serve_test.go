@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,7 +45,26 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	stdout   *bytes.Buffer
+	stdout   *lockedBuffer
+}
+
+// lockedBuffer collects a process's output; the test reads it while the
+// process may still be writing.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
@@ -59,7 +79,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}}
+	s := &server{cmd: cmd, stdout: &lockedBuffer{}}
 	cmd.Stdout = s.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

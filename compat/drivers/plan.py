@@ -46,19 +46,19 @@ def lookup(value, path):
 def run(plan, call, lacking=lambda step: None):
     """Runs every step with call(step, input), which returns
     ("ok", output) or ("error", error) or ("lacks", why). lacking(step)
-    says why the client has no such operation, before any input is built."""
+    says why the client has no such operation; it is asked when the input
+    cannot be built because an earlier step could not save a value."""
     variables = dict(plan.get("vars") or {})
     for step in plan["steps"]:
         result = {"id": step["id"]}
-        why = lacking(step)
-        if why:
-            result.update(status="lacks", detail=why)
-            emit(result)
-            continue
         try:
             params = substitute(step["input"], variables)
         except MissingVariable as e:
-            result.update(status="fail", detail=str(e))
+            why = lacking(step)
+            if why:
+                result.update(status="lacks", detail=why)
+            else:
+                result.update(status="fail", detail=str(e))
             emit(result)
             continue
         status, value = call(step, params)

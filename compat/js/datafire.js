@@ -3,7 +3,7 @@
 // then PutEvents, PutItems, PutUsers. The account object is passed to the
 // aws-sdk v2 constructor, so `endpoint` in it reaches the SDK.
 'use strict';
-const { load, emit, run } = require('./plan');
+const { load, emit, withDates, run } = require('./plan');
 
 const plan = load();
 emit({ version: '@datafire/amazonaws_personalize_events ' +
@@ -17,27 +17,14 @@ let amazonaws_personalize_events = require('@datafire/amazonaws_personalize_even
   endpoint: plan.endpoint,
 });
 
-// DataFire's schema types timestamps as date-time strings.
-function isoDates(value) {
-  if (Array.isArray(value)) return value.map(isoDates);
-  if (value && typeof value === 'object') {
-    const out = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = (k === 'sentAt' || k === 'timestamp') && typeof v === 'number'
-        ? new Date(Math.round(v * 1000)).toISOString() : isoDates(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 function call(step, input) {
   const action = amazonaws_personalize_events[step.op];
   if (typeof action !== 'function') {
     const has = Object.keys(amazonaws_personalize_events).filter((k) => typeof amazonaws_personalize_events[k] === 'function');
     return Promise.resolve({ lacks: `the integration has no ${step.op} action; it has ${has.join(', ')}` });
   }
-  return action(isoDates(input));
+  // DataFire's schema types timestamps as date-time strings.
+  return action(withDates(input, (d) => d.toISOString()));
 }
 
 // DataFire rethrows an SDK error as a plain Error whose message is

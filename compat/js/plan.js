@@ -38,14 +38,14 @@ function lookup(value, path) {
 }
 
 // withDates turns the plan's epoch seconds into Date objects, as callers
-// of the JavaScript SDKs pass them.
-function withDates(value) {
-  if (Array.isArray(value)) return value.map(withDates);
+// of the JavaScript SDKs pass them, or into what asDate makes of a Date.
+function withDates(value, asDate = (d) => d) {
+  if (Array.isArray(value)) return value.map((v) => withDates(v, asDate));
   if (value && typeof value === 'object') {
     const out = {};
     for (const [k, v] of Object.entries(value)) {
       out[k] = (k === 'sentAt' || k === 'timestamp') && typeof v === 'number'
-        ? new Date(Math.round(v * 1000)) : withDates(v);
+        ? asDate(new Date(Math.round(v * 1000))) : withDates(v, asDate);
     }
     return out;
   }
