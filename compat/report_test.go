@@ -145,7 +145,7 @@ func (r *suiteReport) write(w io.Writer) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLIENT\tVERSION\tOPERATION\tHAPPY\tERROR")
-	cells, passed := 0, 0
+	cells, passed, lacking := 0, 0, 0
 	for _, c := range r.clients {
 		c.mu.Lock()
 		version := c.version
@@ -165,11 +165,15 @@ func (r *suiteReport) write(w io.Writer) {
 			}
 			happy, bad := c.cells[cellKey{op, "happy"}], c.cells[cellKey{op, "error"}]
 			for _, cl := range []*cell{happy, bad} {
-				if cl != nil {
+				switch {
+				case cl == nil:
+				case len(cl.fails) > 0:
 					cells++
-					if len(cl.fails) == 0 {
-						passed++
-					}
+				case cl.lacks != "":
+					lacking++
+				default:
+					cells++
+					passed++
 				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.name, version, op, happy, bad)
@@ -205,5 +209,6 @@ func (r *suiteReport) write(w io.Writer) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\ncompat: %d passed, %d failed\n", passed, cells-passed)
+	fmt.Fprintf(w, "\n%d cells n/a: operations a client does not have (see above)\n", lacking)
+	fmt.Fprintf(w, "compat: %d passed, %d failed\n", passed, cells-passed)
 }

@@ -44,12 +44,22 @@ def shorthand_scalar(value):
     return str(value)
 
 
+# The member order of --event-list's documented shorthand, which ends with
+# a bare list: eventId=string,...,recommendationId=string,impression=string,string
+SHORTHAND_ORDER = ["eventId", "eventType", "eventValue", "itemId", "properties", "sentAt",
+                   "recommendationId", "metricAttribution", "impression"]
+
+
 def shorthand(value):
-    """A structure in the CLI's shorthand syntax: k=v,k=[a,b],k={k=v}."""
+    """A structure in the CLI's shorthand syntax: k=v,k={k=v},k=a,b with a
+    list written bare when it comes last and in brackets otherwise."""
+    keys = sorted(value, key=lambda k: SHORTHAND_ORDER.index(k) if k in SHORTHAND_ORDER else len(SHORTHAND_ORDER))
     parts = []
-    for k, v in value.items():
+    for i, k in enumerate(keys):
+        v = value[k]
         if isinstance(v, list):
-            parts.append(f"{k}=[{','.join(shorthand_scalar(x) for x in v)}]")
+            items = ",".join(shorthand_scalar(x) for x in v)
+            parts.append(f"{k}={items}" if i == len(keys) - 1 else f"{k}=[{items}]")
         elif isinstance(v, dict):
             parts.append(f"{k}={{{shorthand(v)}}}")
         else:
