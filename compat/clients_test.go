@@ -129,8 +129,8 @@ func dataFireAdapt(s *step) string {
 	if !changed {
 		return ""
 	}
-	return s.Op + " sent without properties: DataFire's schema types them as a string and aws-sdk v2 encodes that string again, " +
-		"which AWS (and perch) reject with \"Error parsing properties json\" (checked on the error path)"
+	return "happy paths sent without properties: DataFire's schema types them as a string and aws-sdk v2 encodes that string again, " +
+		"which AWS (and perch) reject with \"Error parsing properties json\" (checked on the error paths)"
 }
 
 // pythonPath is the Python that has boto3 and AWS CLI v1: the
@@ -309,6 +309,9 @@ func runClient(t *testing.T, c *client, rep *clientReport, endpoint string) {
 	}
 	p.Steps = steps
 	rep.steps = steps
+	if c.wholeSeconds {
+		rep.note("timestamps are sent as whole epoch seconds (botocore drops the fraction), so the readback expects whole seconds")
+	}
 
 	if c.requires != nil {
 		if err := c.requires(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os/exec"
 	"reflect"
 	"strings"
 	"time"
@@ -72,7 +73,18 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 		}
 		results = append(results, r)
 	}
-	return "aws-sdk-go-v2 (personalize, personalizeevents) " + personalize.ServiceAPIVersion, results, nil
+	return goSDKVersion(), results, nil
+}
+
+// goSDKVersion names the SDK modules go.mod selects (test binaries do
+// not record their dependencies' versions).
+func goSDKVersion() string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Version}}",
+		"github.com/aws/aws-sdk-go-v2/service/personalize", "github.com/aws/aws-sdk-go-v2/service/personalizeevents").Output()
+	if err != nil {
+		return "aws-sdk-go-v2"
+	}
+	return strings.ReplaceAll(strings.TrimSpace(strings.ReplaceAll(string(out), "github.com/aws/", "")), "\n", ", ")
 }
 
 // goCall adapts an SDK method to a call with a JSON input. The SDK's input

@@ -131,7 +131,7 @@ def lacks_or_fail(code, out, err, service, command):
     usage message as evidence; anything else is a failure."""
     if "argument operation: Invalid choice" in err:
         choices = re.search(r"valid choices are:(.*)", err, re.S)
-        listed = " ".join(choices.group(1).split()) if choices else err.strip()
+        listed = ", ".join(re.findall(r"[\w-]+", choices.group(1))) if choices else err.strip()
         return "lacks", f"`aws {service} {command}` is not a command of this CLI; its usage lists: {listed}"
     return "fail", f"exit {code}: {err.strip() or out.strip()}"
 
