@@ -1,7 +1,6 @@
 package compat_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,11 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/perchdev/perch/internal/perchtest"
 )
 
 // perchBin is the perch binary the suite drives, built once.
@@ -32,8 +32,6 @@ func buildPerch(dir string) error {
 	return cmd.Run()
 }
 
-var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
-
 // startPerch runs `perch serve` on a free port with a fresh data directory
 // and returns its endpoint once it has said it is ready.
 func startPerch(t *testing.T, extra ...string) string {
@@ -41,14 +39,10 @@ func startPerch(t *testing.T, extra ...string) string {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(),
 		"--region", perchRegion, "--account-id", perchAccount}, extra...)
 	cmd := exec.Command(perchBin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
+		if cmd.Process == nil {
+			return
+		}
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
@@ -59,26 +53,11 @@ func startPerch(t *testing.T, extra ...string) string {
 			<-done
 		}
 	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case ep, ok := <-found:
-		if !ok {
-			t.Fatal("perch serve exited before it was ready")
-		}
-		return ep
-	case <-time.After(60 * time.Second):
-		t.Fatal("perch serve did not report ready within a minute")
+	endpoint, err := perchtest.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ""
+	return endpoint
 }
 
 // exchange is one request that went through the proxy.
