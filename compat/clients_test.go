@@ -77,7 +77,7 @@ func clients() []*client {
 		{id: "datafire", name: "DataFire", region: "us-east-2", eventsOnly: true, requires: jsInstalled,
 			mayLack: []string{"PutActions", "PutActionInteractions"},
 			adapt:   dataFireAdapt, run: script("node", "js/datafire.js")},
-		{id: "go", name: "Go SDK v2", region: "eu-west-1", run: runGoSDK},
+		{id: "go", name: "Go SDK v2", region: "eu-west-3", run: runGoSDK},
 		{id: "paws", name: "Paws (raw HTTP)", region: "eu-north-1", eventsOnly: true, run: runPaws},
 	}
 }
