@@ -90,6 +90,20 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	return s
 }
 
+// quickstartOutput waits for the quickstart's text on stdout, up to its
+// last line (the perch records command): stdout is its own pipe, so the
+// ready line on stderr may arrive before it.
+func (s *server) quickstartOutput() string {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := s.stdout.String()
+		if strings.Contains(out, "records ") && strings.Contains(out, "--endpoint "+s.endpoint) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // kill9 ends the server the hard way: no shutdown, no flush.
 func (s *server) kill9(t *testing.T) {
 	t.Helper()
@@ -120,7 +134,7 @@ var interactionsLine = regexp.MustCompile(`interactions dataset\s+(\S+)`)
 func TestQuickstartSurvivesKill9(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startServer(t, dataDir, "--quickstart")
-	out := s.stdout.String()
+	out := s.quickstartOutput()
 	m := trackingIDLine.FindStringSubmatch(out)
 	d := interactionsLine.FindStringSubmatch(out)
 	if m == nil || d == nil {
@@ -156,8 +170,8 @@ func TestQuickstartSurvivesKill9(t *testing.T) {
 	s.kill9(t)
 
 	s = startServer(t, dataDir, "--quickstart")
-	if m2 := trackingIDLine.FindStringSubmatch(s.stdout.String()); m2 == nil || m2[1] != trackingID {
-		t.Fatalf("after restart quickstart printed another tracker:\n%s", s.stdout.String())
+	if out := s.quickstartOutput(); trackingIDLine.FindString(out) == "" || trackingIDLine.FindStringSubmatch(out)[1] != trackingID {
+		t.Fatalf("after restart quickstart printed another tracker:\n%s", out)
 	}
 	lines := nonEmptyLines(runPerch(t, "records", datasetARN, "--endpoint", s.endpoint))
 	if len(lines) != 2*requests {
