@@ -25,7 +25,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (account s
 		contentType = contentTypeAWSJSON
 	}
 	// The signature covers the body as sent, before any decoding.
-	body, apiErr := readBody(w, r)
+	body, apiErr := readRawBody(w, r)
 	if apiErr != nil {
 		writeError(w, contentType, *apiErr)
 		return "", false

@@ -2,8 +2,13 @@ package awsapi_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
 	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
@@ -68,7 +74,7 @@ func newSignedEnv(t *testing.T) (e *env, credentialsPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e = &env{t: t, dataDir: t.TempDir(), scope: perch.Scope{Region: testRegion, Account: testAccount},
+	e = &env{t: t, dataDir: t.TempDir(), s3Root: t.TempDir(), scope: perch.Scope{Region: testRegion, Account: testAccount},
 		verifier: sigv4.NewVerifier(ring, testRegion, "personalize")}
 	e.start()
 	t.Cleanup(func() { e.close() })
@@ -346,4 +352,59 @@ func TestUnsignedRequestsGetAWSEnvelopes(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("unsigned health probe: %s", resp.Status)
 	}
+}
+
+// TestSignedGzipBody checks that a signature covers the body as sent: a
+// gzip-encoded request signed over its compressed bytes is accepted and
+// stored decompressed.
+func TestSignedGzipBody(t *testing.T) {
+	e, _ := newSignedEnv(t)
+	g := e.makeGroup("shop")
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	fmt.Fprintf(zw, `{"trackingId":%q,"sessionId":"s","eventList":[{"eventId":"gz-1","eventType":"click","sentAt":1700000000}]}`, g.trackingID)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	send := func(body []byte) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, e.url+"/events", bytes.NewReader(zipped.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		sum := sha256.Sum256(body)
+		if err := v4.NewSigner().SignHTTP(context.Background(), testKey, req, hex.EncodeToString(sum[:]), "personalize", testRegion, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := send(zipped.Bytes()); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed gzip PutEvents: %s (%s)", resp.Status, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+	// A signature over the decompressed text does not cover what was sent.
+	plain, err := io.ReadAll(mustGunzip(t, zipped.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := send(plain); resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-ErrorType") != "InvalidSignatureException" {
+		t.Errorf("a signature over the decompressed body: %s %s, want 403 InvalidSignatureException", resp.Status, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+	if _, _, n := e.recordsAs(testKey, g.datasets["INTERACTIONS"]); n != 1 {
+		t.Errorf("%d records stored, want 1", n)
+	}
+}
+
+func mustGunzip(t *testing.T, b []byte) io.Reader {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zr
 }

@@ -67,7 +67,7 @@ func TestEventsErrors(t *testing.T) {
 	})
 	t.Run("dataset of another type", func(t *testing.T) {
 		_, err := e.events.PutUsers(ctx, &personalizeevents.PutUsersInput{DatasetArn: s(g.datasets["ITEMS"]), Users: []etypes.User{{UserId: s("u")}}})
-		wantAPIError(t, err, "InvalidInputException", http.StatusBadRequest, "is a Items dataset; PutUsers needs the ARN of a Users dataset")
+		wantAPIError(t, err, "InvalidInputException", http.StatusBadRequest, "is an Items dataset; PutUsers needs the ARN of a Users dataset")
 	})
 
 	for name, c := range map[string]struct{ properties, message string }{

@@ -168,8 +168,19 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// readBody reads the whole body up to MaxBodyBytes.
+// readBody reads the whole body up to MaxBodyBytes and undoes its
+// Content-Encoding.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	raw, apiErr := readRawBody(w, r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return decodeContent(r, raw)
+}
+
+// readRawBody reads the body as sent, up to MaxBodyBytes: what a
+// signature covers.
+func readRawBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}

@@ -101,8 +101,8 @@ func (s *Service) PutEntities(ctx context.Context, datasetARN string, t perch.Da
 	}
 	if ds.Type != t {
 		return perch.Errorf(perch.EInvalidInput,
-			"Dataset %s is a %s dataset; %s needs the ARN of a %s dataset",
-			datasetARN, typeName(ds.Type), operationNames[t], typeName(t))
+			"Dataset %s is %s dataset; %s needs the ARN of %s dataset",
+			datasetARN, withArticle(typeName(ds.Type)), operationNames[t], withArticle(typeName(t)))
 	}
 	now := perch.TimestampOf(s.now())
 	for i := range entities {
@@ -151,4 +151,12 @@ func typeName(t perch.DatasetType) string {
 		return "Action interactions"
 	}
 	return string(t)
+}
+
+// withArticle puts "a" or "an" before a dataset type's name.
+func withArticle(name string) string {
+	if strings.ContainsRune("AEIO", rune(name[0])) { // but "a Users dataset"
+		return "an " + name
+	}
+	return "a " + name
 }

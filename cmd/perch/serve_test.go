@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
 	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
+	"github.com/perchdev/perch/internal/perchtest"
 )
 
 // perchBin is the perch binary built once for the process-level tests.
@@ -65,52 +65,29 @@ func (s *server) logged(text string) bool {
 	return false
 }
 
-var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
-
 // startServer runs perch serve on a free port with the given data
 // directory and waits for its ready line.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--region", "eu-west-1", "--account-id", "111122223333"}, extra...)
 	cmd := exec.Command(perchBin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &server{cmd: cmd, stdout: &lockedBuffer{}}
 	cmd.Stdout = s.stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		if cmd.Process != nil && cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
 	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.logMu.Lock()
-			s.log = append(s.log, sc.Text())
-			s.logMu.Unlock()
-			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case ep, ok := <-found:
-		if !ok {
-			_ = cmd.Wait()
-			t.Fatalf("perch serve exited before it was ready: %v", cmd.ProcessState)
-		}
-		s.endpoint = ep
-	case <-time.After(60 * time.Second):
-		t.Fatal("perch serve did not report ready within a minute")
+	endpoint, err := perchtest.Start(cmd, func(line string) {
+		s.logMu.Lock()
+		s.log = append(s.log, line)
+		s.logMu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	s.endpoint = endpoint
 	// Quickstart prints before the ready line is logged, but the two
 	// streams are copied apart.
 	if slices.Contains(extra, "--quickstart") {
