@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
+	ptypes "github.com/aws/aws-sdk-go-v2/service/personalize/types"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
 	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
 
@@ -241,6 +242,37 @@ func TestAccountsCannotReachEachOthersResources(t *testing.T) {
 	notFound("PutUsers", err)
 	_, err = events.PutActions(ctx, &personalizeevents.PutActionsInput{DatasetArn: aws.String(g.datasets["ACTIONS"]), Actions: []etypes.Action{{ActionId: aws.String("a-2")}}})
 	notFound("PutActions", err)
+
+	// Jobs: another account can neither see testAccount's jobs nor start
+	// one on its datasets.
+	const role = "arn:aws:iam::123456789012:role/personalize"
+	exportJob, err := e.cp.CreateDatasetExportJob(ctx, &personalize.CreateDatasetExportJobInput{
+		JobName: aws.String("mine"), DatasetArn: aws.String(g.datasets["ITEMS"]), RoleArn: aws.String(role),
+		JobOutput: &ptypes.DatasetExportJobOutput{S3DataDestination: &ptypes.S3DataConfig{Path: aws.String("s3://data/out/")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cp.DescribeDatasetExportJob(ctx, &personalize.DescribeDatasetExportJobInput{DatasetExportJobArn: exportJob.DatasetExportJobArn})
+	notFound("DescribeDatasetExportJob", err)
+	if jobs, err := cp.ListDatasetExportJobs(ctx, &personalize.ListDatasetExportJobsInput{}); err != nil || len(jobs.DatasetExportJobs) != 0 {
+		t.Errorf("the other account lists export jobs %+v, %v", jobs, err)
+	}
+	_, err = cp.CreateDatasetExportJob(ctx, &personalize.CreateDatasetExportJobInput{
+		JobName: aws.String("theirs"), DatasetArn: aws.String(g.datasets["INTERACTIONS"]), RoleArn: aws.String(role),
+		JobOutput: &ptypes.DatasetExportJobOutput{S3DataDestination: &ptypes.S3DataConfig{Path: aws.String("s3://data/stolen/")}},
+	})
+	notFound("CreateDatasetExportJob on the dataset", err)
+	_, err = cp.CreateDatasetImportJob(ctx, &personalize.CreateDatasetImportJobInput{
+		JobName: aws.String("theirs"), DatasetArn: aws.String(g.datasets["ITEMS"]), RoleArn: aws.String(role),
+		DataSource: &ptypes.DataSource{DataLocation: aws.String("s3://data/in/")},
+	})
+	notFound("CreateDatasetImportJob into the dataset", err)
+	_, err = cp.CreateDataDeletionJob(ctx, &personalize.CreateDataDeletionJobInput{
+		JobName: aws.String("theirs"), DatasetGroupArn: aws.String(g.arn), RoleArn: aws.String(role),
+		DataSource: &ptypes.DataSource{DataLocation: aws.String("s3://data/users.csv")},
+	})
+	notFound("CreateDataDeletionJob in the group", err)
 
 	// testAccount's resources and records are as they were, through
 	// either of its keys.
