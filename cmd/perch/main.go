@@ -3,6 +3,7 @@
 //
 //	perch serve [flags]            serve the control plane and events API
 //	perch records DATASET_ARN      print a dataset's stored records as JSON Lines
+//	perch bench [flags]            load a running server and measure it
 package main
 
 import (
@@ -19,6 +20,8 @@ const usage = `perch serves the Amazon Personalize control plane and events API.
 Usage:
   perch serve [--addr HOST:PORT] [--data DIR] [--region R] [--account-id N] [--quickstart]
   perch records DATASET_ARN [--endpoint URL] [--user-id U] [--session-id S] [--limit N]
+  perch bench [--endpoint URL] [--setup] [--rate N | --concurrency N] [--duration D] [--json] ...
+  perch bench noop [--addr HOST:PORT] [--decode]
 
 Run "perch COMMAND --help" for a command's flags.
 `
@@ -48,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "records":
 		return runRecords(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
