@@ -2,7 +2,7 @@
 # bench/run.sh measures perch against the no-op baseline in one go and
 # prints the table of BENCHMARKS.md. It is run by hand, never by CI.
 #
-#   bench/run.sh                 # ten runs of DURATION+WARMUP each: about 4 minutes
+#   bench/run.sh                 # twelve runs of DURATION+WARMUP each: about 5 minutes
 #   DURATION=10s bench/run.sh    # shorter, noisier
 #   PROFILE=1 bench/run.sh       # also keep CPU and allocation profiles of perch
 #
@@ -12,13 +12,16 @@
 #
 # Runs, in order, each with CONNS connections:
 #   noop         perch bench noop: reads the body, answers 200
-#                  wrk, perch bench (signed), perch bench --sign=false
+#                  wrk, perch bench (signed), perch bench --sign=false, and
+#                  perch bench --sign=false --client net/http
 #   noop-decode  the same server also decoding the body with encoding/json
 #                  wrk, perch bench (signed)
 #   perch        perch serve on an empty store, durable acks, no auth
 #                  perch bench --setup (signed) at max throughput, then
 #                  open loop at half the rate it measured, then wrk with one
-#                  fixed body, then perch bench --sign=false
+#                  fixed body, then perch bench --sign=false, then overload:
+#                  open loop at twice the max rate over 16 times the
+#                  connections, to see whether perch sheds load
 # Each figure is also given as a ratio to the no-op server's rate measured
 # by the same tool in the same run.
 set -euo pipefail
@@ -155,6 +158,7 @@ start noop "perch bench noop ready" bench noop --addr 127.0.0.1:0
 wrkrun noop-wrk "$pid" "$OUT/noop-body.json"
 loadgen noop-signed "$pid" --tracking-id any
 loadgen noop-unsigned "$pid" --tracking-id any --sign=false
+loadgen noop-nethttp-unsigned "$pid" --tracking-id any --sign=false --client net/http
 stop "$pid"
 
 echo "== noop-decode"
@@ -180,6 +184,7 @@ tracking_id=$(sed -n 's/.*tracking id \([^ ]*\).*/\1/p' "$OUT/perch-max.log" | h
 "$perch" bench --print-body --tracking-id "$tracking_id" >"$OUT/perch-body.json"
 wrkrun perch-wrk "$pid" "$OUT/perch-body.json"
 loadgen perch-unsigned "$pid" --setup --sign=false
+loadgen perch-overload "$pid" --setup --rate $((rate * 4)) --concurrency $((CONNS * 16)) --timeout 5s
 rss=$(awk '/VmHWM/ {print $2 / 1024 " MB"}' "/proc/$pid/status")
 stop "$pid"
 echo "perch peak RSS (VmHWM): $rss" | tee -a "$OUT/machine.txt"
