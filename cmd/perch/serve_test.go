@@ -44,7 +44,17 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd      *exec.Cmd
 	endpoint string
-	stdout   *bytes.Buffer
+	stdout   fileOutput
+}
+
+// fileOutput is a process's standard output written straight to a file:
+// everything the process printed before a line seen on its stderr is
+// already in the file, which a pipe copied by a goroutine does not ensure.
+type fileOutput struct{ path string }
+
+func (o fileOutput) String() string {
+	b, _ := os.ReadFile(o.path)
+	return string(b)
 }
 
 var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
@@ -59,8 +69,13 @@ func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &bytes.Buffer{}}
-	cmd.Stdout = s.stdout
+	out, err := os.CreateTemp(t.TempDir(), "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the process keeps its own descriptor
+	s := &server{cmd: cmd, stdout: fileOutput{out.Name()}}
+	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
