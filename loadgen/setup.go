@@ -57,17 +57,15 @@ func Setup(ctx context.Context, endpoint string, creds Credentials, group string
 	if err != nil {
 		return nil, err
 	}
+	datasets, err := collect(ctx, personalize.NewListDatasetsPaginator(c, &personalize.ListDatasetsInput{DatasetGroupArn: &groupARN}),
+		func(o *personalize.ListDatasetsOutput) []ptypes.DatasetSummary { return o.Datasets })
+	if err != nil {
+		return nil, fmt.Errorf("listing the datasets of %s: %w", groupARN, err)
+	}
 	existing := map[string]string{} // dataset type in upper case -> ARN
-	datasets := personalize.NewListDatasetsPaginator(c, &personalize.ListDatasetsInput{DatasetGroupArn: &groupARN})
-	for datasets.HasMorePages() {
-		page, err := datasets.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing the datasets of %s: %w", groupARN, err)
-		}
-		for _, d := range page.Datasets {
-			// Lists spell types in upper case; CreateDataset takes any case.
-			existing[strings.ToUpper(aws.ToString(d.DatasetType))] = aws.ToString(d.DatasetArn)
-		}
+	for _, d := range datasets {
+		// Lists spell types in upper case; CreateDataset takes any case.
+		existing[strings.ToUpper(aws.ToString(d.DatasetType))] = aws.ToString(d.DatasetArn)
 	}
 	res := &Resources{DatasetGroupARN: groupARN}
 	for _, s := range benchSchemas {
@@ -95,16 +93,14 @@ func Setup(ctx context.Context, endpoint string, creds Credentials, group string
 }
 
 func ensureGroup(ctx context.Context, c *personalize.Client, name string) (string, error) {
-	groups := personalize.NewListDatasetGroupsPaginator(c, &personalize.ListDatasetGroupsInput{})
-	for groups.HasMorePages() {
-		page, err := groups.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("listing dataset groups: %w", err)
-		}
-		for _, g := range page.DatasetGroups {
-			if aws.ToString(g.Name) == name {
-				return aws.ToString(g.DatasetGroupArn), nil
-			}
+	groups, err := collect(ctx, personalize.NewListDatasetGroupsPaginator(c, &personalize.ListDatasetGroupsInput{}),
+		func(o *personalize.ListDatasetGroupsOutput) []ptypes.DatasetGroupSummary { return o.DatasetGroups })
+	if err != nil {
+		return "", fmt.Errorf("listing dataset groups: %w", err)
+	}
+	for _, g := range groups {
+		if aws.ToString(g.Name) == name {
+			return aws.ToString(g.DatasetGroupArn), nil
 		}
 	}
 	out, err := c.CreateDatasetGroup(ctx, &personalize.CreateDatasetGroupInput{Name: &name})
@@ -115,16 +111,14 @@ func ensureGroup(ctx context.Context, c *personalize.Client, name string) (strin
 }
 
 func ensureSchema(ctx context.Context, c *personalize.Client, name, definition string) (string, error) {
-	schemas := personalize.NewListSchemasPaginator(c, &personalize.ListSchemasInput{})
-	for schemas.HasMorePages() {
-		page, err := schemas.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("listing schemas: %w", err)
-		}
-		for _, s := range page.Schemas {
-			if aws.ToString(s.Name) == name {
-				return aws.ToString(s.SchemaArn), nil
-			}
+	schemas, err := collect(ctx, personalize.NewListSchemasPaginator(c, &personalize.ListSchemasInput{}),
+		func(o *personalize.ListSchemasOutput) []ptypes.DatasetSchemaSummary { return o.Schemas })
+	if err != nil {
+		return "", fmt.Errorf("listing schemas: %w", err)
+	}
+	for _, s := range schemas {
+		if aws.ToString(s.Name) == name {
+			return aws.ToString(s.SchemaArn), nil
 		}
 	}
 	out, err := c.CreateSchema(ctx, &personalize.CreateSchemaInput{Name: &name, Schema: &definition})
@@ -158,14 +152,10 @@ func ensureDataset(ctx context.Context, c *personalize.Client, arn, name, datase
 }
 
 func ensureTracker(ctx context.Context, c *personalize.Client, name, groupARN string) (string, error) {
-	var trackers []ptypes.EventTrackerSummary
-	pages := personalize.NewListEventTrackersPaginator(c, &personalize.ListEventTrackersInput{DatasetGroupArn: &groupARN})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("listing the event trackers of %s: %w", groupARN, err)
-		}
-		trackers = append(trackers, page.EventTrackers...)
+	trackers, err := collect(ctx, personalize.NewListEventTrackersPaginator(c, &personalize.ListEventTrackersInput{DatasetGroupArn: &groupARN}),
+		func(o *personalize.ListEventTrackersOutput) []ptypes.EventTrackerSummary { return o.EventTrackers })
+	if err != nil {
+		return "", fmt.Errorf("listing the event trackers of %s: %w", groupARN, err)
 	}
 	if len(trackers) == 0 {
 		out, err := c.CreateEventTracker(ctx, &personalize.CreateEventTrackerInput{Name: &name, DatasetGroupArn: &groupARN})
@@ -179,4 +169,23 @@ func ensureTracker(ctx context.Context, c *personalize.Client, name, groupARN st
 		return "", fmt.Errorf("describing event tracker %s: %w", aws.ToString(trackers[0].EventTrackerArn), err)
 	}
 	return aws.ToString(out.EventTracker.TrackingId), nil
+}
+
+// pager is the shape of the SDK's list paginators.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*personalize.Options)) (O, error)
+}
+
+// collect returns the items of every page of a listing.
+func collect[O, T any](ctx context.Context, p pager[O], items func(O) []T) ([]T, error) {
+	var all []T
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items(page)...)
+	}
+	return all, nil
 }

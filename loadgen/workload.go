@@ -341,13 +341,7 @@ func (g *generator) eventProperties() string {
 }
 
 func (g *generator) appendItems(b []byte, n int, now time.Time) []byte {
-	b = append(b, `{"datasetArn":`...)
-	b = appendString(b, g.w.ItemsDataset)
-	b = append(b, `,"items":[`...)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
+	return appendEntities(b, g.w.ItemsDataset, "items", n, func(b []byte) []byte {
 		b = append(b, `{"itemId":`...)
 		b = appendItemID(b, g.items.Uint64())
 		if g.w.Properties {
@@ -365,20 +359,13 @@ func (g *generator) appendItems(b []byte, n int, now time.Time) []byte {
 			b = append(b, `,"properties":`...)
 			b = appendString(b, string(append(p, '}')))
 		}
-		b = append(b, '}')
-	}
-	return append(b, "]}"...)
+		return append(b, '}')
+	})
 }
 
 func (g *generator) appendUsers(b []byte, n int) []byte {
-	b = append(b, `{"datasetArn":`...)
-	b = appendString(b, g.w.UsersDataset)
-	b = append(b, `,"users":[`...)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{`...)
+	return appendEntities(b, g.w.UsersDataset, "users", n, func(b []byte) []byte {
+		b = append(b, '{')
 		if g.w.Properties {
 			p := make([]byte, 0, 60)
 			p = append(p, `{"age":`...)
@@ -393,7 +380,23 @@ func (g *generator) appendUsers(b []byte, n int) []byte {
 		}
 		b = append(b, `"userId":"user-`...)
 		b = strconv.AppendUint(b, g.users.Uint64(), 10)
-		b = append(b, `"}`...)
+		return append(b, `"}`...)
+	})
+}
+
+// appendEntities appends a PutItems or PutUsers body: the dataset and a
+// list of n entities, each written by entity.
+func appendEntities(b []byte, datasetARN, list string, n int, entity func([]byte) []byte) []byte {
+	b = append(b, `{"datasetArn":`...)
+	b = appendString(b, datasetARN)
+	b = append(b, `,"`...)
+	b = append(b, list...)
+	b = append(b, `":[`...)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = entity(b)
 	}
 	return append(b, "]}"...)
 }
