@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,28 +33,51 @@ func reportEventRate(b *testing.B, events int, elapsed time.Duration) {
 }
 
 // BenchmarkCommitEvents commits 10-event batches from many goroutines, as
-// concurrent PutEvents requests do.
+// concurrent PutEvents requests do. The number of committers sets how many
+// batches the writer can gather into each synced commit.
 func BenchmarkCommitEvents(b *testing.B) {
 	const perBatch = 10
-	s := openStore(b, b.TempDir(), Options{})
-	ds := dataset(1, perch.Interactions)
-	var next atomic.Uint64
-	b.SetParallelism(64) // many committers, so the writer has groups to gather
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			events := make([]perch.Event, perBatch)
-			for i := range events {
-				events[i] = benchEvent(next.Add(1))
-			}
-			if err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: events}); err != nil {
-				b.Error(err)
-				return
-			}
+	for _, perCPU := range []int{1, 8, 64} {
+		committers := perCPU * runtime.GOMAXPROCS(0)
+		b.Run(fmt.Sprintf("committers=%d", committers), func(b *testing.B) {
+			s := openStore(b, b.TempDir(), Options{})
+			ds := dataset(1, perch.Interactions)
+			var next atomic.Uint64
+			b.SetParallelism(perCPU)
+			b.ReportAllocs()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					events := make([]perch.Event, perBatch)
+					for i := range events {
+						events[i] = benchEvent(next.Add(1))
+					}
+					if err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: events}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportEventRate(b, b.N*perBatch, time.Since(start))
+		})
+	}
+}
+
+// BenchmarkEncodeBatch is the part of a commit its caller pays before
+// queueing: encoding the records of a 10-event batch.
+func BenchmarkEncodeBatch(b *testing.B) {
+	events := make([]perch.Event, 10)
+	for i := range events {
+		events[i] = benchEvent(uint64(i))
+	}
+	batch := &perch.Batch{Dataset: dataset(1, perch.Interactions), Events: events}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeBatch(batch); err != nil {
+			b.Fatal(err)
 		}
-	})
-	reportEventRate(b, b.N*perBatch, time.Since(start))
+	}
 }
 
 // BenchmarkEventsScan reads every event of a dataset, duplicates resolved.

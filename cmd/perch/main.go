@@ -4,10 +4,13 @@
 //	perch serve [flags]            serve the control plane and events API
 //	perch records DATASET_ARN      print a dataset's stored records as JSON Lines
 //	perch export GROUP_ARN         write a dataset group's training data to files
+//	perch bench [flags]            load a running server and measure it
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +25,8 @@ Usage:
               [--auth none|sigv4 --credentials FILE] [--tls-cert FILE --tls-key FILE]
   perch records DATASET_ARN [--endpoint URL] [--profile P] [--user-id U] [--session-id S] [--limit N]
   perch export DATASET_GROUP_ARN --out DIR [--format csv|jsonl|parquet] [--since T] [--until T] [--endpoint URL]
+  perch bench [--endpoint URL] [--setup] [--rate N | --concurrency N] [--duration D] [--json] ...
+  perch bench noop [--addr HOST:PORT] [--decode]
 
 Run "perch COMMAND --help" for a command's flags.
 `
@@ -42,6 +47,14 @@ func main() {
 var errUsage = fmt.Errorf("usage")
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := runCommand(ctx, args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the command printed its help
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -53,10 +66,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRecords(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprintf(stderr, "perch: unknown command %q\n\n%s", args[0], usage)
 	return errUsage
+}
+
+// parseFlags parses the flags of a command that takes no other arguments.
+// It returns flag.ErrHelp after -h, which run answers with success, and
+// errUsage for anything it cannot parse.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,6 +44,7 @@ type serveConfig struct {
 	tlsKey      string
 	s3Root      string
 	s3Endpoint  string
+	pprof       string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,15 +65,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `FILE` of --tls-cert")
 	fs.StringVar(&cfg.s3Root, "s3-root", "", "serve the s3://bucket/key locations of jobs from `DIR`/bucket/key")
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&cfg.pprof, "pprof", "", "serve Go's runtime profiles (net/http/pprof) on `HOST:PORT`, apart from the APIs; off by default")
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "perch serve: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+		return err
 	}
 	if cfg.maxConns < 1 || cfg.minFreeMB < 0 {
 		return fmt.Errorf("--max-connections must be positive and --min-free-mb not negative")
@@ -213,6 +212,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 			errc <- srv.Serve(ln)
 		}
 	}()
+	if cfg.pprof != "" {
+		stop, err := serveProfiles(cfg.pprof, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+	}
 	who := []any{"account", cfg.account}
 	if verifier != nil {
 		who = []any{"keys", len(verifier.Keys().Keys())}
@@ -271,4 +278,23 @@ func openObjects(ctx context.Context, cfg serveConfig) (perch.Objects, error) {
 		return s3loc.Connect(ctx, cfg.s3Endpoint, cfg.region)
 	}
 	return nil, nil
+}
+
+// serveProfiles serves the runtime's profiles on their own listener, so
+// that they are never reachable through the API's address.
+func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving profiles", "endpoint", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/perchdev/perch/loadgen"
+)
+
+const benchUsage = `Usage:
+  perch bench [flags]                     load a running server and report what it measured
+  perch bench noop [--addr A] [--decode]  serve the no-op baseline
+
+perch bench sends PutEvents calls (and PutItems/PutUsers with --mix),
+SigV4-signed, closed loop (--concurrency) or at a fixed rate (--rate), and
+reports calls and events per second, latency percentiles and errors by type.
+`
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "noop" {
+		return runBenchNoop(ctx, args[1:], stderr)
+	}
+	w := loadgen.DefaultWorkload()
+	cfg := loadgen.Config{}
+	fs := flag.NewFlagSet("perch bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, benchUsage+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.Endpoint, "endpoint", "http://127.0.0.1:8080", "`URL` of the server under load")
+	setup := fs.Bool("setup", false, "create (or find) the dataset group --group, its datasets and event tracker through the control plane, and send to them")
+	group := fs.String("group", "perch-bench", "`NAME` of the dataset group --setup makes sure of")
+	fs.StringVar(&w.TrackingID, "tracking-id", "", "tracking `ID` for PutEvents (instead of --setup)")
+	fs.StringVar(&w.ItemsDataset, "items-dataset", "", "Items dataset `ARN` for PutItems (instead of --setup)")
+	fs.StringVar(&w.UsersDataset, "users-dataset", "", "Users dataset `ARN` for PutUsers (instead of --setup)")
+
+	mix := fs.String("mix", "events=100", "weights of the calls: `events=N,items=N,users=N`")
+	batch := fs.String("batch", "10", "records per call: a `size` or a range such as 1-10")
+	fs.IntVar(&w.Users, "users", w.Users, "distinct user ids, chosen with a Zipf skew")
+	fs.IntVar(&w.Items, "items", w.Items, "distinct item ids, chosen with a Zipf skew")
+	fs.IntVar(&w.SessionsPerUser, "sessions-per-user", w.SessionsPerUser, "distinct sessions of each user")
+	fs.Float64Var(&w.Zipf, "zipf", w.Zipf, "Zipf exponent (> 1) of the choice of users and items")
+	fs.IntVar(&w.Impressions, "impressions", w.Impressions, "item ids in each event's impression list (0-25)")
+	fs.Float64Var(&w.DuplicateRate, "dup-rate", w.DuplicateRate, "fraction of events that repeat a recent eventId")
+	fs.Float64Var(&w.AnonymousRate, "anonymous-rate", w.AnonymousRate, "fraction of PutEvents calls without a userId")
+	fs.BoolVar(&w.Properties, "properties", w.Properties, "send properties fitting the schemas --setup creates")
+
+	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: calls per `second` on a fixed schedule, latency counted from each call's scheduled time (0: closed loop)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "connections: calls in flight (closed loop) or the most in flight (open loop)")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "measure for this long")
+	fs.Int64Var(&cfg.Requests, "requests", 0, "measure this many calls (without --duration: no time limit)")
+	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "load for this long before measuring")
+	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "bound on each call")
+	fs.StringVar(&cfg.Client, "client", loadgen.ClientFastHTTP, "HTTP client: fasthttp or net/http")
+
+	fs.BoolVar(&cfg.Sign, "sign", true, "sign calls with SigV4 as aws-sdk-go-v2 does")
+	fs.BoolVar(&cfg.ContentSHA256, "content-sha256", false, "also send the payload hash in X-Amz-Content-Sha256, as S3 clients do")
+	fs.StringVar(&cfg.Credentials.AccessKeyID, "access-key", envOr("AWS_ACCESS_KEY_ID", "perch-bench"), "access key `id` (default $AWS_ACCESS_KEY_ID)")
+	fs.StringVar(&cfg.Credentials.SecretAccessKey, "secret-key", envOr("AWS_SECRET_ACCESS_KEY", "perch-bench"), "secret access `key` (default $AWS_SECRET_ACCESS_KEY)")
+	fs.StringVar(&cfg.Credentials.Region, "region", envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1")), "`region` to sign for")
+
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated traffic")
+	asJSON := fs.Bool("json", false, "write the report as JSON")
+	printBody := fs.Bool("print-body", false, "print one generated PutEvents body and exit (for wrk)")
+	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if w.Mix, err = loadgen.ParseMix(*mix); err != nil {
+		return err
+	}
+	if w.BatchMin, w.BatchMax, err = loadgen.ParseBatch(*batch); err != nil {
+		return err
+	}
+	if *printBody {
+		_, err := stdout.Write(append(loadgen.SampleBody(w, cfg.Seed), '\n'))
+		return err
+	}
+	if cfg.Requests > 0 && !flagSet(fs, "duration") {
+		cfg.Duration = 0
+	}
+	if *setup {
+		res, err := loadgen.Setup(ctx, cfg.Endpoint, cfg.Credentials, *group)
+		if err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+		fmt.Fprintf(stderr, "perch bench: dataset group %s, tracking id %s\n", res.DatasetGroupARN, res.TrackingID)
+		w.TrackingID, w.ItemsDataset, w.UsersDataset = res.TrackingID, res.ItemsDataset, res.UsersDataset
+	}
+	cfg.Workload = w
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	rep, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.WriteText(stdout)
+}
+
+// runBenchNoop serves the no-op baseline until ctx ends.
+func runBenchNoop(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("perch bench noop", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8081", "`HOST:PORT` to listen on (port 0 picks a free one)")
+	decode := fs.Bool("decode", false, "also decode each body as a PutEvents request with encoding/json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: loadgen.NoopHandler(*decode), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log.Info("perch bench noop ready", "endpoint", "http://"+ln.Addr().String(), "decode", *decode)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/perchdev/perch/loadgen"
+)
+
+// benchReport runs perch bench with --json and decodes its report.
+func benchReport(t *testing.T, args ...string) loadgen.Report {
+	t.Helper()
+	var rep loadgen.Report
+	out := runPerch(t, append([]string{"bench", "--json"}, args...)...)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("perch bench --json printed %q: %v", out, err)
+	}
+	return rep
+}
+
+func TestBenchAgainstServe(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	rep := benchReport(t, "--endpoint", s.endpoint, "--setup", "--region", "eu-west-1",
+		"--mix", "events=8,items=1,users=1", "--batch", "1-10", "--requests", "100", "--warmup", "0", "--concurrency", "4")
+	if rep.Requests != 100 || rep.OK != 100 || rep.Mix != "events=8,items=1,users=1" || !rep.Signed {
+		t.Errorf("report %+v; want 100 signed calls answered 200", rep)
+	}
+	// Open loop, unsigned, against the group the first run set up.
+	rep = benchReport(t, "--endpoint", s.endpoint, "--setup", "--sign=false", "--rate", "200", "--duration", "1s", "--warmup", "0")
+	if rep.Mode != "open-loop" || rep.OK == 0 || rep.OK != rep.Requests || rep.Signed {
+		t.Errorf("report %+v; want unsigned open-loop calls answered 200", rep)
+	}
+}
+
+var noopReady = regexp.MustCompile(`msg="perch bench noop ready" endpoint=(\S+)`)
+
+func TestBenchNoop(t *testing.T) {
+	for _, decode := range []bool{false, true} {
+		args := []string{"bench", "noop", "--addr", "127.0.0.1:0"}
+		if decode {
+			args = append(args, "--decode")
+		}
+		cmd := exec.Command(perchBin, args...)
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(stderr).ReadString('\n')
+		m := noopReady.FindStringSubmatch(line)
+		if m == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("perch bench noop printed %q (%v), not its ready line", line, err)
+		}
+		rep := benchReport(t, "--endpoint", m[1], "--tracking-id", "any", "--requests", "50", "--warmup", "0")
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if rep.OK != 50 || rep.EventsPerSecond <= 0 {
+			t.Errorf("decode %t: report %+v; want 50 calls answered 200", decode, rep)
+		}
+	}
+}
+
+func TestBenchPrintBody(t *testing.T) {
+	out := runPerch(t, "bench", "--print-body", "--tracking-id", "tid")
+	var body struct {
+		TrackingID string            `json:"trackingId"`
+		EventList  []json.RawMessage `json:"eventList"`
+	}
+	if err := json.Unmarshal([]byte(out), &body); err != nil || body.TrackingID != "tid" || len(body.EventList) != 10 {
+		t.Errorf("perch bench --print-body printed %q (%v); want a PutEvents body of 10 events", strings.TrimSpace(out), err)
+	}
+}
+
+func TestServeProfiles(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := startServer(t, t.TempDir(), "--pprof", addr)
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("http://" + addr + "/debug/pprof/cmdline"); code != http.StatusOK {
+		t.Errorf("--pprof %s: /debug/pprof/cmdline answered %d", addr, code)
+	}
+	if code := get(s.endpoint + "/debug/pprof/cmdline"); code == http.StatusOK {
+		t.Error("the API's address serves profiles")
+	}
+}

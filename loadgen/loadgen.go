@@ -1,0 +1,254 @@
+// Package loadgen drives a running perch (or anything else that speaks the
+// Amazon Personalize events API) with realistic traffic and reports what
+// it measured: requests and records per second, latency percentiles and
+// errors by type.
+//
+// Traffic is PutEvents calls of 1 to 10 events, optionally mixed with
+// PutItems and PutUsers, for users and items chosen with a Zipf skew, with
+// impressions, properties that fit the schemas Setup creates, and a share
+// of repeated eventIds. Calls are signed with SigV4 as aws-sdk-go-v2 signs
+// them.
+//
+// Two ways to load: closed loop (Rate 0), where Concurrency workers each
+// send their next call as soon as the last one is answered, measures the
+// most the server takes; open loop (Rate > 0) sends calls on a fixed
+// schedule and measures each call's latency from the time the schedule
+// meant to send it, so time spent waiting behind a slow server is counted
+// rather than omitted.
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// Config is one run.
+type Config struct {
+	Endpoint string // e.g. http://127.0.0.1:8080
+	Workload Workload
+
+	// Rate is the open loop's calls per second; 0 runs closed loop.
+	Rate float64
+	// Concurrency is the number of workers, each with its own connection:
+	// in closed loop the calls in flight, in open loop the most in flight.
+	Concurrency int
+	// The run ends after Duration or after Requests measured calls,
+	// whichever comes first; at least one must be set.
+	Duration time.Duration
+	Requests int64
+	// Warmup runs before the measured part and is left out of the report.
+	Warmup time.Duration
+	// Timeout bounds each call.
+	Timeout time.Duration
+
+	Client string // ClientFastHTTP (default) or ClientNetHTTP
+
+	Sign        bool
+	Credentials Credentials
+	// ContentSHA256 also sends the payload hash in X-Amz-Content-Sha256
+	// (signed), as S3 clients do.
+	ContentSHA256 bool
+
+	// Seed makes the generated traffic repeatable.
+	Seed uint64
+	// RunID starts every fresh eventId, so that runs against the same
+	// store do not repeat each other's ids. Default: from the clock.
+	RunID string
+}
+
+func (c *Config) check() (*url.URL, error) {
+	u, err := url.Parse(c.Endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("endpoint %q is not an http(s) URL", c.Endpoint)
+	}
+	switch {
+	case c.Concurrency < 1:
+		return nil, fmt.Errorf("concurrency must be at least 1")
+	case c.Rate < 0:
+		return nil, fmt.Errorf("rate must not be negative")
+	case c.Duration <= 0 && c.Requests <= 0:
+		return nil, fmt.Errorf("set a duration or a number of requests")
+	case c.Duration < 0 || c.Requests < 0 || c.Warmup < 0 || c.Timeout < 0:
+		return nil, fmt.Errorf("durations and counts must not be negative")
+	case c.Sign && (c.Credentials.AccessKeyID == "" || c.Credentials.SecretAccessKey == "" || c.Credentials.Region == ""):
+		return nil, fmt.Errorf("signing needs an access key, a secret key and a region")
+	}
+	return u, c.Workload.check()
+}
+
+// clock is the time a run goes by; tests replace it.
+type clock interface {
+	Now() time.Time
+	// SleepUntil returns at t, or false at once if ctx ends first.
+	SleepUntil(ctx context.Context, t time.Time) bool
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) SleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// lateAfter is how far behind its scheduled time an open-loop call may be
+// sent before the report counts it as late.
+const lateAfter = time.Millisecond
+
+// Run loads cfg.Endpoint as cfg says and reports what it measured. It
+// returns early, reporting what it measured so far, when ctx ends.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	endpoint, err := cfg.check()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Client == "" {
+		cfg.Client = ClientFastHTTP
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = "r" + fmt.Sprint(time.Now().UnixNano()%(1<<40))
+	}
+	tr, err := newTransport(cfg.Client, endpoint, cfg.Concurrency, cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.close()
+	r := newRunner(cfg, endpoint, wallClock{}, tr)
+	cpu := cpuTime()
+	r.run(ctx)
+	rep := r.report()
+	if wall := time.Since(r.start).Seconds(); wall > 0 {
+		rep.ClientCPUCores = (cpuTime() - cpu).Seconds() / wall
+	}
+	return rep, nil
+}
+
+type runner struct {
+	cfg       Config
+	endpoint  *url.URL
+	clock     clock
+	transport transport
+	signer    *v4.Signer
+
+	start       time.Time
+	measureFrom time.Time
+	stopAt      time.Time // zero: no time limit
+	interval    float64   // open loop: nanoseconds between scheduled calls
+
+	tickets  atomic.Int64 // open loop: calls scheduled so far
+	measured atomic.Int64 // calls handed out after the warmup
+
+	tallies []tally
+	shards  []histShard
+}
+
+func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
+	r := &runner{cfg: cfg, endpoint: endpoint, clock: c, transport: tr}
+	if cfg.Sign {
+		r.signer = v4.NewSigner()
+	}
+	if cfg.Rate > 0 {
+		r.interval = float64(time.Second) / cfg.Rate
+	}
+	r.tallies = make([]tally, cfg.Concurrency)
+	r.shards = make([]histShard, min(cfg.Concurrency, maxShards))
+	for i := range r.shards {
+		r.shards[i] = newHistShard()
+	}
+	return r
+}
+
+func (r *runner) run(ctx context.Context) {
+	r.start = r.clock.Now()
+	r.measureFrom = r.start.Add(r.cfg.Warmup)
+	if r.cfg.Duration > 0 {
+		r.stopAt = r.measureFrom.Add(r.cfg.Duration)
+	}
+	var wg sync.WaitGroup
+	for w := range r.cfg.Concurrency {
+		wg.Go(func() { r.work(ctx, w) })
+	}
+	wg.Wait()
+}
+
+// next hands out the next call: its scheduled time (in closed loop, now),
+// after sleeping until then, or false when the run is over.
+func (r *runner) next(ctx context.Context) (scheduled time.Time, ok bool) {
+	if ctx.Err() != nil {
+		return time.Time{}, false
+	}
+	if r.interval > 0 {
+		i := r.tickets.Add(1) - 1
+		scheduled = r.start.Add(time.Duration(float64(i) * r.interval))
+	} else {
+		scheduled = r.clock.Now()
+	}
+	if !scheduled.Before(r.measureFrom) {
+		if !r.stopAt.IsZero() && !scheduled.Before(r.stopAt) {
+			return time.Time{}, false
+		}
+		if r.cfg.Requests > 0 && r.measured.Add(1) > r.cfg.Requests {
+			return time.Time{}, false
+		}
+	}
+	if r.interval > 0 && !r.clock.SleepUntil(ctx, scheduled) {
+		return time.Time{}, false
+	}
+	return scheduled, true
+}
+
+func (r *runner) work(ctx context.Context, w int) {
+	gen := newGenerator(&r.cfg.Workload, r.cfg.RunID, w, r.cfg.Seed)
+	headers := newHeaderMaker(r.signer, r.cfg.Credentials, r.cfg.ContentSHA256, r.endpoint)
+	conn := r.transport.conn()
+	t := &r.tallies[w]
+	shard := &r.shards[w%len(r.shards)]
+	for {
+		scheduled, ok := r.next(ctx)
+		if !ok {
+			return
+		}
+		sent := r.clock.Now()
+		events, duplicates := gen.events, gen.duplicates
+		req := gen.next(sent)
+		var out outcome
+		if h, err := headers.headers(ctx, req, sent); err != nil {
+			out = outcome{errorType: "signing error", detail: err.Error()}
+		} else {
+			out = conn.do(req.kind.Path(), h, req.body)
+		}
+		done := r.clock.Now()
+		if scheduled.Before(r.measureFrom) {
+			continue
+		}
+		t.record(req, out, done)
+		t.events += gen.events - events
+		t.duplicates += gen.duplicates - duplicates
+		if sent.Sub(scheduled) > lateAfter {
+			t.late++
+		}
+		if out.errorType == "" {
+			shard.record(req.kind, done.Sub(scheduled))
+		}
+	}
+}

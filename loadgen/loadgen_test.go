@@ -1,0 +1,377 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+var clients = []string{ClientFastHTTP, ClientNetHTTP}
+
+// fakeClock is a clock that moves only when told to; the scheduler's
+// arithmetic can then be checked exactly, whatever the machine's load.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+	return ctx.Err() == nil
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func testConfig(endpoint string) Config {
+	return Config{
+		Endpoint:    endpoint,
+		Workload:    testWorkload(),
+		Concurrency: 1,
+		Timeout:     10 * time.Second,
+		Sign:        true,
+		Credentials: Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", Region: "us-west-2"},
+		Seed:        1,
+		RunID:       "test",
+	}
+}
+
+// runWith runs cfg on clock c with the given client.
+func runWith(t *testing.T, cfg Config, c clock, client string) *Report {
+	t.Helper()
+	u, err := cfg.check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Client = client
+	tr, err := newTransport(client, u, cfg.Concurrency, cfg.Timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	r := newRunner(cfg, u, c, tr)
+	r.run(context.Background())
+	return r.report()
+}
+
+// TestOpenLoopCountsFromScheduledTime runs one worker at 1,000 calls/s
+// against a server that takes 3 ms (of the fake clock) per call. Call i is
+// scheduled at i ms but can only be sent at 3i ms, when the worker is
+// free, and is answered at 3i+3 ms: its latency is 2i+3 ms, the time it
+// waited to be sent included. Closed loop, every call takes 3 ms.
+func TestOpenLoopCountsFromScheduledTime(t *testing.T) {
+	for _, client := range clients {
+		t.Run(client, func(t *testing.T) {
+			clock := &fakeClock{now: time.Unix(1700000000, 0)}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				clock.advance(3 * time.Millisecond)
+			}))
+			defer srv.Close()
+
+			cfg := testConfig(srv.URL)
+			cfg.Rate = 1000
+			cfg.Requests = 10
+			rep := runWith(t, cfg, clock, client)
+			// 3, 5, ..., 21 ms
+			if rep.OK != 10 || rep.Latency.Count != 10 {
+				t.Fatalf("%d of %d calls ok, %d latencies; errors %v", rep.OK, rep.Requests, rep.Latency.Count, rep.ErrorSamples)
+			}
+			if !near(rep.Latency.P50, 11) || !near(rep.Latency.Max, 21) || !near(rep.Latency.Mean, 12) {
+				t.Errorf("open loop: latency %+v, want p50 11, max 21, mean 12 ms", rep.Latency)
+			}
+			if rep.Late != 9 {
+				t.Errorf("open loop: %d calls late, want 9 (all but the first)", rep.Late)
+			}
+			if rep.Seconds != 0.030 {
+				t.Errorf("open loop: measured %g s, want 0.030", rep.Seconds)
+			}
+
+			cfg.Rate = 0
+			rep = runWith(t, cfg, clock, client)
+			if rep.OK != 10 || !near(rep.Latency.P50, 3) || !near(rep.Latency.Max, 3) || rep.Late != 0 {
+				t.Errorf("closed loop: %d ok, latency %+v, %d late; want 10 calls of 3 ms", rep.OK, rep.Latency, rep.Late)
+			}
+		})
+	}
+}
+
+// near says whether a latency read off the histogram is want, within the
+// histogram's precision of three significant digits.
+func near(got, want float64) bool { return got >= want && got <= want*1.001 }
+
+// TestWarmupIsLeftOut schedules 20 calls 1 ms apart and a warmup of 10 ms:
+// only the last 10 are reported.
+func TestWarmupIsLeftOut(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		served.Add(1)
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.Rate = 1000
+	cfg.Warmup = 10 * time.Millisecond
+	cfg.Duration = 10 * time.Millisecond
+	rep := runWith(t, cfg, clock, ClientFastHTTP)
+	if served.Load() != 20 || rep.Requests != 10 || rep.OK != 10 {
+		t.Errorf("served %d calls, reported %d (%d ok); want 20 served, 10 reported", served.Load(), rep.Requests, rep.OK)
+	}
+}
+
+// TestReportAddsUp drives a server that answers some calls with errors, as
+// perch and AWS send them and otherwise, and checks that every call is
+// counted once.
+func TestReportAddsUp(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch i := n.Add(1); {
+		case i%5 == 0:
+			w.Header().Set("X-Amzn-ErrorType", "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"ThrottlingException","message":"Rate exceeded"}`)
+		case i%7 == 0:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"__type":"com.amazonaws.personalize#ServiceUnavailable","message":"busy"}`)
+		case i%11 == 0:
+			http.Error(w, "no", http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	for _, client := range clients {
+		t.Run(client, func(t *testing.T) {
+			cfg := testConfig(srv.URL)
+			cfg.Workload.Mix = Mix{PutEvents: 3, PutItems: 1, PutUsers: 1}
+			cfg.Workload.BatchMin = 1
+			cfg.Concurrency = 4
+			cfg.Requests = 770
+			rep := runWith(t, cfg, wallClock{}, client)
+			var errors, requests, ok, records int64
+			for _, c := range rep.Errors {
+				errors += c
+			}
+			for _, k := range rep.Kinds {
+				requests += k.Requests
+				ok += k.OK
+				records += k.Records
+				if k.Latency.Count != k.OK {
+					t.Errorf("%s: %d latencies of %d ok calls", k.Operation, k.Latency.Count, k.OK)
+				}
+			}
+			if rep.Requests != 770 || requests != rep.Requests || ok != rep.OK || rep.OK+errors != rep.Requests {
+				t.Errorf("requests %d (by kind %d), ok %d (by kind %d), errors %d", rep.Requests, requests, rep.OK, ok, errors)
+			}
+			if rep.Latency.Count != rep.OK {
+				t.Errorf("%d latencies of %d ok calls", rep.Latency.Count, rep.OK)
+			}
+			if len(rep.Kinds) != 3 {
+				t.Errorf("kinds %+v, want PutEvents, PutItems and PutUsers", rep.Kinds)
+			}
+			if got := rep.RecordsPerSecond * rep.Seconds; got < float64(records)-0.5 || got > float64(records)+0.5 {
+				t.Errorf("records/s x seconds = %g, counted %d", got, records)
+			}
+			// Of the calls 1-770 the server saw: 154 multiples of 5, 88 of 7
+			// but not 5, 48 of 11 but neither.
+			want := map[string]int64{"ThrottlingException": 154, "ServiceUnavailable": 88, "HTTP 500": 48}
+			for typ, c := range want {
+				if rep.Errors[typ] != c {
+					t.Errorf("errors %v, want %v", rep.Errors, want)
+					break
+				}
+			}
+			if !strings.Contains(rep.ErrorSamples["ThrottlingException"], "Rate exceeded") {
+				t.Errorf("error samples %v", rep.ErrorSamples)
+			}
+			n.Store(0)
+		})
+	}
+}
+
+func TestTransportErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, client := range clients {
+		cfg := testConfig("http://" + addr)
+		cfg.Requests = 5
+		rep := runWith(t, cfg, wallClock{}, client)
+		if rep.Requests != 5 || rep.Errors["connection refused"] != 5 {
+			t.Errorf("%s: %d calls, errors %v; want 5 refused connections", client, rep.Requests, rep.Errors)
+		}
+	}
+}
+
+// TestSignature re-signs each received call the way a SigV4 verifier
+// does, from what arrived on the wire, and compares signatures.
+func TestSignature(t *testing.T) {
+	for _, contentSHA256 := range []bool{false, true} {
+		for _, client := range clients {
+			var checked atomic.Int64
+			var failure atomic.Value
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if msg := verifySignature(r, contentSHA256); msg != "" {
+					failure.CompareAndSwap(nil, msg)
+				}
+				checked.Add(1)
+			}))
+			cfg := testConfig(srv.URL)
+			cfg.ContentSHA256 = contentSHA256
+			cfg.Workload.Mix = Mix{1, 1, 1}
+			cfg.Requests = 30
+			rep := runWith(t, cfg, wallClock{}, client)
+			srv.Close()
+			if msg := failure.Load(); msg != nil {
+				t.Errorf("%s, X-Amz-Content-Sha256 %t: %s", client, contentSHA256, msg)
+			}
+			if rep.OK != 30 || checked.Load() != 30 {
+				t.Errorf("%s: %d calls ok, %d checked", client, rep.OK, checked.Load())
+			}
+		}
+	}
+}
+
+// sdkSignedHeaders are the headers aws-sdk-go-v2 signs in an events API call.
+const sdkSignedHeaders = "amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-date"
+
+func verifySignature(r *http.Request, contentSHA256 bool) string {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err.Error()
+	}
+	auth := r.Header.Get("Authorization")
+	wantHeaders := sdkSignedHeaders
+	if contentSHA256 {
+		wantHeaders = strings.Replace(wantHeaders, "x-amz-date", "x-amz-content-sha256;x-amz-date", 1)
+	}
+	if !strings.Contains(auth, "/us-west-2/personalize/aws4_request, SignedHeaders="+wantHeaders+",") {
+		return "Authorization " + auth + " does not sign " + wantHeaders + " for personalize in us-west-2"
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	if got := r.Header.Get("X-Amz-Content-Sha256"); (got != "") != contentSHA256 || (contentSHA256 && got != hash) {
+		return "X-Amz-Content-Sha256 " + got + ", body hash " + hash
+	}
+	signedAt, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return err.Error()
+	}
+	again := &http.Request{Method: r.Method, URL: &url.URL{Path: r.URL.Path}, Host: r.Host, ContentLength: r.ContentLength, Header: http.Header{}}
+	for _, name := range strings.Split(wantHeaders, ";") {
+		if name != "host" && name != "content-length" && name != "x-amz-date" {
+			again.Header.Set(name, r.Header.Get(name))
+		}
+	}
+	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"},
+		again, hash, "personalize", "us-west-2", signedAt)
+	if err != nil {
+		return err.Error()
+	}
+	if again.Header.Get("Authorization") != auth {
+		return "signature does not verify:\n got  " + auth + "\n want " + again.Header.Get("Authorization")
+	}
+	return ""
+}
+
+func TestUnsigned(t *testing.T) {
+	var signed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			signed.Add(1)
+		}
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.Sign = false
+	cfg.Requests = 5
+	if rep := runWith(t, cfg, wallClock{}, ClientFastHTTP); rep.OK != 5 || signed.Load() != 0 {
+		t.Errorf("%d ok, %d signed; want 5 unsigned calls", rep.OK, signed.Load())
+	}
+}
+
+func TestNoopHandler(t *testing.T) {
+	body := string(SampleBody(testWorkload(), 1))
+	for _, tt := range []struct {
+		decode bool
+		body   string
+		want   int
+	}{
+		{false, body, http.StatusOK},
+		{false, "not json", http.StatusOK},
+		{true, body, http.StatusOK},
+		{true, "not json", http.StatusBadRequest},
+		{true, `{"eventList": 3}`, http.StatusBadRequest},
+	} {
+		rec := httptest.NewRecorder()
+		NoopHandler(tt.decode).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(tt.body)))
+		if rec.Code != tt.want {
+			t.Errorf("decode %t, body %.20q: HTTP %d, want %d", tt.decode, tt.body, rec.Code, tt.want)
+		}
+	}
+}
+
+func TestConfigChecks(t *testing.T) {
+	for _, bad := range []func(*Config){
+		func(c *Config) { c.Endpoint = "127.0.0.1:8080" },
+		func(c *Config) { c.Concurrency = 0 },
+		func(c *Config) { c.Requests, c.Duration = 0, 0 },
+		func(c *Config) { c.Rate = -1 },
+		func(c *Config) { c.Credentials.SecretAccessKey = "" },
+		func(c *Config) { c.Workload.TrackingID = "" },
+		func(c *Config) { c.Workload.Mix = Mix{PutItems: 1}; c.Workload.ItemsDataset = "" },
+		func(c *Config) { c.Workload.Zipf = 1 },
+		func(c *Config) { c.Workload.Impressions = 26 },
+	} {
+		cfg := testConfig("http://127.0.0.1:8080")
+		cfg.Requests = 1
+		bad(&cfg)
+		if _, err := Run(context.Background(), cfg); err == nil {
+			t.Errorf("Run accepted %+v", cfg)
+		}
+	}
+}
+
+// BenchmarkSign is the generator's cost of the headers of one call, signed
+// as the SDK signs it.
+func BenchmarkSign(b *testing.B) {
+	u, _ := url.Parse("http://127.0.0.1:8080")
+	m := newHeaderMaker(v4.NewSigner(), Credentials{"AKIDEXAMPLE", "secret", "us-east-1"}, false, u)
+	r := request{kind: PutEvents, body: SampleBody(testWorkload(), 1)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.headers(ctx, r, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
