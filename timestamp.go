@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,11 +42,15 @@ func TimestampFromSeconds(sec float64) (Timestamp, error) {
 // fraction or exponent) without losing millisecond precision to float
 // rounding when the number is written in plain decimal.
 func ParseTimestamp(num string) (Timestamp, error) {
-	if i, err := strconv.ParseInt(num, 10, 64); err == nil {
-		if i > MaxTimestampSeconds || i < -MaxTimestampSeconds {
-			return 0, fmt.Errorf("timestamp %s is out of range", num)
+	// Integers exactly; a fraction or an exponent goes straight to
+	// ParseFloat, sparing a failed ParseInt's error.
+	if !strings.ContainsAny(num, ".eE") {
+		if i, err := strconv.ParseInt(num, 10, 64); err == nil {
+			if i > MaxTimestampSeconds || i < -MaxTimestampSeconds {
+				return 0, fmt.Errorf("timestamp %s is out of range", num)
+			}
+			return Timestamp(i * 1000), nil
 		}
-		return Timestamp(i * 1000), nil
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil {

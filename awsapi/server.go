@@ -60,7 +60,7 @@ type Server struct {
 	log      *slog.Logger
 
 	control map[string]controlOp
-	events  map[string]func(context.Context, []byte) error
+	events  map[string]func(context.Context, model.Value) error
 }
 
 // New returns a Server.
@@ -74,7 +74,7 @@ func New(cfg Config) *Server {
 	if s.jobs != nil {
 		maps.Copy(s.control, s.jobOps())
 	}
-	s.events = map[string]func(context.Context, []byte) error{
+	s.events = map[string]func(context.Context, model.Value) error{
 		"PutEvents":             s.putEvents,
 		"PutActionInteractions": s.putActionInteractions,
 		"PutItems":              s.putEntities(perch.Items),
@@ -155,11 +155,14 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		fail(*apiErr)
 		return
 	}
-	if err := op.Validate(body); err != nil {
+	doc, err := op.Parse(body)
+	if err != nil {
 		fail(toAPIError(model.Events, err, s.log))
 		return
 	}
-	if err := s.events[op.Name](r.Context(), body); err != nil {
+	err = s.events[op.Name](r.Context(), doc.Root())
+	doc.Close()
+	if err != nil {
 		fail(toAPIError(model.Events, err, s.log))
 		return
 	}
