@@ -90,7 +90,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorContentType(r), *e)
 		return
 	}
-	account, ok := s.authenticate(w, r)
+	account, raw, ok := s.authenticate(w, r)
 	if !ok {
 		return
 	}
@@ -98,15 +98,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
-		s.serveControl(w, r)
+		s.serveControl(w, r, raw)
 	case strings.HasPrefix(r.URL.Path, readPrefix):
 		s.serveRead(w, r)
 	default:
-		s.serveEvents(w, r)
+		s.serveEvents(w, r, raw)
 	}
 }
 
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+// serveControl and serveEvents take the body as sent when authentication
+// has read it already, nil when not.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, raw []byte) {
 	fail := func(e apiError) { writeError(w, contentTypeAWSJSON, e) }
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, targetPrefix)
@@ -119,7 +121,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		fail(apiError{http.StatusNotFound, eUnknownOperation, "Control-plane operations are POST / with an X-Amz-Target header"})
 		return
 	}
-	body, apiErr := readBody(w, r)
+	body, apiErr := readBody(w, r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
 		return
@@ -139,7 +141,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, raw []byte) {
 	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
 	op := model.Events.OperationFor(r.Method, r.URL.Path)
 	if op == nil {
@@ -150,7 +152,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		fail(apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"})
 		return
 	}
-	body, apiErr := readBody(w, r)
+	body, apiErr := readBody(w, r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
 		return
@@ -171,18 +173,20 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// readBody reads the whole body up to MaxBodyBytes and undoes its
-// Content-Encoding.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
-	raw, apiErr := readRawBody(w, r)
-	if apiErr != nil {
-		return nil, apiErr
+// readBody reads the whole body up to MaxBodyBytes, unless raw holds it
+// already, and undoes its Content-Encoding.
+func readBody(w http.ResponseWriter, r *http.Request, raw []byte) ([]byte, *apiError) {
+	if raw == nil {
+		var apiErr *apiError
+		if raw, apiErr = readRawBody(w, r); apiErr != nil {
+			return nil, apiErr
+		}
 	}
 	return decodeContent(r, raw)
 }
 
 // readRawBody reads the body as sent, up to MaxBodyBytes: what a
-// signature covers.
+// signature covers. The slice it returns is never nil.
 func readRawBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
