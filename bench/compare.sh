@@ -68,6 +68,7 @@ for round in $(seq "$ROUNDS"); do
 			rate=$(jq '.requestsPerSecond / 2 | floor' "$OUT/$name-$round.json")
 			loadgen "$name-half-$round" "$pid" --setup --rate "$rate" --concurrency $((CONNS * 4))
 		fi
+		awk '/VmHWM/ {print $2}' "/proc/$pid/status" >"$OUT/$name-$round.rss"
 		stop "$pid"
 		rm -rf "$OUT/data-$name"
 	done
@@ -90,4 +91,7 @@ jq -r -s '
 	map(select(.name | startswith("noop-") | not) | . + {variant: (.name | sub("-[0-9]+$"; "")), ratio: (.rps / $noop[.name | split("-") | last] * 100)}) |
 	group_by(.variant)[] | "\(.[0].variant): \(map(.ratio) | median | round)% of noop, \(map(.rps) | median | round) calls/s, \(map(.serverCpuUsPerCall) | median | round) µs/call" 
 ' "$OUT/results.jsonl" | tee -a "$OUT/table.md"
+for name in "${names[@]}"; do
+	echo "$name: peak RSS $(sort -n "$OUT/$name"-*.rss | tail -1 | awk '{print int($1 / 1024)}') MB"
+done | tee -a "$OUT/table.md"
 echo "results and logs: $OUT"
