@@ -46,7 +46,11 @@ type Config struct {
 	// prove with a SigV4 signature which key sent it; the request then
 	// acts for that key's account. When nil, any signature is accepted.
 	Verifier *sigv4.Verifier
-	Logger   *slog.Logger
+	// MaxInFlight bounds the events API calls served at once; calls past
+	// it are answered ThrottlingException at once, which SDKs retry with
+	// backoff, instead of queueing for ever longer. 0 means no bound.
+	MaxInFlight int
+	Logger      *slog.Logger
 }
 
 // Server is an http.Handler for all of perch's APIs.
@@ -58,6 +62,9 @@ type Server struct {
 	account  string
 	verifier *sigv4.Verifier
 	log      *slog.Logger
+	// inFlight holds a token for each events call being served; nil
+	// without a bound.
+	inFlight chan struct{}
 
 	control map[string]controlOp
 	events  map[string]func(context.Context, model.Value) error
@@ -70,6 +77,9 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, account: cfg.Account, verifier: cfg.Verifier, log: log}
+	if cfg.MaxInFlight > 0 {
+		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
+	}
 	s.control = s.controlOps()
 	if s.jobs != nil {
 		maps.Copy(s.control, s.jobOps())
@@ -152,6 +162,17 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, raw []byte)
 		fail(apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"})
 		return
 	}
+	// The bound is taken before the body is read, so that refusing costs
+	// next to nothing when the server has more than it can do.
+	if s.inFlight != nil {
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			fail(toAPIError(model.Events, s.tooBusy(), s.log))
+			return
+		}
+	}
 	body, apiErr := readBody(w, r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
@@ -171,6 +192,11 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, raw []byte)
 	// AWS documents an empty 200 for every events operation.
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) tooBusy() error {
+	return perch.Errorf(perch.EThrottling,
+		"Rate exceeded: the server is already serving %d events calls; retry with backoff", cap(s.inFlight))
 }
 
 // readBody reads the whole body up to MaxBodyBytes, unless raw holds it

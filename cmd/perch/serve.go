@@ -38,6 +38,7 @@ type serveConfig struct {
 	quickstart  bool
 	logLevel    string
 	maxConns    int
+	maxInFlight int
 	minFreeMB   int64
 	auth        string
 	credentials string
@@ -59,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.quickstart, "quickstart", false, "make sure a demo dataset group, datasets and event tracker exist, and print how to use them")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
+	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory keeps; writes are refused with 503 below it (0: no check)")
 	fs.StringVar(&cfg.auth, "auth", "none", "authentication `mode`: none (accept any credentials; requests act for --account-id)\nor sigv4 (verify SigV4 signatures; requests act for the signing key's account)")
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` of the keys --auth sigv4 accepts; each profile needs aws_access_key_id,\naws_secret_access_key and aws_account_id; re-read on SIGHUP")
@@ -73,8 +75,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if cfg.maxConns < 1 || cfg.minFreeMB < 0 {
-		return fmt.Errorf("--max-connections must be positive and --min-free-mb not negative")
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 {
+		return fmt.Errorf("--max-connections must be positive, --min-free-mb and --max-in-flight not negative")
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
@@ -158,13 +160,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	}
 	defer jobService.Close()
 	api := awsapi.New(awsapi.Config{
-		Catalog:  cat,
-		Ingest:   ingest.New(cat, store),
-		Store:    store,
-		Jobs:     jobService,
-		Account:  cfg.account,
-		Verifier: verifier,
-		Logger:   log,
+		Catalog:     cat,
+		Ingest:      ingest.New(cat, store),
+		Store:       store,
+		Jobs:        jobService,
+		Account:     cfg.account,
+		Verifier:    verifier,
+		MaxInFlight: cfg.maxInFlight,
+		Logger:      log,
 	})
 
 	tcp, err := net.Listen("tcp", cfg.addr)
