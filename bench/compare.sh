@@ -30,8 +30,7 @@ go build -o "$OUT/perch" ./cmd/perch
 perch=$OUT/perch
 . bench/lib.sh
 
-printf '[bench]\naws_access_key_id = perch-bench\naws_secret_access_key = perch-bench\naws_account_id = 000000000000\n' >"$OUT/credentials"
-chmod 600 "$OUT/credentials"
+write_credentials "$OUT/credentials"
 
 names=()
 declare -A bins args

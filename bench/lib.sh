@@ -68,3 +68,10 @@ loadgen() {
 		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load}' "$OUT/$name.json")"
 }
 
+
+# write_credentials FILE: the credentials file of perch serve --auth sigv4
+# with the key perch bench signs with by default.
+write_credentials() {
+	printf '[bench]\naws_access_key_id = perch-bench\naws_secret_access_key = perch-bench\naws_account_id = 000000000000\n' >"$1"
+	chmod 600 "$1"
+}

@@ -22,6 +22,8 @@
 #                  fixed body, then perch bench --sign=false, then overload:
 #                  open loop at twice the max rate over 16 times the
 #                  connections, to see whether perch sheds load
+#   perch-sigv4  perch serve --auth sigv4 on an empty store: perch bench
+#                  --setup (signed) at max throughput
 # Each figure is also given as a ratio to the no-op server's rate measured
 # by the same tool in the same run.
 set -euo pipefail
@@ -124,6 +126,14 @@ loadgen perch-overload "$pid" --setup --rate $((rate * 4)) --concurrency $((CONN
 rss=$(awk '/VmHWM/ {print $2 / 1024 " MB"}' "/proc/$pid/status")
 stop "$pid"
 echo "perch peak RSS (VmHWM): $rss" | tee -a "$OUT/machine.txt"
+
+echo "== perch --auth sigv4"
+write_credentials "$OUT/credentials"
+rm -rf "$OUT/data"
+start perch-sigv4 "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data" --auth sigv4 --credentials "$OUT/credentials"
+loadgen perch-sigv4-max "$pid" --setup
+stop "$pid"
+rm -rf "$OUT/data"
 
 echo
 echo "| run | tool | calls/s | events/s | p50 ms | p99 ms | p99.9 ms | errors | ratio to noop | server CPU µs/call | client cores | load before |"
