@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,11 +42,15 @@ func TimestampFromSeconds(sec float64) (Timestamp, error) {
 // fraction or exponent) without losing millisecond precision to float
 // rounding when the number is written in plain decimal.
 func ParseTimestamp(num string) (Timestamp, error) {
-	if i, err := strconv.ParseInt(num, 10, 64); err == nil {
-		if i > MaxTimestampSeconds || i < -MaxTimestampSeconds {
-			return 0, fmt.Errorf("timestamp %s is out of range", num)
+	// Integers exactly; a fraction or an exponent goes straight to
+	// ParseFloat, sparing a failed ParseInt's error.
+	if !strings.ContainsAny(num, ".eE") {
+		if i, err := strconv.ParseInt(num, 10, 64); err == nil {
+			if i > MaxTimestampSeconds || i < -MaxTimestampSeconds {
+				return 0, fmt.Errorf("timestamp %s is out of range", num)
+			}
+			return Timestamp(i * 1000), nil
 		}
-		return Timestamp(i * 1000), nil
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil {
@@ -55,22 +60,30 @@ func ParseTimestamp(num string) (Timestamp, error) {
 }
 
 // String renders the epoch seconds with up to three decimals.
-func (t Timestamp) String() string {
+func (t Timestamp) String() string { return string(t.Append(nil)) }
+
+// Append appends the epoch seconds with up to three decimals, as String
+// renders them, to b.
+func (t Timestamp) Append(b []byte) []byte {
 	ms := int64(t)
-	sign := ""
 	if ms < 0 {
 		// A decimal fraction is of the magnitude: -1500 ms is -1.5, not -2 + .5.
-		sign, ms = "-", -ms
+		b = append(b, '-')
+		ms = -ms
 	}
-	sec, frac := ms/1000, ms%1000
+	b = strconv.AppendInt(b, ms/1000, 10)
+	frac := ms % 1000
 	if frac == 0 {
-		return sign + strconv.FormatInt(sec, 10)
+		return b
 	}
-	s := fmt.Sprintf("%s%d.%03d", sign, sec, frac)
-	return string(bytes.TrimRight([]byte(s), "0"))
+	b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
-func (t Timestamp) MarshalJSON() ([]byte, error) { return []byte(t.String()), nil }
+func (t Timestamp) MarshalJSON() ([]byte, error) { return t.Append(nil), nil }
 
 func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	var n json.Number

@@ -2,192 +2,194 @@ package awsapi
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"math"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi/model"
 )
 
-// The events API's request bodies. Field names are the model's; the model
-// validator has already checked every constraint when these are decoded.
+// The events API's request bodies are read from the validator's document:
+// the model validator has already checked every member's JSON type and
+// constraint, so each is read here without checking again.
 
-type putEventsRequest struct {
-	TrackingID string      `json:"trackingId"`
-	UserID     string      `json:"userId"`
-	SessionID  string      `json:"sessionId"`
-	EventList  []wireEvent `json:"eventList"`
-}
-
-type wireEvent struct {
-	EventID           string                   `json:"eventId"`
-	EventType         string                   `json:"eventType"`
-	EventValue        *wireFloat               `json:"eventValue"`
-	ItemID            string                   `json:"itemId"`
-	Properties        string                   `json:"properties"`
-	SentAt            json.Number              `json:"sentAt"`
-	RecommendationID  string                   `json:"recommendationId"`
-	Impression        []string                 `json:"impression"`
-	MetricAttribution *perch.MetricAttribution `json:"metricAttribution"`
-}
-
-type putActionInteractionsRequest struct {
-	TrackingID         string                  `json:"trackingId"`
-	ActionInteractions []wireActionInteraction `json:"actionInteractions"`
-}
-
-type wireActionInteraction struct {
-	ActionID         string      `json:"actionId"`
-	UserID           string      `json:"userId"`
-	SessionID        string      `json:"sessionId"`
-	Timestamp        json.Number `json:"timestamp"`
-	EventType        string      `json:"eventType"`
-	EventID          string      `json:"eventId"`
-	RecommendationID string      `json:"recommendationId"`
-	Impression       []string    `json:"impression"`
-	Properties       string      `json:"properties"`
-}
-
-type putEntitiesRequest struct {
-	DatasetARN string       `json:"datasetArn"`
-	Items      []wireEntity `json:"items"`
-	Users      []wireEntity `json:"users"`
-	Actions    []wireEntity `json:"actions"`
-}
-
-type wireEntity struct {
-	ItemID     string `json:"itemId"`
-	UserID     string `json:"userId"`
-	ActionID   string `json:"actionId"`
-	Properties string `json:"properties"`
-}
-
-// wireFloat is a Smithy float: a JSON number, or one of the strings "NaN",
+// float reads a Smithy float: a JSON number, or one of the strings "NaN",
 // "Infinity" and "-Infinity" that SDKs send for values JSON cannot hold.
-type wireFloat float64
-
-func (f *wireFloat) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) == nil {
-		switch s {
-		case "NaN":
-			*f = wireFloat(math.NaN())
-		case "Infinity":
-			*f = wireFloat(math.Inf(1))
-		case "-Infinity":
-			*f = wireFloat(math.Inf(-1))
-		default:
-			return fmt.Errorf("%q is not a number", s)
-		}
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = wireFloat(v)
-	return nil
+func float(v model.Value) *float64 {
+	f := v.Float()
+	return &f
 }
 
-// timestampAt converts a wire timestamp, naming the member on failure.
-func timestampAt(n json.Number, where string) (perch.Timestamp, error) {
-	t, err := perch.ParseTimestamp(string(n))
+// stringList reads a list of strings.
+func stringList(v model.Value) []string {
+	list := make([]string, 0, v.Len())
+	for e := range v.Elements() {
+		list = append(list, e.String())
+	}
+	return list
+}
+
+// timestampAt converts a wire timestamp, naming the member of the i-th
+// (from 0) element of list on failure.
+func timestampAt(n, list string, i int, member string) (perch.Timestamp, error) {
+	t, err := perch.ParseTimestamp(n)
 	if err != nil {
 		return 0, perch.Errorf(perch.EInvalidInput,
-			"Invalid timestamp at '%s': %v; send epoch seconds between -%d and %d",
-			where, err, perch.MaxTimestampSeconds, perch.MaxTimestampSeconds)
+			"Invalid timestamp at '%s.%d.member.%s': %v; send epoch seconds between -%d and %d",
+			list, i+1, member, err, perch.MaxTimestampSeconds, perch.MaxTimestampSeconds)
 	}
 	return t, nil
 }
 
-func (s *Server) putEvents(ctx context.Context, body []byte) error {
-	var req putEventsRequest
-	if err := decode(body, &req); err != nil {
+func (s *Server) putEvents(ctx context.Context, body model.Value) error {
+	trackingID, events, err := readPutEvents(body)
+	if err != nil {
 		return err
 	}
-	events := make([]perch.Event, len(req.EventList))
-	for i, w := range req.EventList {
-		sentAt, err := timestampAt(w.SentAt, fmt.Sprintf("eventList.%d.member.sentAt", i+1))
-		if err != nil {
-			return err
+	return s.ingest.PutEvents(ctx, trackingID, events)
+}
+
+// readPutEvents reads a PutEvents request.
+func readPutEvents(body model.Value) (trackingID string, events []perch.Event, err error) {
+	var userID, sessionID string
+	var list model.Value
+	for name, v := range body.Members() {
+		switch string(name) {
+		case "trackingId":
+			trackingID = v.String()
+		case "userId":
+			userID = v.String()
+		case "sessionId":
+			sessionID = v.String()
+		case "eventList":
+			list = v
 		}
-		e := perch.Event{
-			EventID:           w.EventID,
-			EventType:         w.EventType,
-			ItemID:            w.ItemID,
-			UserID:            req.UserID,
-			SessionID:         req.SessionID,
-			SentAt:            sentAt,
-			Impression:        w.Impression,
-			RecommendationID:  w.RecommendationID,
-			Properties:        w.Properties,
-			MetricAttribution: w.MetricAttribution,
+	}
+	events = make([]perch.Event, 0, list.Len())
+	for w := range list.Elements() {
+		e := perch.Event{UserID: userID, SessionID: sessionID}
+		var sentAt string
+		for name, v := range w.Members() {
+			switch string(name) {
+			case "eventId":
+				e.EventID = v.String()
+			case "eventType":
+				e.EventType = v.String()
+			case "eventValue":
+				e.EventValue = float(v)
+			case "itemId":
+				e.ItemID = v.String()
+			case "properties":
+				e.Properties = v.String()
+			case "sentAt":
+				sentAt = v.Number()
+			case "recommendationId":
+				e.RecommendationID = v.String()
+			case "impression":
+				e.Impression = stringList(v)
+			case "metricAttribution":
+				for name, v := range v.Members() {
+					if string(name) == "eventAttributionSource" {
+						e.MetricAttribution = &perch.MetricAttribution{EventAttributionSource: v.String()}
+					}
+				}
+			}
 		}
-		if w.EventValue != nil {
-			v := float64(*w.EventValue)
+		i := len(events)
+		if e.SentAt, err = timestampAt(sentAt, "eventList", i, "sentAt"); err != nil {
+			return "", nil, err
+		}
+		if e.EventValue != nil {
+			v := *e.EventValue
 			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > math.MaxFloat32 {
-				return perch.Errorf(perch.EInvalidInput,
+				return "", nil, perch.Errorf(perch.EInvalidInput,
 					"Invalid eventValue at 'eventList.%d.member.eventValue': %v is not a finite 32-bit float", i+1, v)
 			}
-			e.EventValue = &v
 		}
-		events[i] = e
+		events = append(events, e)
 	}
-	return s.ingest.PutEvents(ctx, req.TrackingID, events)
+	return trackingID, events, nil
 }
 
-func (s *Server) putActionInteractions(ctx context.Context, body []byte) error {
-	var req putActionInteractionsRequest
-	if err := decode(body, &req); err != nil {
-		return err
-	}
-	ais := make([]perch.ActionInteraction, len(req.ActionInteractions))
-	for i, w := range req.ActionInteractions {
-		ts, err := timestampAt(w.Timestamp, fmt.Sprintf("actionInteractions.%d.member.timestamp", i+1))
-		if err != nil {
-			return err
-		}
-		ais[i] = perch.ActionInteraction{
-			EventID:          w.EventID,
-			EventType:        w.EventType,
-			ActionID:         w.ActionID,
-			UserID:           w.UserID,
-			SessionID:        w.SessionID,
-			Timestamp:        ts,
-			Impression:       w.Impression,
-			RecommendationID: w.RecommendationID,
-			Properties:       w.Properties,
+func (s *Server) putActionInteractions(ctx context.Context, body model.Value) error {
+	var trackingID string
+	var list model.Value
+	for name, v := range body.Members() {
+		switch string(name) {
+		case "trackingId":
+			trackingID = v.String()
+		case "actionInteractions":
+			list = v
 		}
 	}
-	return s.ingest.PutActionInteractions(ctx, req.TrackingID, ais)
-}
-
-func (s *Server) putEntities(t perch.DatasetType) func(context.Context, []byte) error {
-	return func(ctx context.Context, body []byte) error {
-		var req putEntitiesRequest
-		if err := decode(body, &req); err != nil {
-			return err
-		}
-		var list []wireEntity
-		switch t {
-		case perch.Items:
-			list = req.Items
-		case perch.Users:
-			list = req.Users
-		case perch.Actions:
-			list = req.Actions
-		}
-		entities := make([]perch.Entity, len(list))
-		for i, w := range list {
-			id := w.ItemID
-			switch t {
-			case perch.Users:
-				id = w.UserID
-			case perch.Actions:
-				id = w.ActionID
+	ais := make([]perch.ActionInteraction, 0, list.Len())
+	for w := range list.Elements() {
+		var a perch.ActionInteraction
+		var timestamp string
+		for name, v := range w.Members() {
+			switch string(name) {
+			case "actionId":
+				a.ActionID = v.String()
+			case "userId":
+				a.UserID = v.String()
+			case "sessionId":
+				a.SessionID = v.String()
+			case "timestamp":
+				timestamp = v.Number()
+			case "eventType":
+				a.EventType = v.String()
+			case "eventId":
+				a.EventID = v.String()
+			case "recommendationId":
+				a.RecommendationID = v.String()
+			case "impression":
+				a.Impression = stringList(v)
+			case "properties":
+				a.Properties = v.String()
 			}
-			entities[i] = perch.Entity{ID: id, Properties: w.Properties}
 		}
-		return s.ingest.PutEntities(ctx, req.DatasetARN, t, entities)
+		var err error
+		if a.Timestamp, err = timestampAt(timestamp, "actionInteractions", len(ais), "timestamp"); err != nil {
+			return err
+		}
+		ais = append(ais, a)
+	}
+	return s.ingest.PutActionInteractions(ctx, trackingID, ais)
+}
+
+// entityMembers name the list of each kind of entity in its request, and
+// the id member of its entries.
+var entityMembers = map[perch.DatasetType]struct{ list, id string }{
+	perch.Items:   {"items", "itemId"},
+	perch.Users:   {"users", "userId"},
+	perch.Actions: {"actions", "actionId"},
+}
+
+func (s *Server) putEntities(t perch.DatasetType) func(context.Context, model.Value) error {
+	names := entityMembers[t]
+	return func(ctx context.Context, body model.Value) error {
+		var datasetARN string
+		var list model.Value
+		for name, v := range body.Members() {
+			switch string(name) {
+			case "datasetArn":
+				datasetARN = v.String()
+			case names.list:
+				list = v
+			}
+		}
+		entities := make([]perch.Entity, 0, list.Len())
+		for w := range list.Elements() {
+			var e perch.Entity
+			for name, v := range w.Members() {
+				switch string(name) {
+				case names.id:
+					e.ID = v.String()
+				case "properties":
+					e.Properties = v.String()
+				}
+			}
+			entities = append(entities, e)
+		}
+		return s.ingest.PutEntities(ctx, datasetARN, t, entities)
 	}
 }

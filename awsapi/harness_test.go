@@ -54,6 +54,8 @@ type env struct {
 	// verifier, when set, makes the server check signatures; the env's
 	// clients then need a key of it (testKey signs for testAccount).
 	verifier *sigv4.Verifier
+	// maxInFlight bounds the events calls served at once (0: no bound).
+	maxInFlight int
 }
 
 // newEnv starts a server; opts adjust the catalog's options (quotas).
@@ -94,6 +96,7 @@ func (e *env) start() {
 	}
 	srv := httptest.NewServer(awsapi.New(awsapi.Config{
 		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Jobs: js, Account: testAccount, Verifier: e.verifier,
+		MaxInFlight: e.maxInFlight,
 	}))
 	e.url = srv.URL
 	closed := false

@@ -46,7 +46,11 @@ type Config struct {
 	// prove with a SigV4 signature which key sent it; the request then
 	// acts for that key's account. When nil, any signature is accepted.
 	Verifier *sigv4.Verifier
-	Logger   *slog.Logger
+	// MaxInFlight bounds the events API calls served at once; calls past
+	// it are answered ThrottlingException at once, which SDKs retry with
+	// backoff, instead of queueing for ever longer. 0 means no bound.
+	MaxInFlight int
+	Logger      *slog.Logger
 }
 
 // Server is an http.Handler for all of perch's APIs.
@@ -58,9 +62,12 @@ type Server struct {
 	account  string
 	verifier *sigv4.Verifier
 	log      *slog.Logger
+	// inFlight holds a token for each events call being served; nil
+	// without a bound.
+	inFlight chan struct{}
 
 	control map[string]controlOp
-	events  map[string]func(context.Context, []byte) error
+	events  map[string]func(context.Context, model.Value) error
 }
 
 // New returns a Server.
@@ -70,11 +77,14 @@ func New(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, account: cfg.Account, verifier: cfg.Verifier, log: log}
+	if cfg.MaxInFlight > 0 {
+		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
+	}
 	s.control = s.controlOps()
 	if s.jobs != nil {
 		maps.Copy(s.control, s.jobOps())
 	}
-	s.events = map[string]func(context.Context, []byte) error{
+	s.events = map[string]func(context.Context, model.Value) error{
 		"PutEvents":             s.putEvents,
 		"PutActionInteractions": s.putActionInteractions,
 		"PutItems":              s.putEntities(perch.Items),
@@ -90,7 +100,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorContentType(r), *e)
 		return
 	}
-	account, ok := s.authenticate(w, r)
+	account, raw, ok := s.authenticate(w, r)
 	if !ok {
 		return
 	}
@@ -98,15 +108,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
-		s.serveControl(w, r)
+		s.serveControl(w, r, raw)
 	case strings.HasPrefix(r.URL.Path, readPrefix):
 		s.serveRead(w, r)
 	default:
-		s.serveEvents(w, r)
+		s.serveEvents(w, r, raw)
 	}
 }
 
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+// serveControl and serveEvents take the body as sent when authentication
+// has read it already, nil when not.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, raw []byte) {
 	fail := func(e apiError) { writeError(w, contentTypeAWSJSON, e) }
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, targetPrefix)
@@ -119,7 +131,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		fail(apiError{http.StatusNotFound, eUnknownOperation, "Control-plane operations are POST / with an X-Amz-Target header"})
 		return
 	}
-	body, apiErr := readBody(w, r)
+	body, apiErr := readBody(w, r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
 		return
@@ -139,7 +151,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, raw []byte) {
 	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
 	op := model.Events.OperationFor(r.Method, r.URL.Path)
 	if op == nil {
@@ -150,16 +162,30 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		fail(apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"})
 		return
 	}
-	body, apiErr := readBody(w, r)
+	// The bound is taken before the body is read, so that refusing costs
+	// next to nothing when the server has more than it can do.
+	if s.inFlight != nil {
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			fail(toAPIError(model.Events, s.tooBusy(), s.log))
+			return
+		}
+	}
+	body, apiErr := readBody(w, r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
 		return
 	}
-	if err := op.Validate(body); err != nil {
+	doc, err := op.Parse(body)
+	if err != nil {
 		fail(toAPIError(model.Events, err, s.log))
 		return
 	}
-	if err := s.events[op.Name](r.Context(), body); err != nil {
+	err = s.events[op.Name](r.Context(), doc.Root())
+	doc.Close()
+	if err != nil {
 		fail(toAPIError(model.Events, err, s.log))
 		return
 	}
@@ -168,18 +194,25 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// readBody reads the whole body up to MaxBodyBytes and undoes its
-// Content-Encoding.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
-	raw, apiErr := readRawBody(w, r)
-	if apiErr != nil {
-		return nil, apiErr
+func (s *Server) tooBusy() error {
+	return perch.Errorf(perch.EThrottling,
+		"Rate exceeded: the server is already serving %d events calls; retry with backoff", cap(s.inFlight))
+}
+
+// readBody reads the whole body up to MaxBodyBytes, unless raw holds it
+// already, and undoes its Content-Encoding.
+func readBody(w http.ResponseWriter, r *http.Request, raw []byte) ([]byte, *apiError) {
+	if raw == nil {
+		var apiErr *apiError
+		if raw, apiErr = readRawBody(w, r); apiErr != nil {
+			return nil, apiErr
+		}
 	}
 	return decodeContent(r, raw)
 }
 
 // readRawBody reads the body as sent, up to MaxBodyBytes: what a
-// signature covers.
+// signature covers. The slice it returns is never nil.
 func readRawBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()

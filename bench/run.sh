@@ -22,6 +22,8 @@
 #                  fixed body, then perch bench --sign=false, then overload:
 #                  open loop at twice the max rate over 16 times the
 #                  connections, to see whether perch sheds load
+#   perch-sigv4  perch serve --auth sigv4 on an empty store: perch bench
+#                  --setup (signed) at max throughput
 # Each figure is also given as a ratio to the no-op server's rate measured
 # by the same tool in the same run.
 set -euo pipefail
@@ -49,71 +51,7 @@ warm_s=$(seconds "$WARMUP")
 go build -o "$OUT/perch" ./cmd/perch
 perch=$OUT/perch
 
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-# start NAME READY-MESSAGE ARGS...: runs perch ARGS in the background and
-# sets $endpoint and $pid once it logs READY-MESSAGE.
-start() {
-	local name=$1 ready=$2
-	shift 2
-	"$perch" "$@" 2>"$OUT/$name.log" >"$OUT/$name.out" &
-	pid=$!
-	pids+=("$pid")
-	for _ in $(seq 100); do
-		endpoint=$(sed -n "s/.*msg=\"$ready\" endpoint=\([^ ]*\).*/\1/p" "$OUT/$name.log")
-		[ -n "$endpoint" ] && return 0
-		sleep 0.1
-	done
-	echo "$name did not start:" >&2
-	cat "$OUT/$name.log" >&2
-	exit 1
-}
-
-stop() {
-	kill "$1"
-	wait "$1" 2>/dev/null || true
-}
-
-# cpu PID: the process's user+system CPU time in clock ticks.
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-
-# record NAME TOOL JSON: one line of results.
-record() { echo "$3" | jq -c --arg name "$1" --arg tool "$2" '. + {name: $name, tool: $tool}' >>"$OUT/results.jsonl"; }
-
-# server_cpu_per_call PID TICKS0 CALLS: the server's CPU microseconds per
-# call over the measured part of a run.
-server_cpu_per_call() {
-	local ticks=$(($(cpu "$1") - $2))
-	jq -n --argjson t "$ticks" --argjson n "$3" --argjson hz "$(getconf CLK_TCK)" \
-		'if $n > 0 then $t / $hz * 1e6 / $n else 0 end'
-}
-
-# loadgen NAME SERVER-PID ARGS...: perch bench against $endpoint.
-loadgen() {
-	local name=$1 server=$2
-	shift 2
-	local l0 t0
-	l0=$(load)
-	"$perch" bench --endpoint "$endpoint" --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONNS" --json "$@" \
-		>"$OUT/$name.json" 2>>"$OUT/$name.log" &
-	local bench=$!
-	sleep "$warm_s"
-	t0=$(cpu "$server")
-	wait "$bench"
-	local per_call
-	per_call=$(server_cpu_per_call "$server" "$t0" "$(jq .requests "$OUT/$name.json")")
-	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '{
-		rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests, errors: .errors,
-		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late,
-		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load}' "$OUT/$name.json")"
-}
+. bench/lib.sh
 
 # wrkrun NAME SERVER-PID BODY-FILE: wrk posting one fixed body to /events.
 wrkrun() {
@@ -188,6 +126,14 @@ loadgen perch-overload "$pid" --setup --rate $((rate * 4)) --concurrency $((CONN
 rss=$(awk '/VmHWM/ {print $2 / 1024 " MB"}' "/proc/$pid/status")
 stop "$pid"
 echo "perch peak RSS (VmHWM): $rss" | tee -a "$OUT/machine.txt"
+
+echo "== perch --auth sigv4"
+write_credentials "$OUT/credentials"
+rm -rf "$OUT/data"
+start perch-sigv4 "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data" --auth sigv4 --credentials "$OUT/credentials"
+loadgen perch-sigv4-max "$pid" --setup
+stop "$pid"
+rm -rf "$OUT/data"
 
 echo
 echo "| run | tool | calls/s | events/s | p50 ms | p99 ms | p99.9 ms | errors | ratio to noop | server CPU µs/call | client cores | load before |"

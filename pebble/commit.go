@@ -77,29 +77,28 @@ func (s *Store) enqueue(ctx context.Context, b *perch.Batch) (*commitRequest, er
 	}
 }
 
+// encodeBatch encodes the records of b into one buffer and returns each
+// record's slice of it.
 func encodeBatch(b *perch.Batch) ([][]byte, error) {
 	values := make([][]byte, 0, b.Len())
-	add := func(v any) error {
-		enc, err := encodeRecord(v)
-		values = append(values, enc)
-		return err
-	}
-	for _, e := range b.Events {
-		e.Duplicate = false // readers work it out; it is never stored
-		if err := add(&e); err != nil {
+	buf := make([]byte, 0, 512*b.Len())
+	for i := range b.Events {
+		start := len(buf)
+		var err error
+		if buf, err = appendEvent(append(buf, recordEncoding), &b.Events[i]); err != nil {
 			return nil, err
 		}
+		values = append(values, buf[start:len(buf):len(buf)])
 	}
-	for _, a := range b.ActionInteractions {
-		a.Duplicate = false
-		if err := add(&a); err != nil {
-			return nil, err
-		}
+	for i := range b.ActionInteractions {
+		start := len(buf)
+		buf = appendActionInteraction(append(buf, recordEncoding), &b.ActionInteractions[i])
+		values = append(values, buf[start:len(buf):len(buf)])
 	}
 	for i := range b.Entities {
-		if err := add(&b.Entities[i]); err != nil {
-			return nil, err
-		}
+		start := len(buf)
+		buf = appendEntity(append(buf, recordEncoding), &b.Entities[i])
+		values = append(values, buf[start:len(buf):len(buf)])
 	}
 	return values, nil
 }

@@ -168,18 +168,8 @@ func decodeUint64(b []byte) (uint64, error) {
 
 // recordEncoding is the first byte of every stored record: it says how the
 // rest is encoded, so that a later encoding can be introduced record by
-// record.
+// record. Encoding 1 is JSON (see appendRecord).
 const recordEncoding byte = 1
-
-// encodeRecord encodes an event, action interaction or entity as the
-// encoding byte followed by its JSON.
-func encodeRecord(v any) ([]byte, error) {
-	js, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{recordEncoding}, js...), nil
-}
 
 func decodeRecord(b []byte, v any) error {
 	if len(b) == 0 || b[0] != recordEncoding {

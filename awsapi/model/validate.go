@@ -15,11 +15,29 @@ import (
 // operation can read, or Violations listing the failed constraints. An
 // empty body counts as {}, an input with no members.
 func (op *Operation) Validate(body []byte) error {
+	v, err := op.validate(body)
+	if err != nil {
+		return err
+	}
+	v.release()
+	return nil
+}
+
+// validate checks body and returns the validator holding its tape, which
+// the caller must release, when it is valid.
+func (op *Operation) validate(body []byte) (*validator, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = emptyObject
 	}
 	v := validators.Get().(*validator)
-	defer v.release()
+	if err := v.check(op, body); err != nil {
+		v.release()
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *validator) check(op *Operation, body []byte) error {
 	if err := v.parse(body); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ type serveConfig struct {
 	quickstart  bool
 	logLevel    string
 	maxConns    int
+	maxInFlight int
 	minFreeMB   int64
 	auth        string
 	credentials string
@@ -58,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.quickstart, "quickstart", false, "make sure a demo dataset group, datasets and event tracker exist, and print how to use them")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
+	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory keeps; writes are refused with 503 below it (0: no check)")
 	fs.StringVar(&cfg.auth, "auth", "none", "authentication `mode`: none (accept any credentials; requests act for --account-id)\nor sigv4 (verify SigV4 signatures; requests act for the signing key's account)")
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` of the keys --auth sigv4 accepts; each profile needs aws_access_key_id,\naws_secret_access_key and aws_account_id; re-read on SIGHUP")
@@ -72,8 +75,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if cfg.maxConns < 1 || cfg.minFreeMB < 0 {
-		return fmt.Errorf("--max-connections must be positive and --min-free-mb not negative")
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 {
+		return fmt.Errorf("--max-connections must be positive, --min-free-mb and --max-in-flight not negative")
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
@@ -100,6 +103,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
+	tuneGC()
 	// Configuration errors come before anything is opened or created.
 	var verifier *sigv4.Verifier
 	account := cfg.account
@@ -156,13 +160,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	}
 	defer jobService.Close()
 	api := awsapi.New(awsapi.Config{
-		Catalog:  cat,
-		Ingest:   ingest.New(cat, store),
-		Store:    store,
-		Jobs:     jobService,
-		Account:  cfg.account,
-		Verifier: verifier,
-		Logger:   log,
+		Catalog:     cat,
+		Ingest:      ingest.New(cat, store),
+		Store:       store,
+		Jobs:        jobService,
+		Account:     cfg.account,
+		Verifier:    verifier,
+		MaxInFlight: cfg.maxInFlight,
+		Logger:      log,
 	})
 
 	tcp, err := net.Listen("tcp", cfg.addr)
@@ -297,4 +302,19 @@ func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("serving profiles", "endpoint", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return func() { srv.Close() }, nil
+}
+
+// tuneGC lets the heap grow to five times what is live between
+// collections instead of twice: the server's live heap is small (the
+// engine's memtables and cache are allocated outside it), and collecting
+// less often took 5% off its CPU per call at full load. The memory limit
+// keeps a large live heap from growing fivefold. GOGC and GOMEMLIMIT in
+// the environment take precedence, as usual.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
 }

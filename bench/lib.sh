@@ -1,0 +1,77 @@
+# bench/lib.sh: the helpers bench/run.sh and bench/compare.sh share.
+# Sourced, not run; expects $perch, $OUT, $DURATION, $WARMUP, $warm_s and
+# $CONNS to be set.
+
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# start NAME READY-MESSAGE ARGS...: runs perch ARGS (or $server_bin ARGS)
+# in the background and sets $endpoint and $pid once it logs READY-MESSAGE.
+start() {
+	local name=$1 ready=$2
+	shift 2
+	"${server_bin:-$perch}" "$@" 2>"$OUT/$name.log" >"$OUT/$name.out" &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do
+		endpoint=$(sed -n "s/.*msg=\"$ready\" endpoint=\([^ ]*\).*/\1/p" "$OUT/$name.log")
+		[ -n "$endpoint" ] && return 0
+		sleep 0.1
+	done
+	echo "$name did not start:" >&2
+	cat "$OUT/$name.log" >&2
+	exit 1
+}
+
+stop() {
+	kill "$1"
+	wait "$1" 2>/dev/null || true
+}
+
+# cpu PID: the process's user+system CPU time in clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# record NAME TOOL JSON: one line of results.
+record() { echo "$3" | jq -c --arg name "$1" --arg tool "$2" '. + {name: $name, tool: $tool}' >>"$OUT/results.jsonl"; }
+
+# server_cpu_per_call PID TICKS0 CALLS: the server's CPU microseconds per
+# call over the measured part of a run.
+server_cpu_per_call() {
+	local ticks=$(($(cpu "$1") - $2))
+	jq -n --argjson t "$ticks" --argjson n "$3" --argjson hz "$(getconf CLK_TCK)" \
+		'if $n > 0 then $t / $hz * 1e6 / $n else 0 end'
+}
+
+# loadgen NAME SERVER-PID ARGS...: perch bench against $endpoint.
+loadgen() {
+	local name=$1 server=$2
+	shift 2
+	local l0 t0
+	l0=$(load)
+	"$perch" bench --endpoint "$endpoint" --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONNS" --json "$@" \
+		>"$OUT/$name.json" 2>>"$OUT/$name.log" &
+	local bench=$!
+	sleep "$warm_s"
+	t0=$(cpu "$server")
+	wait "$bench"
+	local per_call
+	per_call=$(server_cpu_per_call "$server" "$t0" "$(jq .requests "$OUT/$name.json")")
+	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '{
+		rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests, errors: .errors,
+		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late,
+		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load}' "$OUT/$name.json")"
+}
+
+
+# write_credentials FILE: the credentials file of perch serve --auth sigv4
+# with the key perch bench signs with by default.
+write_credentials() {
+	printf '[bench]\naws_access_key_id = perch-bench\naws_secret_access_key = perch-bench\naws_account_id = 000000000000\n' >"$1"
+	chmod 600 "$1"
+}

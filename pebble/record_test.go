@@ -1,0 +1,86 @@
+package pebble
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/perchdev/perch"
+)
+
+// TestEncodeBatchReadsBackAsEncodingJSON encodes records by hand and wants
+// encoding/json to read back exactly what it reads from its own encoding of
+// them, for awkward strings, numbers, timestamps and empty members.
+func TestEncodeBatchReadsBackAsEncodingJSON(t *testing.T) {
+	awkward := []string{
+		"", "plain", `quote " and backslash \ and slash /`, "ctl \x00\x01\x1f\x7f \n\r\t\b\f",
+		"é ü 日本 😀", "line sep \u2028 para \u2029", "<html>&amp;", "bad utf8 \xff\xfe end", "\xc3", `{"a":"1","b":[1,2]}`,
+	}
+	values := []float64{0, -0.5, 1e-7, 123456789.125, 3.4028234663852886e38, -1e21, 42}
+	stamps := []perch.Timestamp{0, 1, -1, 1500, -1500, 1700000000123, 1700000000100, -253402300799000, 253402300799000, 1234}
+	var records []any
+	for i, s := range awkward {
+		v := values[i%len(values)]
+		ma := &perch.MetricAttribution{EventAttributionSource: s}
+		if i%2 == 0 {
+			ma = nil
+		}
+		records = append(records,
+			&perch.Event{EventID: s, EventType: s, EventValue: &v, ItemID: s, UserID: s, SessionID: s,
+				SentAt: stamps[i%len(stamps)], Impression: []string{s, "x", s}, RecommendationID: s,
+				Properties: s, MetricAttribution: ma, Duplicate: i%3 == 0, Bulk: i%4 == 0},
+			&perch.ActionInteraction{EventID: s, EventType: s, ActionID: s, UserID: s, SessionID: s,
+				Timestamp: stamps[(i+3)%len(stamps)], Impression: []string{s}, RecommendationID: s, Properties: s,
+				Duplicate: i%2 == 1, Bulk: i%2 == 0},
+			&perch.Entity{ID: s, Properties: s, Updated: stamps[(i+5)%len(stamps)], Bulk: i%3 == 0},
+		)
+	}
+	records = append(records, &perch.Event{}, &perch.ActionInteraction{}, &perch.Entity{},
+		&perch.Event{EventType: "x", Impression: []string{}})
+	for _, r := range records {
+		batch := &perch.Batch{Dataset: dataset(1, perch.Interactions)}
+		switch r := r.(type) {
+		case *perch.Event:
+			batch.Events = []perch.Event{*r}
+			r.Duplicate = false // never stored
+		case *perch.ActionInteraction:
+			batch.ActionInteractions = []perch.ActionInteraction{*r}
+			r.Duplicate = false
+		case *perch.Entity:
+			batch.Entities = []perch.Entity{*r}
+		}
+		values, err := encodeBatch(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := values[0]
+		if enc[0] != recordEncoding {
+			t.Fatalf("encoding byte %d", enc[0])
+		}
+		js, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ := reflect.TypeOf(r).Elem()
+		got, want := reflect.New(typ).Interface(), reflect.New(typ).Interface()
+		if err := decodeRecord(enc, got); err != nil {
+			t.Fatalf("%s: %v", enc[1:], err)
+		}
+		if err := json.Unmarshal(js, want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("read back\n%+v\nencoding/json reads\n%+v\nfrom %s\nand %s", got, want, enc[1:], js)
+		}
+	}
+}
+
+// TestEncodeBatchRefusesNonFiniteValues: JSON has no NaN or infinity.
+func TestEncodeBatchRefusesNonFiniteValues(t *testing.T) {
+	inf := math.Inf(1)
+	batch := &perch.Batch{Dataset: dataset(1, perch.Interactions), Events: []perch.Event{{EventValue: &inf}}}
+	if _, err := encodeBatch(batch); err == nil {
+		t.Error("an infinite event value was encoded")
+	}
+}
