@@ -11,7 +11,9 @@ import (
 	"github.com/perchdev/perch"
 )
 
-// benchEvent is an event of about 300 bytes encoded.
+// benchEvent is an event of about 300 bytes encoded. Events n to n+9
+// (n a multiple of 10) have one user and one session, as the events of a
+// PutEvents call do.
 func benchEvent(n uint64) perch.Event {
 	value := 1.5
 	return perch.Event{
@@ -19,8 +21,8 @@ func benchEvent(n uint64) perch.Event {
 		EventType:        "click",
 		EventValue:       &value,
 		ItemID:           fmt.Sprintf("item-%d", n%5000),
-		UserID:           fmt.Sprintf("user-%d", n%1000),
-		SessionID:        fmt.Sprintf("session-%d", n%3000),
+		UserID:           fmt.Sprintf("user-%d", n/10%1000),
+		SessionID:        fmt.Sprintf("session-%d", n/10%3000),
 		SentAt:           perch.Timestamp(1700000000000 + n),
 		RecommendationID: "RID-12345678-1234-1234-1234-123456789012",
 		Impression:       []string{"item-1", "item-2", "item-3"},
@@ -50,8 +52,9 @@ func BenchmarkCommitEvents(b *testing.B) {
 				ctx := context.Background()
 				for pb.Next() {
 					events := make([]perch.Event, perBatch)
+					call := next.Add(1) - 1
 					for i := range events {
-						events[i] = benchEvent(next.Add(1))
+						events[i] = benchEvent(call*perBatch + uint64(i))
 					}
 					if err := s.Commit(ctx, &perch.Batch{Dataset: ds, Events: events}); err != nil {
 						b.Error(err)

@@ -65,22 +65,19 @@ func (l *loader) Add(ctx context.Context, b *perch.Batch) error {
 	if l.done {
 		return errors.New("pebble: Add after Commit or Abort")
 	}
-	values, err := encodeBatch(b)
+	enc, err := encodeBatch(b)
 	if err != nil {
 		return err
 	}
-	for _, e := range b.Events {
-		l.stageInteraction(e.UserID, values[0])
-		values = values[1:]
+	for _, run := range enc.events {
+		l.stageRun(run, b.Events[run.first].UserID)
 	}
-	for _, a := range b.ActionInteractions {
-		l.stageInteraction(a.UserID, values[0])
-		values = values[1:]
+	for _, run := range enc.actionInteractions {
+		l.stageRun(run, b.ActionInteractions[run.first].UserID)
 	}
-	for _, e := range b.Entities {
+	for i, e := range b.Entities {
 		l.key = append(appendGenPrefix(l.key[:0], tagBulkEntity, l.d.ID, l.gen), e.ID...)
-		set(l.batch, l.key, values[0])
-		values = values[1:]
+		set(l.batch, l.key, enc.entities[i])
 	}
 	if l.batch.Len() >= stageBatchBytes {
 		return l.flush(ctx)
@@ -88,12 +85,15 @@ func (l *loader) Add(ctx context.Context, b *perch.Batch) error {
 	return nil
 }
 
-func (l *loader) stageInteraction(userID string, value []byte) {
-	l.row++
-	l.key = appendSeq(appendGenPrefix(l.key[:0], tagBulkRecord, l.d.ID, l.gen), l.row)
-	set(l.batch, l.key, value)
+// stageRun stages a run of records (rows of one user, as bulk records
+// have no session) under its first row's number, with one user index key.
+func (l *loader) stageRun(r run, userID string) {
+	first := l.row + 1
+	l.row += uint64(r.n)
+	l.key = appendSeq(appendGenPrefix(l.key[:0], tagBulkRecord, l.d.ID, l.gen), first)
+	set(l.batch, l.key, r.value)
 	if userID != "" {
-		l.key = appendSeq(appendGenUserPrefix(l.key[:0], l.d.ID, l.gen, userID), l.row)
+		l.key = appendSeq(appendGenUserPrefix(l.key[:0], l.d.ID, l.gen, userID), first)
 		set(l.batch, l.key, nil)
 	}
 }

@@ -13,12 +13,33 @@ import (
 type commitRequest struct {
 	ctx   context.Context
 	batch *perch.Batch
-	// values are the batch's records encoded by the committer, so that the
-	// single writer only lays out keys: events, then action interactions,
-	// then entities.
-	values [][]byte
+	// enc is the batch encoded by the committer, so that the single writer
+	// only lays out keys.
+	enc *encodedBatch
 	// result receives the outcome; it is buffered so the writer never waits.
 	result chan error
+}
+
+// maxRunRecords bounds the records of one run, so that one record key
+// never holds more than a PutEvents call (10 events) and a little.
+const maxRunRecords = 16
+
+// A run is consecutive interaction records of one batch with the same user
+// and session. The writer stores a run under one record key, numbered with
+// the sequence number of its first record, and gives it one user and one
+// session index key; its records take consecutive sequence numbers and each
+// keeps its own dedup key. A PutEvents call has one user and one session,
+// so its 10 events take 13 keys rather than 40: per key, the engine's
+// memtable inserts, flushes and compactions were half of the server's CPU.
+type run struct {
+	first, n int    // the run's records in the batch's Events or ActionInteractions
+	value    []byte // the run as stored (see appendRun)
+}
+
+// encodedBatch is a batch's records as the store keeps them.
+type encodedBatch struct {
+	events, actionInteractions []run
+	entities                   [][]byte
 }
 
 // Commit implements perch.Store. It queues b for the writer, which commits
@@ -64,11 +85,11 @@ func (s *Store) enqueue(ctx context.Context, b *perch.Batch) (*commitRequest, er
 	if b.Len() == 0 {
 		return nil, nil
 	}
-	values, err := encodeBatch(b)
+	enc, err := encodeBatch(b)
 	if err != nil {
 		return nil, err
 	}
-	req := &commitRequest{ctx: ctx, batch: b, values: values, result: make(chan error, 1)}
+	req := &commitRequest{ctx: ctx, batch: b, enc: enc, result: make(chan error, 1)}
 	select {
 	case s.queue <- req:
 		return req, nil
@@ -77,30 +98,55 @@ func (s *Store) enqueue(ctx context.Context, b *perch.Batch) (*commitRequest, er
 	}
 }
 
-// encodeBatch encodes the records of b into one buffer and returns each
-// record's slice of it.
-func encodeBatch(b *perch.Batch) ([][]byte, error) {
-	values := make([][]byte, 0, b.Len())
+// encodeBatch encodes the records of b into one buffer, interactions in
+// runs.
+func encodeBatch(b *perch.Batch) (*encodedBatch, error) {
+	enc := &encodedBatch{}
 	buf := make([]byte, 0, 512*b.Len())
-	for i := range b.Events {
-		start := len(buf)
-		var err error
-		if buf, err = appendEvent(append(buf, recordEncoding), &b.Events[i]); err != nil {
-			return nil, err
-		}
-		values = append(values, buf[start:len(buf):len(buf)])
+	var err error
+	buf, enc.events, err = appendRuns(buf, b.Events, func(e *perch.Event) (string, string) { return e.UserID, e.SessionID }, appendEvent)
+	if err != nil {
+		return nil, err
 	}
-	for i := range b.ActionInteractions {
-		start := len(buf)
-		buf = appendActionInteraction(append(buf, recordEncoding), &b.ActionInteractions[i])
-		values = append(values, buf[start:len(buf):len(buf)])
+	buf, enc.actionInteractions, err = appendRuns(buf, b.ActionInteractions,
+		func(a *perch.ActionInteraction) (string, string) { return a.UserID, a.SessionID },
+		func(b []byte, a *perch.ActionInteraction) ([]byte, error) { return appendActionInteraction(b, a), nil })
+	if err != nil {
+		return nil, err
 	}
+	enc.entities = make([][]byte, 0, len(b.Entities))
 	for i := range b.Entities {
 		start := len(buf)
 		buf = appendEntity(append(buf, recordEncoding), &b.Entities[i])
-		values = append(values, buf[start:len(buf):len(buf)])
+		enc.entities = append(enc.entities, buf[start:len(buf):len(buf)])
 	}
-	return values, nil
+	return enc, nil
+}
+
+// appendRuns splits records into runs (consecutive records with the same
+// user and session, at most maxRunRecords) and appends each run's value to
+// buf.
+func appendRuns[T any](buf []byte, records []T, ids func(*T) (user, session string),
+	appendRecord func([]byte, *T) ([]byte, error)) ([]byte, []run, error) {
+	var runs []run
+	for first := 0; first < len(records); {
+		user, session := ids(&records[first])
+		n := 1
+		for first+n < len(records) && n < maxRunRecords {
+			if u, s := ids(&records[first+n]); u != user || s != session {
+				break
+			}
+			n++
+		}
+		start := len(buf)
+		var err error
+		if buf, err = appendRun(buf, records[first:first+n], appendRecord); err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, run{first: first, n: n, value: buf[start:len(buf):len(buf)]})
+		first += n
+	}
+	return buf, runs, nil
 }
 
 // write is the writer goroutine: it commits groups of queued batches until
@@ -197,27 +243,30 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 	seq := s.seq
 	var key []byte
 	for _, r := range group {
-		datasetID, values := r.batch.Dataset.ID, r.values
-		for _, e := range r.batch.Events {
-			seq++
-			key = appendSeq(appendDatasetPrefix(key[:0], tagEvent, datasetID), seq)
-			set(b, key, values[0])
-			values = values[1:]
-			key = setInteractionKeys(b, key, datasetID, seq, e.EventID, e.UserID, e.SessionID)
+		datasetID := r.batch.Dataset.ID
+		for _, run := range r.enc.events {
+			events := r.batch.Events[run.first : run.first+run.n]
+			first := seq + 1
+			seq += uint64(run.n)
+			key = setRunKeys(b, key, tagEvent, datasetID, first, run.value, events[0].UserID, events[0].SessionID)
+			for i := range events {
+				key = setDedupKey(b, key, datasetID, first+uint64(i), events[i].EventID)
+			}
 		}
-		for _, a := range r.batch.ActionInteractions {
-			seq++
-			key = appendSeq(appendDatasetPrefix(key[:0], tagActionInteraction, datasetID), seq)
-			set(b, key, values[0])
-			values = values[1:]
-			key = setInteractionKeys(b, key, datasetID, seq, a.EventID, a.UserID, a.SessionID)
+		for _, run := range r.enc.actionInteractions {
+			actions := r.batch.ActionInteractions[run.first : run.first+run.n]
+			first := seq + 1
+			seq += uint64(run.n)
+			key = setRunKeys(b, key, tagActionInteraction, datasetID, first, run.value, actions[0].UserID, actions[0].SessionID)
+			for i := range actions {
+				key = setDedupKey(b, key, datasetID, first+uint64(i), actions[i].EventID)
+			}
 		}
-		for _, e := range r.batch.Entities {
+		for i, e := range r.batch.Entities {
 			// Later sets of a key in one batch win, so the newest record of
 			// an id is the one that stays.
 			key = appendEntityKey(key[:0], datasetID, e.ID)
-			set(b, key, values[0])
-			values = values[1:]
+			set(b, key, r.enc.entities[i])
 		}
 	}
 	if seq != s.seq {
@@ -229,15 +278,22 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 	return s.apply(b, true, s.opts.beforeApply)
 }
 
-// setInteractionKeys adds the index and dedup keys of an event or action
-// interaction, using key as scratch space, and returns the scratch space.
-func setInteractionKeys(b *pdb.Batch, key []byte, datasetID, seq uint64, eventID, userID, sessionID string) []byte {
+// setRunKeys adds a run's record key (tag) and its user and session index
+// keys, using key as scratch space, and returns the scratch space.
+func setRunKeys(b *pdb.Batch, key []byte, tag byte, datasetID, first uint64, value []byte, userID, sessionID string) []byte {
+	key = appendSeq(appendDatasetPrefix(key[:0], tag, datasetID), first)
+	set(b, key, value)
 	if userID != "" {
-		key = appendSeq(appendIDPrefix(key[:0], tagUserIndex, datasetID, userID), seq)
+		key = appendSeq(appendIDPrefix(key[:0], tagUserIndex, datasetID, userID), first)
 		set(b, key, nil)
 	}
-	key = appendSeq(appendIDPrefix(key[:0], tagSessionIndex, datasetID, sessionID), seq)
+	key = appendSeq(appendIDPrefix(key[:0], tagSessionIndex, datasetID, sessionID), first)
 	set(b, key, nil)
+	return key
+}
+
+// setDedupKey adds the dedup key of the record numbered seq.
+func setDedupKey(b *pdb.Batch, key []byte, datasetID, seq uint64, eventID string) []byte {
 	key = appendSeq(appendIDPrefix(key[:0], tagDedup, datasetID, eventID), seq)
 	set(b, key, nil)
 	return key

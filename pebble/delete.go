@@ -12,7 +12,9 @@ import (
 	"github.com/perchdev/perch"
 )
 
-// maxDeleteBatch bounds the records one atomic deletion removes. The
+// maxDeleteBatch bounds the records one atomic deletion removes. Runs are
+// deleted whole, so a deletion stops short of the bound when the next run
+// might not fit. The
 // record writer waits while a deletion is built and synced, so this bounds
 // that wait too.
 const maxDeleteBatch = 10000
@@ -113,7 +115,8 @@ func (s *Store) deleteInteractions(ctx context.Context, d *perch.Dataset, tag by
 }
 
 // deletePut adds the deletion of the user's records put through the API,
-// with their index and dedup keys, reporting whether the batch is full.
+// with their index and dedup keys, reporting whether the batch is full. A
+// run goes whole: all its records have the user.
 func (s *Store) deletePut(del *deletion, datasetID uint64, tag byte, userID string) (full bool, err error) {
 	prefix := appendIDPrefix(nil, tagUserIndex, datasetID, userID)
 	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
@@ -122,33 +125,41 @@ func (s *Store) deletePut(del *deletion, datasetID uint64, tag byte, userID stri
 	}
 	defer closeKeepingError(it, &err)
 	var key []byte
+	var records [][]byte
 	for it.First(); it.Valid(); it.Next() {
-		if del.count >= maxDeleteBatch {
+		if del.count+maxRunRecords > maxDeleteBatch {
 			return true, nil
 		}
-		seq := seqOf(it.Key())
+		first := seqOf(it.Key())
 		_ = del.b.Delete(bytes.Clone(it.Key()), nil)
-		key = appendSeq(appendDatasetPrefix(key[:0], tag, datasetID), seq)
+		key = appendSeq(appendDatasetPrefix(key[:0], tag, datasetID), first)
 		value, closer, err := s.db.Get(key)
 		if errors.Is(err, pdb.ErrNotFound) {
-			continue
+			continue // the index key of a record of the other kind
 		}
 		if err != nil {
 			return false, err
 		}
-		var ids struct {
-			EventID   string `json:"eventId"`
-			SessionID string `json:"sessionId"`
-		}
-		if len(value) == 0 || value[0] != recordEncoding || json.Unmarshal(value[1:], &ids) != nil {
-			closer.Close()
-			return false, fmt.Errorf("pebble: decoding %q", key)
+		records, err = splitRecords(value, records[:0])
+		for i := 0; err == nil && i < len(records); i++ {
+			var ids struct {
+				EventID   string `json:"eventId"`
+				SessionID string `json:"sessionId"`
+			}
+			if err = json.Unmarshal(records[i][1:], &ids); err != nil {
+				break
+			}
+			if i == 0 {
+				_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagSessionIndex, datasetID, ids.SessionID), first), nil)
+			}
+			_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagDedup, datasetID, ids.EventID), first+uint64(i)), nil)
 		}
 		closer.Close()
+		if err != nil {
+			return false, fmt.Errorf("pebble: decoding %q: %w", key, err)
+		}
 		_ = del.b.Delete(key, nil)
-		_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagSessionIndex, datasetID, ids.SessionID), seq), nil)
-		_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagDedup, datasetID, ids.EventID), seq), nil)
-		del.count++
+		del.count += len(records)
 	}
 	return false, it.Error()
 }
@@ -161,13 +172,27 @@ func (s *Store) deleteBulk(del *deletion, datasetID, gen uint64, userID string) 
 		return false, err
 	}
 	defer closeKeepingError(it, &err)
+	var records [][]byte
 	for it.First(); it.Valid(); it.Next() {
-		if del.count >= maxDeleteBatch {
+		if del.count+maxRunRecords > maxDeleteBatch {
 			return true, nil
 		}
 		_ = del.b.Delete(bytes.Clone(it.Key()), nil)
-		_ = del.b.Delete(appendSeq(appendGenPrefix(nil, tagBulkRecord, datasetID, gen), seqOf(it.Key())), nil)
-		del.count++
+		key := appendSeq(appendGenPrefix(nil, tagBulkRecord, datasetID, gen), seqOf(it.Key()))
+		value, closer, err := s.db.Get(key)
+		if errors.Is(err, pdb.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		records, err = splitRecords(value, records[:0])
+		closer.Close()
+		if err != nil {
+			return false, fmt.Errorf("%w: key %q", err, key)
+		}
+		_ = del.b.Delete(key, nil)
+		del.count += len(records)
 	}
 	return false, it.Error()
 }

@@ -8,9 +8,9 @@
 // through one writer goroutine: Commit encodes its batch, puts it on a
 // bounded queue (a full queue answers perch.ErrBusy) and waits; the writer
 // takes every batch waiting, gives each event and action interaction the
-// next number of a store-wide sequence, writes the records, their index and
-// dedup keys and the sequence's high-water mark in one Pebble batch, syncs
-// once and answers every committer. Nothing on this path reads the store.
+// next number of a store-wide sequence, writes the records in runs with
+// their index and dedup keys and the sequence's high-water mark in one
+// Pebble batch, syncs once and answers every committer. Nothing on this path reads the store.
 //
 // Commit returns nil only once its records are durable, but Pebble may show
 // a batch to readers while its sync is still in flight, so a reader may see
@@ -30,7 +30,8 @@
 // unsigned varint: with it no id's keys can start another id's prefix,
 // whatever bytes ids hold.
 //
-//	m/version                      format version (2); Open upgrades 1, refuses others
+//	m/version                      format version (3); Open upgrades 1 and 2,
+//	                               refuses others
 //	m/seq                          last sequence number assigned
 //	m/datasetid                    last id NextDatasetID returned
 //	m/gen                          last bulk generation assigned
@@ -38,14 +39,14 @@
 //	m/staging/<d>/<gen>            a generation still being loaded
 //	r/<kind>/<arn>                 resource JSON; kind is schema, group,
 //	                               dataset or tracker
-//	e/<d>/<seq>                    event
-//	a/<d>/<seq>                    action interaction
-//	u/<d>/<len><userId>/<seq>      user index (empty value), both kinds
-//	s/<d>/<len><sessionId>/<seq>   session index (empty value), both kinds
-//	d/<d>/<len><eventId>/<seq>     dedup key (empty value), both kinds
+//	e/<d>/<seq>                    run of events, numbered by its first
+//	a/<d>/<seq>                    run of action interactions
+//	u/<d>/<len><userId>/<seq>      user index (empty value) per run, both kinds
+//	s/<d>/<len><sessionId>/<seq>   session index (empty value) per run
+//	d/<d>/<len><eventId>/<seq>     dedup key (empty value) per record
 //	i/<d>/<id>                     item, user or action: its latest record
-//	b/<d>/<gen>/<row>              bulk interaction or action interaction
-//	w/<d>/<gen>/<len><userId>/<row> bulk user index (empty value)
+//	b/<d>/<gen>/<row>              run of bulk interactions or action interactions
+//	w/<d>/<gen>/<len><userId>/<row> bulk user index (empty value) per run
 //	j/<d>/<gen>/<id>               bulk item, user or action
 //
 // The first families hold what the events API put; b, w and j what import
@@ -56,8 +57,11 @@
 // staged. Readers take the live generations from their snapshot; entities
 // of several generations and the PUT family merge by id, newest first.
 //
-// Records are stored as one encoding byte (1) followed by the record's
-// JSON; Duplicate is never stored. A record is a duplicate when the first
+// A run is the consecutive interaction records of one batch with the same
+// user and session (see run): one record key and one key per index for the
+// run, a dedup key per record. Values are one encoding byte followed by
+// one record's JSON (1) or by a run's records (2, see splitRecords);
+// Duplicate is never stored. A record is a duplicate when the first
 // dedup key of its eventId in its dataset has a lower sequence number than
 // its own: readers work that out with one seek per record, so the writer
 // never has to read.

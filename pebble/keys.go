@@ -3,17 +3,20 @@ package pebble
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
 // formatVersion is the version of the key layout and record encoding
-// described in doc.go. Version 2 added bulk data (generations); a version
-// 1 store is a version 2 store without any, so Open upgrades it by
-// rewriting the version, and refuses every other version. Builds that
-// read only version 1 refuse an upgraded store, whose bulk keys they would
-// not know to delete with its dataset.
+// described in doc.go. Version 2 added bulk data (generations); version 3
+// runs (several records under one record key and one index key, see run).
+// Each older version is a newer store without what came later (a record
+// and its index keys of version 2 are a run of one), so Open upgrades
+// versions 1 and 2 by rewriting the version, and refuses every other. Older
+// builds refuse an upgraded store, which they would misread.
 const (
-	formatVersion       = 2
+	formatVersion       = 3
+	formatVersionNoRuns = 2
 	formatVersionNoBulk = 1
 )
 
@@ -166,14 +169,79 @@ func decodeUint64(b []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// recordEncoding is the first byte of every stored record: it says how the
-// rest is encoded, so that a later encoding can be introduced record by
-// record. Encoding 1 is JSON (see appendRecord).
-const recordEncoding byte = 1
+// The first byte of every stored record value says how the rest is
+// encoded, so that a later encoding can be introduced value by value.
+const (
+	// recordEncoding: one record, as JSON (see appendEvent).
+	recordEncoding byte = 1
+	// runEncoding: the records of a run (see run): their count as an
+	// unsigned varint, then each record as its length (an unsigned
+	// varint) and its encoding-1 value.
+	runEncoding byte = 2
+)
+
+var errBadValue = errors.New("pebble: stored record has an unknown encoding")
+
+// appendRun appends the value of a run of records: encoding 1 for one
+// record, encoding 2 for more.
+func appendRun[T any](b []byte, records []T, appendRecord func([]byte, *T) ([]byte, error)) ([]byte, error) {
+	var err error
+	if len(records) == 1 {
+		return appendRecord(append(b, recordEncoding), &records[0])
+	}
+	b = binary.AppendUvarint(append(b, runEncoding), uint64(len(records)))
+	for i := range records {
+		// A record's length goes before it but is known only once it is
+		// written: write it, then move it along to make room.
+		at := len(b)
+		if b, err = appendRecord(append(b, recordEncoding), &records[i]); err != nil {
+			return nil, err
+		}
+		size := len(b) - at
+		var length [binary.MaxVarintLen64]byte
+		k := binary.PutUvarint(length[:], uint64(size))
+		b = append(b, length[:k]...)
+		copy(b[at+k:], b[at:at+size])
+		copy(b[at:], length[:k])
+	}
+	return b, nil
+}
+
+// splitRecords appends to dst each record of a stored value, as an
+// encoding-1 value: the value itself, or each record of a run in order.
+// The records are slices of value.
+func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
+	if len(value) == 0 {
+		return dst, errBadValue
+	}
+	switch value[0] {
+	case recordEncoding:
+		return append(dst, value), nil
+	case runEncoding:
+		n, k := binary.Uvarint(value[1:])
+		rest := value[1+max(k, 0):]
+		if k <= 0 || n > uint64(len(rest)) {
+			return dst, errBadValue
+		}
+		for range n {
+			size, k := binary.Uvarint(rest)
+			if k <= 0 || size == 0 || size > uint64(len(rest)-k) {
+				return dst, errBadValue
+			}
+			dst = append(dst, rest[k:k+int(size)])
+			rest = rest[k+int(size):]
+		}
+		if len(rest) != 0 {
+			return dst, errBadValue
+		}
+		return dst, nil
+	}
+	return dst, errBadValue
+}
 
 func decodeRecord(b []byte, v any) error {
 	if len(b) == 0 || b[0] != recordEncoding {
-		return fmt.Errorf("pebble: stored record has an unknown encoding")
+		return errBadValue
 	}
 	return json.Unmarshal(b[1:], v)
 }

@@ -214,7 +214,9 @@ func (r *snapshotReader) Close() error {
 }
 
 // span is one family of interaction records to walk: directly, or
-// through an index whose keys end in the records' last 8 key bytes.
+// through an index whose keys end in the record keys' last 8 bytes. A
+// record key holds one record or a run of them (see splitRecords), the
+// first numbered as the key is.
 type span struct {
 	walk   []byte // prefix of the keys walked
 	record []byte // prefix of the record keys
@@ -286,40 +288,49 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 		return 0, err
 	}
 	defer closeKeepingError(walk, &err)
-	records := walk
+	values := walk
 	byIndex := !bytes.Equal(sp.walk, sp.record)
 	if byIndex {
-		if records, err = r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: sp.record, UpperBound: prefixEnd(sp.record)}); err != nil {
+		if values, err = r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: sp.record, UpperBound: prefixEnd(sp.record)}); err != nil {
 			return 0, err
 		}
-		defer closeKeepingError(records, &err)
+		defer closeKeepingError(values, &err)
 	}
 
 	var recordKey []byte
+	var records [][]byte
 	for walk.First(); walk.Valid() && (limit <= 0 || matched < limit); walk.Next() {
 		if err := r.store.stillWanted(ctx); err != nil {
 			return matched, err
 		}
-		seq := seqOf(walk.Key())
+		first := seqOf(walk.Key())
 		if byIndex {
-			recordKey = appendSeq(append(recordKey[:0], sp.record...), seq)
-			if !records.SeekGE(recordKey) || !bytes.Equal(records.Key(), recordKey) {
-				if err := records.Error(); err != nil {
+			recordKey = appendSeq(append(recordKey[:0], sp.record...), first)
+			if !values.SeekGE(recordKey) || !bytes.Equal(values.Key(), recordKey) {
+				if err := values.Error(); err != nil {
 					return matched, err
 				}
 				continue // the index key of a record of the other kind
 			}
 		}
-		value, err := records.ValueAndErr()
+		value, err := values.ValueAndErr()
 		if err != nil {
 			return matched, err
 		}
-		ok, err := visit(r, seq, sp.bulk, value)
-		if err != nil {
-			return matched, err
+		if records, err = splitRecords(value, records[:0]); err != nil {
+			return matched, fmt.Errorf("%w: key %q", err, values.Key())
 		}
-		if ok {
-			matched++
+		for i, record := range records {
+			if limit > 0 && matched >= limit {
+				break
+			}
+			ok, err := visit(r, first+uint64(i), sp.bulk, record)
+			if err != nil {
+				return matched, err
+			}
+			if ok {
+				matched++
+			}
 		}
 	}
 	return matched, walk.Error()

@@ -50,11 +50,19 @@ func TestEncodeBatchReadsBackAsEncodingJSON(t *testing.T) {
 		case *perch.Entity:
 			batch.Entities = []perch.Entity{*r}
 		}
-		values, err := encodeBatch(batch)
+		encoded, err := encodeBatch(batch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		enc := values[0]
+		var enc []byte
+		for _, runs := range [][]run{encoded.events, encoded.actionInteractions} {
+			for _, r := range runs {
+				enc = r.value
+			}
+		}
+		for _, v := range encoded.entities {
+			enc = v
+		}
 		if enc[0] != recordEncoding {
 			t.Fatalf("encoding byte %d", enc[0])
 		}

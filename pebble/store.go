@@ -161,12 +161,12 @@ func (s *Store) load() error {
 		}
 	case err != nil:
 		return err
-	case version == formatVersionNoBulk:
+	case version == formatVersionNoBulk || version == formatVersionNoRuns:
 		if err := s.db.Set(keyVersion, encodeUint64(formatVersion), pdb.Sync); err != nil {
 			return err
 		}
 	case version != formatVersion:
-		return fmt.Errorf("the store is in format version %d; this build reads versions %d and %d",
+		return fmt.Errorf("the store is in format version %d; this build reads versions %d to %d",
 			version, formatVersionNoBulk, formatVersion)
 	}
 	if s.seq, err = getUint64(s.db, keySeq); err != nil && !errors.Is(err, pdb.ErrNotFound) {
