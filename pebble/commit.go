@@ -117,7 +117,7 @@ func encodeBatch(b *perch.Batch) (*encodedBatch, error) {
 	enc.entities = make([][]byte, 0, len(b.Entities))
 	for i := range b.Entities {
 		start := len(buf)
-		buf = appendEntity(append(buf, recordEncoding), &b.Entities[i])
+		buf = appendEntity(buf, &b.Entities[i])
 		enc.entities = append(enc.entities, buf[start:len(buf):len(buf)])
 	}
 	return enc, nil

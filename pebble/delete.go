@@ -3,7 +3,6 @@ package pebble
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -142,17 +141,14 @@ func (s *Store) deletePut(del *deletion, datasetID uint64, tag byte, userID stri
 		}
 		records, err = splitRecords(value, records[:0])
 		for i := 0; err == nil && i < len(records); i++ {
-			var ids struct {
-				EventID   string `json:"eventId"`
-				SessionID string `json:"sessionId"`
-			}
-			if err = json.Unmarshal(records[i][1:], &ids); err != nil {
+			var eventID, sessionID string
+			if eventID, sessionID, err = interactionIDs(tag, records[i]); err != nil {
 				break
 			}
 			if i == 0 {
-				_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagSessionIndex, datasetID, ids.SessionID), first), nil)
+				_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagSessionIndex, datasetID, sessionID), first), nil)
 			}
-			_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagDedup, datasetID, ids.EventID), first+uint64(i)), nil)
+			_ = del.b.Delete(appendSeq(appendIDPrefix(nil, tagDedup, datasetID, eventID), first+uint64(i)), nil)
 		}
 		closer.Close()
 		if err != nil {
@@ -162,6 +158,19 @@ func (s *Store) deletePut(del *deletion, datasetID uint64, tag byte, userID stri
 		del.count += len(records)
 	}
 	return false, it.Error()
+}
+
+// interactionIDs decodes the eventId and sessionId of an event (tag
+// tagEvent) or action interaction.
+func interactionIDs(tag byte, record []byte) (eventID, sessionID string, err error) {
+	if tag == tagEvent {
+		var e perch.Event
+		err = decodeRecord(record, &e)
+		return e.EventID, e.SessionID, err
+	}
+	var a perch.ActionInteraction
+	err = decodeRecord(record, &a)
+	return a.EventID, a.SessionID, err
 }
 
 // deleteBulk adds the deletion of the user's records in generation gen.

@@ -60,8 +60,9 @@
 // A run is the consecutive interaction records of one batch with the same
 // user and session (see run): one record key and one key per index for the
 // run, a dedup key per record. Values are one encoding byte followed by
-// one record's JSON (1) or by a run's records (2, see splitRecords);
-// Duplicate is never stored. A record is a duplicate when the first
+// one record in binary (3, see record.go), one record's JSON (1, written
+// before version 3) or a run's records (2, see splitRecords); Duplicate
+// is never stored. A record is a duplicate when the first
 // dedup key of its eventId in its dataset has a lower sequence number than
 // its own: readers work that out with one seek per record, so the writer
 // never has to read.

@@ -2,16 +2,16 @@ package pebble
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 )
 
 // formatVersion is the version of the key layout and record encoding
 // described in doc.go. Version 2 added bulk data (generations); version 3
-// runs (several records under one record key and one index key, see run).
-// Each older version is a newer store without what came later (a record
-// and its index keys of version 2 are a run of one), so Open upgrades
+// runs (several records under one record key and one index key, see run)
+// and binary records (encoding 3). Each older version is a newer store
+// without what came later (a JSON record and its index keys of version 2
+// are a run of one), so Open upgrades
 // versions 1 and 2 by rewriting the version, and refuses every other. Older
 // builds refuse an upgraded store, which they would misread.
 const (
@@ -172,29 +172,32 @@ func decodeUint64(b []byte) (uint64, error) {
 // The first byte of every stored record value says how the rest is
 // encoded, so that a later encoding can be introduced value by value.
 const (
-	// recordEncoding: one record, as JSON (see appendEvent).
+	// recordEncoding: one record, as JSON. Written before version 3.
 	recordEncoding byte = 1
 	// runEncoding: the records of a run (see run): their count as an
 	// unsigned varint, then each record as its length (an unsigned
-	// varint) and its encoding-1 value.
+	// varint) and its value in encoding 1 or 3.
 	runEncoding byte = 2
+	// binaryEncoding: one record, binary (see appendEvent).
+	binaryEncoding byte = 3
 )
 
 var errBadValue = errors.New("pebble: stored record has an unknown encoding")
 
-// appendRun appends the value of a run of records: encoding 1 for one
-// record, encoding 2 for more.
+// appendRun appends the value of a run of records: the record itself for
+// one, encoding 2 for more. appendRecord appends a record with its
+// encoding byte.
 func appendRun[T any](b []byte, records []T, appendRecord func([]byte, *T) ([]byte, error)) ([]byte, error) {
 	var err error
 	if len(records) == 1 {
-		return appendRecord(append(b, recordEncoding), &records[0])
+		return appendRecord(b, &records[0])
 	}
 	b = binary.AppendUvarint(append(b, runEncoding), uint64(len(records)))
 	for i := range records {
 		// A record's length goes before it but is known only once it is
 		// written: write it, then move it along to make room.
 		at := len(b)
-		if b, err = appendRecord(append(b, recordEncoding), &records[i]); err != nil {
+		if b, err = appendRecord(b, &records[i]); err != nil {
 			return nil, err
 		}
 		size := len(b) - at
@@ -207,15 +210,15 @@ func appendRun[T any](b []byte, records []T, appendRecord func([]byte, *T) ([]by
 	return b, nil
 }
 
-// splitRecords appends to dst each record of a stored value, as an
-// encoding-1 value: the value itself, or each record of a run in order.
-// The records are slices of value.
+// splitRecords appends to dst each record of a stored value, as a value of
+// encoding 1 or 3: the value itself, or each record of a run in order. The
+// records are slices of value.
 func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
 	if len(value) == 0 {
 		return dst, errBadValue
 	}
 	switch value[0] {
-	case recordEncoding:
+	case recordEncoding, binaryEncoding:
 		return append(dst, value), nil
 	case runEncoding:
 		n, k := binary.Uvarint(value[1:])
@@ -237,11 +240,4 @@ func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
 		return dst, nil
 	}
 	return dst, errBadValue
-}
-
-func decodeRecord(b []byte, v any) error {
-	if len(b) == 0 || b[0] != recordEncoding {
-		return errBadValue
-	}
-	return json.Unmarshal(b[1:], v)
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/perchdev/perch"
 )
 
-// TestEncodeBatchReadsBackAsEncodingJSON encodes records by hand and wants
-// encoding/json to read back exactly what it reads from its own encoding of
-// them, for awkward strings, numbers, timestamps and empty members.
-func TestEncodeBatchReadsBackAsEncodingJSON(t *testing.T) {
+// TestRecordsReadBack encodes records and wants them back as they were,
+// apart from what is never stored, for awkward strings, numbers,
+// timestamps and empty members; and every shorter or longer value refused.
+// Records in encoding 1 (JSON, written before version 3) read back as
+// encoding/json reads them.
+func TestRecordsReadBack(t *testing.T) {
 	awkward := []string{
 		"", "plain", `quote " and backslash \ and slash /`, "ctl \x00\x01\x1f\x7f \n\r\t\b\f",
 		"é ü 日本 😀", "line sep \u2028 para \u2029", "<html>&amp;", "bad utf8 \xff\xfe end", "\xc3", `{"a":"1","b":[1,2]}`,
@@ -40,16 +42,25 @@ func TestEncodeBatchReadsBackAsEncodingJSON(t *testing.T) {
 		&perch.Event{EventType: "x", Impression: []string{}})
 	for _, r := range records {
 		batch := &perch.Batch{Dataset: dataset(1, perch.Interactions)}
+		var want any
 		switch r := r.(type) {
 		case *perch.Event:
 			batch.Events = []perch.Event{*r}
-			r.Duplicate = false // never stored
+			w := *r
+			w.Duplicate, w.Bulk = false, false
+			want = &w
 		case *perch.ActionInteraction:
 			batch.ActionInteractions = []perch.ActionInteraction{*r}
-			r.Duplicate = false
+			w := *r
+			w.Duplicate, w.Bulk = false, false
+			want = &w
 		case *perch.Entity:
 			batch.Entities = []perch.Entity{*r}
+			w := *r
+			w.Bulk = false
+			want = &w
 		}
+		noEmptyLists(want)
 		encoded, err := encodeBatch(batch)
 		if err != nil {
 			t.Fatal(err)
@@ -63,24 +74,72 @@ func TestEncodeBatchReadsBackAsEncodingJSON(t *testing.T) {
 		for _, v := range encoded.entities {
 			enc = v
 		}
-		if enc[0] != recordEncoding {
+		if enc[0] != binaryEncoding {
 			t.Fatalf("encoding byte %d", enc[0])
 		}
+		typ := reflect.TypeOf(r).Elem()
+		got := reflect.New(typ).Interface()
+		if err := decodeRecord(enc, got); err != nil {
+			t.Fatalf("%q: %v", enc, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+		}
+		for n := 1; n < len(enc); n++ {
+			if err := decodeRecord(enc[:n], reflect.New(typ).Interface()); err == nil {
+				t.Errorf("%q cut to %d bytes decoded", enc, n)
+			}
+		}
+		if err := decodeRecord(append(enc, 0), reflect.New(typ).Interface()); err == nil {
+			t.Errorf("%q with a trailing byte decoded", enc)
+		}
+
 		js, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		typ := reflect.TypeOf(r).Elem()
-		got, want := reflect.New(typ).Interface(), reflect.New(typ).Interface()
-		if err := decodeRecord(enc, got); err != nil {
-			t.Fatalf("%s: %v", enc[1:], err)
+		got, want = reflect.New(typ).Interface(), reflect.New(typ).Interface()
+		if err := decodeRecord(append([]byte{recordEncoding}, js...), got); err != nil {
+			t.Fatal(err)
 		}
 		if err := json.Unmarshal(js, want); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("read back\n%+v\nencoding/json reads\n%+v\nfrom %s\nand %s", got, want, enc[1:], js)
+			t.Errorf("encoding 1: read back\n%+v\nencoding/json reads\n%+v", got, want)
 		}
+	}
+}
+
+// noEmptyLists makes empty impression lists nil, as they read back.
+func noEmptyLists(r any) {
+	switch r := r.(type) {
+	case *perch.Event:
+		if len(r.Impression) == 0 {
+			r.Impression = nil
+		}
+	case *perch.ActionInteraction:
+		if len(r.Impression) == 0 {
+			r.Impression = nil
+		}
+	}
+}
+
+// TestDecodeRecordRefusesUnknownFlags: a record written by a later build
+// with a field this one does not know is refused, not misread.
+func TestDecodeRecordRefusesUnknownFlags(t *testing.T) {
+	enc, err := appendEvent(nil, &perch.Event{EventType: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc[1] = 0x40
+	if err := decodeRecord(enc, new(perch.Event)); err == nil {
+		t.Error("an event with an unknown flag decoded")
+	}
+	enc = appendEntity(nil, &perch.Entity{ID: "x"})
+	enc[1] = 1
+	if err := decodeRecord(enc, new(perch.Entity)); err == nil {
+		t.Error("an entity with a flag decoded")
 	}
 }
 

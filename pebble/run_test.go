@@ -3,6 +3,7 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -128,7 +129,8 @@ func TestRunsAreBounded(t *testing.T) {
 }
 
 // TestOpenUpgradesVersion2: a version 2 store (a record key and index keys
-// per record) is read, extended and deleted from as runs of one record.
+// per record, records in JSON) is read, extended and deleted from as runs
+// of one record.
 func TestOpenUpgradesVersion2(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
@@ -140,10 +142,11 @@ func TestOpenUpgradesVersion2(t *testing.T) {
 	var key []byte
 	for seq, e := range []perch.Event{event("e1", "u1", "s1"), event("e2", "u1", "s1"), event("e1", "u2", "s1")} {
 		seq := uint64(seq + 1)
-		value, err := appendEvent([]byte{recordEncoding}, &e)
+		js, err := json.Marshal(e) // version 2 records are JSON
 		if err != nil {
 			t.Fatal(err)
 		}
+		value := append([]byte{recordEncoding}, js...)
 		key = setRunKeys(b, key, tagEvent, d.ID, seq, value, e.UserID, e.SessionID)
 		key = setDedupKey(b, key, d.ID, seq, e.EventID)
 	}
@@ -202,7 +205,7 @@ func TestSplitRecords(t *testing.T) {
 		}
 	}
 	single, _ := appendRun(nil, events[:1], appendEvent)
-	if single[0] != recordEncoding {
+	if single[0] != binaryEncoding {
 		t.Errorf("a run of one is stored in encoding %d", single[0])
 	}
 	if records, err := splitRecords(single, nil); err != nil || len(records) != 1 || !bytes.Equal(records[0], single) {
@@ -213,7 +216,7 @@ func TestSplitRecords(t *testing.T) {
 			t.Errorf("a run cut to %d bytes split", i)
 		}
 	}
-	for _, bad := range [][]byte{{}, {0}, {3}, {runEncoding}, {runEncoding, 0xff}, {runEncoding, 1, 0}, {runEncoding, 2, 1, recordEncoding}} {
+	for _, bad := range [][]byte{{}, {0}, {4}, {runEncoding}, {runEncoding, 0xff}, {runEncoding, 1, 0}, {runEncoding, 2, 1, recordEncoding}} {
 		if _, err := splitRecords(bad, nil); err == nil {
 			t.Errorf("%q split", bad)
 		}
