@@ -28,6 +28,13 @@ func TestParseCredentials(t *testing.T) {
 	if ring.Lookup("AKIDNOBODY") != nil {
 		t.Fatal("Lookup of an unknown key found one")
 	}
+
+	longest := strings.Repeat("aZ09_.+-", 16) // 128 characters, every kind allowed
+	ring, err = sigv4.ParseCredentials(strings.NewReader("[p]\naws_access_key_id="+longest+
+		"\naws_secret_access_key=s\naws_account_id=012345678901\n"), "creds")
+	if err != nil || ring.Lookup(longest) == nil {
+		t.Fatalf("a 128-character access key id: %v", err)
+	}
 }
 
 func TestLoadCredentialsFromAFile(t *testing.T) {
@@ -71,6 +78,14 @@ func TestParseCredentialsErrors(t *testing.T) {
 		{"unterminated header", "[a\n", []string{"creds:1: a profile header must end with ']'"}},
 		{"access key with a slash", "[a]\naws_access_key_id=A/B\naws_secret_access_key=s\naws_account_id=111111111111\n",
 			[]string{"profile [a]", "may hold only letters, digits"}},
+		{"access key of 129 characters", "[a]\naws_access_key_id=" + strings.Repeat("A", 129) + "\naws_secret_access_key=s\naws_account_id=111111111111\n",
+			[]string{"profile [a]", "(at most 128)"}},
+		{"access key with a space", "[a]\naws_access_key_id=A B\naws_secret_access_key=s\naws_account_id=111111111111\n",
+			[]string{"profile [a]", "may hold only letters, digits"}},
+		{"account id with a letter", "[a]\naws_access_key_id=A\naws_secret_access_key=s\naws_account_id=11111111111x\n",
+			[]string{"aws_account_id must be 12 digits"}},
+		{"account id of 13 digits", "[a]\naws_access_key_id=A\naws_secret_access_key=s\naws_account_id=1111111111111\n",
+			[]string{"aws_account_id must be 12 digits"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := sigv4.ParseCredentials(strings.NewReader(c.file), "creds")

@@ -2,8 +2,6 @@
 
 package model
 
-import "regexp"
-
 // Personalize is the Personalize API (2018-05-22, protocol json).
 var Personalize = &Service{
 	operations: []*Operation{
@@ -1890,15 +1888,15 @@ var eventsUserProperties = shape{
 
 // Patterns of the models, anchored for whole-value matching.
 var (
-	patternPersonalizeArn                  = &pattern{text: `arn:([a-z\d-]+):personalize:.*:.*:.+`, re: regexp.MustCompile(`^(?:arn:([a-z\d-]+):personalize:[^\n\r\x{85}\x{2028}\x{2029}]*:[^\n\r\x{85}\x{2028}\x{2029}]*:[^\n\r\x{85}\x{2028}\x{2029}]+)$`)}
-	patternPersonalizeColumnName           = &pattern{text: `[A-Za-z_][A-Za-z\d_]*`, re: regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z\d_]*)$`)}
-	patternPersonalizeDatasetType          = &pattern{text: `^[A-Za-z_]+$`, re: regexp.MustCompile(`^(?:^[A-Za-z_]+$)$`)}
-	patternPersonalizeKmsKeyArn            = &pattern{text: `arn:aws.*:kms:.*:[0-9]{12}:key/.*`, re: regexp.MustCompile(`^(?:arn:aws[^\n\r\x{85}\x{2028}\x{2029}]*:kms:[^\n\r\x{85}\x{2028}\x{2029}]*:[0-9]{12}:key/[^\n\r\x{85}\x{2028}\x{2029}]*)$`)}
-	patternPersonalizeName                 = &pattern{text: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`, re: regexp.MustCompile(`^(?:^[a-zA-Z0-9][a-zA-Z0-9\-_]*)$`)}
-	patternPersonalizeNextToken            = &pattern{text: `\p{ASCII}{0,1500}`, re: regexp.MustCompile(`^(?:[\x00-\x7F]*)$`), counted: true, minRunes: 0, maxRunes: 1500}
-	patternPersonalizeRoleArn              = &pattern{text: `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`, re: regexp.MustCompile(`^(?:arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+)$`)}
-	patternPersonalizeS3Location           = &pattern{text: `(s3|http|https)://.+`, re: regexp.MustCompile(`^(?:(s3|http|https)://[^\n\r\x{85}\x{2028}\x{2029}]+)$`)}
-	patternPersonalizeSchedulingExpression = &pattern{text: `rate\(\d+ days?\)`, re: regexp.MustCompile(`^(?:rate\(\d+ days?\))$`)}
-	patternPersonalizeTagKey               = &pattern{text: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, re: regexp.MustCompile(`^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`)}
-	patternEventsEventAttributionSource    = &pattern{text: `^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$`, re: regexp.MustCompile(`^(?:^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$)$`)}
+	patternPersonalizeArn                  = &pattern{text: `arn:([a-z\d-]+):personalize:.*:.*:.+`, expr: `^(?:arn:([a-z\d-]+):personalize:[^\n\r\x{85}\x{2028}\x{2029}]*:[^\n\r\x{85}\x{2028}\x{2029}]*:[^\n\r\x{85}\x{2028}\x{2029}]+)$`}
+	patternPersonalizeColumnName           = &pattern{text: `[A-Za-z_][A-Za-z\d_]*`, expr: `^(?:[A-Za-z_][A-Za-z\d_]*)$`}
+	patternPersonalizeDatasetType          = &pattern{text: `^[A-Za-z_]+$`, expr: `^(?:^[A-Za-z_]+$)$`}
+	patternPersonalizeKmsKeyArn            = &pattern{text: `arn:aws.*:kms:.*:[0-9]{12}:key/.*`, expr: `^(?:arn:aws[^\n\r\x{85}\x{2028}\x{2029}]*:kms:[^\n\r\x{85}\x{2028}\x{2029}]*:[0-9]{12}:key/[^\n\r\x{85}\x{2028}\x{2029}]*)$`}
+	patternPersonalizeName                 = &pattern{text: `^[a-zA-Z0-9][a-zA-Z0-9\-_]*`, expr: `^(?:^[a-zA-Z0-9][a-zA-Z0-9\-_]*)$`}
+	patternPersonalizeNextToken            = &pattern{text: `\p{ASCII}{0,1500}`, expr: `^(?:[\x00-\x7F]*)$`, counted: true, minRunes: 0, maxRunes: 1500}
+	patternPersonalizeRoleArn              = &pattern{text: `arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`, expr: `^(?:arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+)$`}
+	patternPersonalizeS3Location           = &pattern{text: `(s3|http|https)://.+`, expr: `^(?:(s3|http|https)://[^\n\r\x{85}\x{2028}\x{2029}]+)$`}
+	patternPersonalizeSchedulingExpression = &pattern{text: `rate\(\d+ days?\)`, expr: `^(?:rate\(\d+ days?\))$`}
+	patternPersonalizeTagKey               = &pattern{text: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, expr: `^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`}
+	patternEventsEventAttributionSource    = &pattern{text: `^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$`, expr: `^(?:^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$)$`}
 )
