@@ -151,3 +151,29 @@ func TestEncodeBatchRefusesNonFiniteValues(t *testing.T) {
 		t.Error("an infinite event value was encoded")
 	}
 }
+
+// FuzzDecodeRecord: whatever a stored value holds, reading it is an error
+// or a record, never a panic, and splitting a run likewise.
+func FuzzDecodeRecord(f *testing.F) {
+	v := 2.5
+	e, _ := appendEvent(nil, &perch.Event{EventID: "e", EventType: "click", EventValue: &v, UserID: "u",
+		Impression: []string{"a", "b"}, MetricAttribution: &perch.MetricAttribution{EventAttributionSource: "s"}})
+	run, _ := appendRun(nil, []perch.Event{{EventID: "a"}, {EventID: "b"}}, appendEvent)
+	for _, seed := range [][]byte{e, run,
+		appendActionInteraction(nil, &perch.ActionInteraction{EventID: "a", ActionID: "x", Impression: []string{"y"}}),
+		appendEntity(nil, &perch.Entity{ID: "i", Properties: `{"a":1}`, Updated: 5}),
+		append([]byte{recordEncoding}, `{"eventId":"e"}`...)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		records, err := splitRecords(value, nil)
+		if err != nil {
+			return
+		}
+		for _, r := range records {
+			_ = decodeRecord(r, new(perch.Event))
+			_ = decodeRecord(r, new(perch.ActionInteraction))
+			_ = decodeRecord(r, new(perch.Entity))
+		}
+	})
+}
