@@ -204,6 +204,40 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBulkExportLeavesOutExactDuplicates: AWS exports imported data
+// "except exact duplicates": a row identical to one imported before, in
+// the same import or an earlier one still live, is left out of BULK and
+// ALL exports and read back as a duplicate.
+func TestBulkExportLeavesOutExactDuplicates(t *testing.T) {
+	e := newEnv(t)
+	g := e.makeGroup("dups")
+	interactions := g.datasets["INTERACTIONS"]
+	const header = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\n"
+	e.writeObject("dups/1.csv", header+"u1,i1,1600000000,click\nu1,i2,1600000000,click\nu1,i1,1600000000,click\n")
+	e.writeObject("dups/2.csv", header+"u1,i1,1600000000,click\nu1,i1,1600000001,click\n")
+	e.writeObject("more.csv", header+"u1,i2,1600000000,click\nu2,i1,1600000000,click\n")
+	if status, reason := e.importJob("full", interactions, "s3://data/dups/", ptypes.ImportModeFull); status != "ACTIVE" {
+		t.Fatalf("FULL import: %s %s", status, reason)
+	}
+	if status, reason := e.importJob("more", interactions, "s3://data/more.csv", ptypes.ImportModeIncremental); status != "ACTIVE" {
+		t.Fatalf("INCREMENTAL import: %s %s", status, reason)
+	}
+	const want = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE,IMPRESSION,RECOMMENDATION_ID,EVENT_ATTRIBUTION_SOURCE,DEVICE,NUMBER_OF_RATINGS\n" +
+		"u1,i1,1600000000,click,,,,,,\nu1,i2,1600000000,click,,,,,,\nu1,i1,1600000001,click,,,,,,\nu2,i1,1600000000,click,,,,,,\n"
+	for _, mode := range []ptypes.IngestionMode{ptypes.IngestionModeBulk, ptypes.IngestionModeAll} {
+		if got := e.exportJob("export-"+strings.ToLower(string(mode)), interactions, mode); got != want {
+			t.Errorf("%s export:\n%s\nwant:\n%s", mode, got, want)
+		}
+	}
+	var dups []string
+	for _, r := range e.records(interactions, url.Values{"userId": {"u1"}}) {
+		dups = append(dups, fmt.Sprintf("%v@%.0f %v", r["itemId"], r["sentAt"], r["duplicate"] == true))
+	}
+	if got := strings.Join(dups, ", "); got != "i1@1600000000 false, i2@1600000000 false, i1@1600000000 true, i1@1600000000 true, i1@1600000001 false, i2@1600000000 true" {
+		t.Errorf("records of u1: %s", got)
+	}
+}
+
 func TestImportFailsWithFileLineAndColumn(t *testing.T) {
 	e := newEnv(t)
 	g := e.makeGroup("bad")

@@ -51,13 +51,14 @@ func (s *Store) BulkLoad(ctx context.Context, d *perch.Dataset) (perch.BulkLoade
 
 // loader is a perch.BulkLoader: it stages records in generation gen.
 type loader struct {
-	s     *Store
-	d     *perch.Dataset
-	gen   uint64
-	row   uint64 // last row number staged
-	batch *pdb.Batch
-	key   []byte
-	done  bool
+	s       *Store
+	d       *perch.Dataset
+	gen     uint64
+	row     uint64 // last row number staged
+	batch   *pdb.Batch
+	key     []byte
+	records [][]byte // scratch space for a run's records
+	done    bool
 }
 
 // Add implements perch.BulkLoader.
@@ -70,10 +71,14 @@ func (l *loader) Add(ctx context.Context, b *perch.Batch) error {
 		return err
 	}
 	for _, run := range enc.events {
-		l.stageRun(run, b.Events[run.first].UserID)
+		if err := l.stageRun(run, b.Events[run.first].UserID); err != nil {
+			return err
+		}
 	}
 	for _, run := range enc.actionInteractions {
-		l.stageRun(run, b.ActionInteractions[run.first].UserID)
+		if err := l.stageRun(run, b.ActionInteractions[run.first].UserID); err != nil {
+			return err
+		}
 	}
 	for i, e := range b.Entities {
 		l.key = append(appendGenPrefix(l.key[:0], tagBulkEntity, l.d.ID, l.gen), e.ID...)
@@ -86,8 +91,9 @@ func (l *loader) Add(ctx context.Context, b *perch.Batch) error {
 }
 
 // stageRun stages a run of records (rows of one user, as bulk records
-// have no session) under its first row's number, with one user index key.
-func (l *loader) stageRun(r run, userID string) {
+// have no session) under its first row's number, with one user index key,
+// and each record's exact-duplicate key.
+func (l *loader) stageRun(r run, userID string) error {
 	first := l.row + 1
 	l.row += uint64(r.n)
 	l.key = appendSeq(appendGenPrefix(l.key[:0], tagBulkRecord, l.d.ID, l.gen), first)
@@ -96,6 +102,15 @@ func (l *loader) stageRun(r run, userID string) {
 		l.key = appendSeq(appendGenUserPrefix(l.key[:0], l.d.ID, l.gen, userID), first)
 		set(l.batch, l.key, nil)
 	}
+	var err error
+	if l.records, err = splitRecords(r.value, l.records[:0]); err != nil {
+		return err
+	}
+	for i, record := range l.records {
+		l.key = appendSeq(appendBulkDedupPrefix(l.key[:0], l.d.ID, l.gen, contentHash(record)), first+uint64(i))
+		set(l.batch, l.key, nil)
+	}
+	return nil
 }
 
 // flush writes the staged batch without a sync: until Commit nothing

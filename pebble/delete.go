@@ -196,6 +196,12 @@ func (s *Store) deleteBulk(del *deletion, datasetID, gen uint64, userID string) 
 			return false, err
 		}
 		records, err = splitRecords(value, records[:0])
+		if err == nil {
+			first := seqOf(key)
+			for i, record := range records {
+				_ = del.b.Delete(appendSeq(appendBulkDedupPrefix(nil, datasetID, gen, contentHash(record)), first+uint64(i)), nil)
+			}
+		}
 		closer.Close()
 		if err != nil {
 			return false, fmt.Errorf("%w: key %q", err, key)

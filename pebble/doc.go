@@ -48,8 +48,9 @@
 //	b/<d>/<gen>/<row>              run of bulk interactions or action interactions
 //	w/<d>/<gen>/<len><userId>/<row> bulk user index (empty value) per run
 //	j/<d>/<gen>/<id>               bulk item, user or action
+//	x/<d>/<gen>/<hash>/<row>       content hash of a bulk record (empty value)
 //
-// The first families hold what the events API put; b, w and j what import
+// The first families hold what the events API put; b, w, j and x what import
 // jobs loaded, in generations: an import stages a new generation in
 // unsynced batches, and its commit lists it as live (replacing the others
 // for a FULL import, whose keys are range-deleted) in one synced batch, so

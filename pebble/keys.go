@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 )
 
 // formatVersion is the version of the key layout and record encoding
@@ -50,14 +51,15 @@ const (
 	tagBulkRecord    = 'b' // an interaction or action interaction
 	tagBulkUserIndex = 'w'
 	tagBulkEntity    = 'j'
+	tagBulkDedup     = 'x' // a bulk record's content hash, for exact duplicates
 )
 
 // datasetTags lists every family of keys that DeleteDataset clears.
 var datasetTags = []byte{tagEvent, tagActionInteraction, tagUserIndex, tagSessionIndex, tagDedup, tagEntity,
-	tagBulkRecord, tagBulkUserIndex, tagBulkEntity}
+	tagBulkRecord, tagBulkUserIndex, tagBulkEntity, tagBulkDedup}
 
 // generationTags lists every family of keys of a bulk generation.
-var generationTags = []byte{tagBulkRecord, tagBulkUserIndex, tagBulkEntity}
+var generationTags = []byte{tagBulkRecord, tagBulkUserIndex, tagBulkEntity, tagBulkDedup}
 
 // Resource kinds, as they appear in resource keys r/<kind>/<arn>.
 const (
@@ -108,6 +110,23 @@ func appendGenUserPrefix(b []byte, datasetID, gen uint64, userID string) []byte 
 	b = binary.AppendUvarint(b, uint64(len(userID)))
 	b = append(b, userID...)
 	return append(b, '/')
+}
+
+// appendBulkDedupPrefix appends x/<datasetID>/<gen>/<hash>/, the prefix of
+// the exact-duplicate keys of the bulk records of one content hash.
+func appendBulkDedupPrefix(b []byte, datasetID, gen, hash uint64) []byte {
+	b = appendGenPrefix(b, tagBulkDedup, datasetID, gen)
+	b = binary.BigEndian.AppendUint64(b, hash)
+	return append(b, '/')
+}
+
+// contentHash files a bulk record's exact-duplicate key: FNV-1a of its
+// stored bytes, which are the same for the same row. A variable so that
+// tests can make every record collide.
+var contentHash = func(record []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(record)
+	return h.Sum64()
 }
 
 func liveKey(datasetID uint64) []byte {

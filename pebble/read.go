@@ -13,7 +13,7 @@ import (
 
 // Events implements perch.Store.
 func (s *Store) Events(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.Event) error) error {
-	return s.scanInteractions(ctx, tagEvent, datasetID, q, func(r *snapshotReader, seq uint64, bulk bool, value []byte) (bool, error) {
+	return s.scanInteractions(ctx, tagEvent, datasetID, q, func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (bool, error) {
 		var e perch.Event
 		if err := decodeRecord(value, &e); err != nil {
 			return false, err
@@ -21,6 +21,7 @@ func (s *Store) Events(ctx context.Context, datasetID uint64, q perch.RecordQuer
 		if (q.SessionID != "" && e.SessionID != q.SessionID) || !q.Time.Contains(e.SentAt) {
 			return false, nil
 		}
+		e.Duplicate = bulkDup
 		if !bulk {
 			dup, err := r.duplicate(datasetID, e.EventID, seq)
 			if err != nil {
@@ -35,7 +36,7 @@ func (s *Store) Events(ctx context.Context, datasetID uint64, q perch.RecordQuer
 
 // ActionInteractions implements perch.Store.
 func (s *Store) ActionInteractions(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.ActionInteraction) error) error {
-	return s.scanInteractions(ctx, tagActionInteraction, datasetID, q, func(r *snapshotReader, seq uint64, bulk bool, value []byte) (bool, error) {
+	return s.scanInteractions(ctx, tagActionInteraction, datasetID, q, func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (bool, error) {
 		var a perch.ActionInteraction
 		if err := decodeRecord(value, &a); err != nil {
 			return false, err
@@ -43,6 +44,7 @@ func (s *Store) ActionInteractions(ctx context.Context, datasetID uint64, q perc
 		if (q.SessionID != "" && a.SessionID != q.SessionID) || !q.Time.Contains(a.Timestamp) {
 			return false, nil
 		}
+		a.Duplicate = bulkDup
 		if !bulk {
 			dup, err := r.duplicate(datasetID, a.EventID, seq)
 			if err != nil {
@@ -183,7 +185,10 @@ type snapshotReader struct {
 	store *Store
 	snap  *pdb.Snapshot
 	dedup *pdb.Iterator // over the dataset's dedup keys, made on first use
-	seek  []byte        // scratch space for dedup keys
+	// Over the dataset's exact-duplicate keys and bulk records, made on
+	// first use.
+	bulkDedup, bulkRecords *pdb.Iterator
+	seek                   []byte // scratch space for dedup keys
 }
 
 // duplicate reports whether an earlier record of the dataset has eventID:
@@ -205,12 +210,79 @@ func (r *snapshotReader) duplicate(datasetID uint64, eventID string, seq uint64)
 	return bytes.HasPrefix(key, r.seek) && seqOf(key) < seq, nil
 }
 
-func (r *snapshotReader) Close() error {
-	var err error
-	if r.dedup != nil {
-		err = r.dedup.Close()
+// bulkDuplicate reports whether an identical bulk record was loaded
+// before the record numbered row of sp's generation: in an earlier live
+// generation, or earlier in the same one. Records whose content hashes
+// match are compared byte for byte.
+func (r *snapshotReader) bulkDuplicate(sp span, row uint64, record []byte) (bool, error) {
+	if r.bulkDedup == nil {
+		prefix := appendDatasetPrefix(nil, tagBulkDedup, sp.datasetID)
+		it, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			return false, err
+		}
+		r.bulkDedup = it
 	}
-	return errors.Join(err, r.snap.Close())
+	hash := contentHash(record)
+	for _, gen := range sp.gens {
+		if gen > sp.gen {
+			break
+		}
+		r.seek = appendBulkDedupPrefix(r.seek[:0], sp.datasetID, gen, hash)
+		for ok := r.bulkDedup.SeekGE(r.seek); ok && bytes.HasPrefix(r.bulkDedup.Key(), r.seek); ok = r.bulkDedup.Next() {
+			other := seqOf(r.bulkDedup.Key())
+			if gen == sp.gen && other >= row {
+				break
+			}
+			same, err := r.sameBulkRecord(sp.datasetID, gen, other, record)
+			if err != nil || same {
+				return same, err
+			}
+		}
+		if err := r.bulkDedup.Error(); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// sameBulkRecord reports whether the record numbered row of generation gen
+// is record.
+func (r *snapshotReader) sameBulkRecord(datasetID, gen, row uint64, record []byte) (bool, error) {
+	if r.bulkRecords == nil {
+		prefix := appendDatasetPrefix(nil, tagBulkRecord, datasetID)
+		it, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			return false, err
+		}
+		r.bulkRecords = it
+	}
+	genPrefix := appendGenPrefix(nil, tagBulkRecord, datasetID, gen)
+	// The run holding row is the last record key numbered row or less.
+	if !r.bulkRecords.SeekLT(appendSeq(bytes.Clone(genPrefix), row+1)) || !bytes.HasPrefix(r.bulkRecords.Key(), genPrefix) {
+		return false, r.bulkRecords.Error()
+	}
+	first := seqOf(r.bulkRecords.Key())
+	value, err := r.bulkRecords.ValueAndErr()
+	if err != nil {
+		return false, err
+	}
+	records, err := splitRecords(value, nil)
+	if err != nil {
+		return false, err
+	}
+	i := row - first
+	return i < uint64(len(records)) && bytes.Equal(records[i], record), nil
+}
+
+func (r *snapshotReader) Close() error {
+	var errs []error
+	for _, it := range []*pdb.Iterator{r.dedup, r.bulkDedup, r.bulkRecords} {
+		if it != nil {
+			errs = append(errs, it.Close())
+		}
+	}
+	return errors.Join(append(errs, r.snap.Close())...)
 }
 
 // span is one family of interaction records to walk: directly, or
@@ -221,6 +293,10 @@ type span struct {
 	walk   []byte // prefix of the keys walked
 	record []byte // prefix of the record keys
 	bulk   bool
+	// Of a bulk span: its dataset and generation, and the dataset's live
+	// generations, oldest first, to look for exact duplicates in.
+	datasetID, gen uint64
+	gens           []uint64
 }
 
 // scanInteractions walks the events or action interactions (tag) of a
@@ -230,7 +306,7 @@ type span struct {
 // visits have reported a match. visit filters and decodes; the index
 // walked guarantees the user (or the session, when no user is given).
 func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64, q perch.RecordQuery,
-	visit func(r *snapshotReader, seq uint64, bulk bool, value []byte) (matched bool, err error)) (err error) {
+	visit func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (matched bool, err error)) (err error) {
 	if err := s.gate.enter(); err != nil {
 		return err
 	}
@@ -245,7 +321,7 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 			return err
 		}
 		for _, g := range gens {
-			sp := span{record: appendGenPrefix(nil, tagBulkRecord, datasetID, g), bulk: true}
+			sp := span{record: appendGenPrefix(nil, tagBulkRecord, datasetID, g), bulk: true, datasetID: datasetID, gen: g, gens: gens}
 			sp.walk = sp.record
 			if q.UserID != "" {
 				sp.walk = appendGenUserPrefix(nil, datasetID, g, q.UserID)
@@ -282,7 +358,7 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 // walk visits the records of one span until limit visits matched (no
 // limit when limit <= 0) and returns how many did.
 func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
-	visit func(r *snapshotReader, seq uint64, bulk bool, value []byte) (bool, error)) (matched int, err error) {
+	visit func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (bool, error)) (matched int, err error) {
 	walk, err := r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: sp.walk, UpperBound: prefixEnd(sp.walk)})
 	if err != nil {
 		return 0, err
@@ -324,7 +400,13 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 			if limit > 0 && matched >= limit {
 				break
 			}
-			ok, err := visit(r, first+uint64(i), sp.bulk, record)
+			var bulkDup bool
+			if sp.bulk {
+				if bulkDup, err = r.bulkDuplicate(sp, first+uint64(i), record); err != nil {
+					return matched, err
+				}
+			}
+			ok, err := visit(r, first+uint64(i), sp.bulk, bulkDup, record)
 			if err != nil {
 				return matched, err
 			}
