@@ -49,7 +49,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	base := strings.TrimRight(*endpoint, "/")
-	rc, err := newReadClient(ctx, positional[0], *profile)
+	rc, err := newReadClient(ctx, base, positional[0], *profile)
 	if err != nil {
 		return err
 	}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
@@ -29,9 +31,16 @@ type readClient struct {
 // newReadClient finds credentials as the SDK's default chain does (the
 // instance metadata service excepted: perch is not on EC2's network), for
 // the region of resourceARN. Without credentials requests go unsigned,
-// which a server running --auth none accepts. The client trusts
-// AWS_CA_BUNDLE.
-func newReadClient(ctx context.Context, resourceARN, profile string) (*readClient, error) {
+// which a server running --auth none accepts. For an https endpoint the
+// client trusts AWS_CA_BUNDLE; for a plain http one it does not read it:
+// parsing a system-wide bundle took 25 ms, half of the command's time.
+func newReadClient(ctx context.Context, endpoint, resourceARN, profile string) (*readClient, error) {
+	if !strings.HasPrefix(strings.ToLower(endpoint), "https:") {
+		if bundle, set := os.LookupEnv(caBundleEnv); set {
+			os.Unsetenv(caBundleEnv)
+			defer os.Setenv(caBundleEnv, bundle)
+		}
+	}
 	opts := []func(*config.LoadOptions) error{config.WithEC2IMDSClientEnableState(imds.ClientDisabled)}
 	if arn, ok := perch.ParseARN(resourceARN); ok && arn.Region != "" {
 		opts = append(opts, config.WithRegion(arn.Region))
@@ -44,6 +53,9 @@ func newReadClient(ctx context.Context, resourceARN, profile string) (*readClien
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	c := &readClient{http: cfg.HTTPClient, region: cfg.Region}
+	if c.http == nil { // the configuration sets a client only for a CA bundle
+		c.http = awshttp.NewBuildableClient()
+	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	switch {
 	case err == nil:
@@ -53,6 +65,9 @@ func newReadClient(ctx context.Context, resourceARN, profile string) (*readClien
 	}
 	return c, nil
 }
+
+// caBundleEnv names the file of extra CA certificates the AWS SDKs trust.
+const caBundleEnv = "AWS_CA_BUNDLE"
 
 // get sends a signed GET and turns an error answer into an error.
 func (c *readClient) get(ctx context.Context, u string) (*http.Response, error) {

@@ -60,7 +60,7 @@ func runRecords(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *limit > 0 {
 		q.Set("limit", strconv.Itoa(*limit))
 	}
-	rc, err := newReadClient(ctx, positional[0], *profile)
+	rc, err := newReadClient(ctx, *endpoint, positional[0], *profile)
 	if err != nil {
 		return err
 	}

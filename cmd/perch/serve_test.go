@@ -261,3 +261,31 @@ func nonEmptyLines(s string) []string {
 	}
 	return out
 }
+
+// TestRecordsWithABareEnvironment: with no AWS variables at all (no
+// credentials, no CA bundle, no region), perch records reads a plain http
+// endpoint unsigned, as a server running --auth none accepts.
+func TestRecordsWithABareEnvironment(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--quickstart")
+	out := s.stdout.String()
+	m, d := trackingIDLine.FindStringSubmatch(out), interactionsLine.FindStringSubmatch(out)
+	if m == nil || d == nil {
+		t.Fatalf("quickstart output lacks the trackingId or dataset ARN:\n%s", out)
+	}
+	client := personalizeevents.New(personalizeevents.Options{
+		Region: "eu-west-1", BaseEndpoint: aws.String(s.endpoint), Retryer: aws.NopRetryer{},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+		}),
+	})
+	if _, err := client.PutEvents(context.Background(), &personalizeevents.PutEventsInput{
+		TrackingId: aws.String(m[1]), UserId: aws.String("u"), SessionId: aws.String("s"),
+		EventList: []etypes.Event{{EventId: aws.String("e1"), EventType: aws.String("click"), SentAt: aws.Time(time.Unix(1700000000, 0))}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := recordsWithEnv(t, nil, d[1], "--endpoint", s.endpoint)
+	if code != 0 || !strings.Contains(stdout, `"eventId":"e1"`) {
+		t.Fatalf("perch records: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
