@@ -244,24 +244,10 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 	var key []byte
 	for _, r := range group {
 		datasetID := r.batch.Dataset.ID
-		for _, run := range r.enc.events {
-			events := r.batch.Events[run.first : run.first+run.n]
-			first := seq + 1
-			seq += uint64(run.n)
-			key = setRunKeys(b, key, tagEvent, datasetID, first, run.value, events[0].UserID, events[0].SessionID)
-			for i := range events {
-				key = setDedupKey(b, key, datasetID, first+uint64(i), events[i].EventID)
-			}
-		}
-		for _, run := range r.enc.actionInteractions {
-			actions := r.batch.ActionInteractions[run.first : run.first+run.n]
-			first := seq + 1
-			seq += uint64(run.n)
-			key = setRunKeys(b, key, tagActionInteraction, datasetID, first, run.value, actions[0].UserID, actions[0].SessionID)
-			for i := range actions {
-				key = setDedupKey(b, key, datasetID, first+uint64(i), actions[i].EventID)
-			}
-		}
+		key, seq = setRuns(b, key, tagEvent, datasetID, seq, r.enc.events, r.batch.Events,
+			func(e *perch.Event) (string, string, string) { return e.EventID, e.UserID, e.SessionID })
+		key, seq = setRuns(b, key, tagActionInteraction, datasetID, seq, r.enc.actionInteractions, r.batch.ActionInteractions,
+			func(a *perch.ActionInteraction) (string, string, string) { return a.EventID, a.UserID, a.SessionID })
 		for i, e := range r.batch.Entities {
 			// Later sets of a key in one batch win, so the newest record of
 			// an id is the one that stays.
@@ -276,6 +262,23 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 		s.seq = seq
 	}
 	return s.apply(b, true, s.opts.beforeApply)
+}
+
+// setRuns adds the keys of runs of records, numbering them from seq+1, and
+// returns the scratch space and the last number taken.
+func setRuns[T any](b *pdb.Batch, key []byte, tag byte, datasetID, seq uint64, runs []run, records []T,
+	ids func(*T) (eventID, userID, sessionID string)) ([]byte, uint64) {
+	for _, r := range runs {
+		first := seq + 1
+		seq += uint64(r.n)
+		_, userID, sessionID := ids(&records[r.first])
+		key = setRunKeys(b, key, tag, datasetID, first, r.value, userID, sessionID)
+		for i := range r.n {
+			eventID, _, _ := ids(&records[r.first+i])
+			key = setDedupKey(b, key, datasetID, first+uint64(i), eventID)
+		}
+	}
+	return key, seq
 }
 
 // setRunKeys adds a run's record key (tag) and its user and session index

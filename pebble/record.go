@@ -85,11 +85,12 @@ type fields struct {
 	err error
 }
 
-func (f *fields) uvarint() uint64 {
+// readVarint reads a varint with read (binary.Uvarint or binary.Varint).
+func readVarint[T uint64 | int64](f *fields, read func([]byte) (T, int)) T {
 	if f.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(f.b)
+	v, n := read(f.b)
 	if n <= 0 {
 		f.err = errTruncated
 		return 0
@@ -98,18 +99,9 @@ func (f *fields) uvarint() uint64 {
 	return v
 }
 
-func (f *fields) timestamp() perch.Timestamp {
-	if f.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(f.b)
-	if n <= 0 {
-		f.err = errTruncated
-		return 0
-	}
-	f.b = f.b[n:]
-	return perch.Timestamp(v)
-}
+func (f *fields) uvarint() uint64 { return readVarint(f, binary.Uvarint) }
+
+func (f *fields) timestamp() perch.Timestamp { return perch.Timestamp(readVarint(f, binary.Varint)) }
 
 func (f *fields) string() string {
 	n := f.uvarint()
