@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/fnv"
 )
@@ -12,9 +11,9 @@ import (
 // runs (several records under one record key and one index key, see run)
 // and binary records (encoding 3). Each older version is a newer store
 // without what came later (a JSON record and its index keys of version 2
-// are a run of one), so Open upgrades
-// versions 1 and 2 by rewriting the version, and refuses every other. Older
-// builds refuse an upgraded store, which they would misread.
+// are a run of one), so Open upgrades versions 1 and 2 by rewriting the
+// version, and refuses every other. Older builds refuse an upgraded store,
+// which they would misread.
 const (
 	formatVersion       = 3
 	formatVersionNoRuns = 2
@@ -186,77 +185,4 @@ func decodeUint64(b []byte) (uint64, error) {
 		return 0, fmt.Errorf("pebble: metadata value of %d bytes, want 8", len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
-}
-
-// The first byte of every stored record value says how the rest is
-// encoded, so that a later encoding can be introduced value by value.
-const (
-	// recordEncoding: one record, as JSON. Written before version 3.
-	recordEncoding byte = 1
-	// runEncoding: the records of a run (see run): their count as an
-	// unsigned varint, then each record as its length (an unsigned
-	// varint) and its value in encoding 1 or 3.
-	runEncoding byte = 2
-	// binaryEncoding: one record, binary (see appendEvent).
-	binaryEncoding byte = 3
-)
-
-var errBadValue = errors.New("pebble: stored record has an unknown encoding")
-
-// appendRun appends the value of a run of records: the record itself for
-// one, encoding 2 for more. appendRecord appends a record with its
-// encoding byte.
-func appendRun[T any](b []byte, records []T, appendRecord func([]byte, *T) ([]byte, error)) ([]byte, error) {
-	var err error
-	if len(records) == 1 {
-		return appendRecord(b, &records[0])
-	}
-	b = binary.AppendUvarint(append(b, runEncoding), uint64(len(records)))
-	for i := range records {
-		// A record's length goes before it but is known only once it is
-		// written: write it, then move it along to make room.
-		at := len(b)
-		if b, err = appendRecord(b, &records[i]); err != nil {
-			return nil, err
-		}
-		size := len(b) - at
-		var length [binary.MaxVarintLen64]byte
-		k := binary.PutUvarint(length[:], uint64(size))
-		b = append(b, length[:k]...)
-		copy(b[at+k:], b[at:at+size])
-		copy(b[at:], length[:k])
-	}
-	return b, nil
-}
-
-// splitRecords appends to dst each record of a stored value, as a value of
-// encoding 1 or 3: the value itself, or each record of a run in order. The
-// records are slices of value.
-func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
-	if len(value) == 0 {
-		return dst, errBadValue
-	}
-	switch value[0] {
-	case recordEncoding, binaryEncoding:
-		return append(dst, value), nil
-	case runEncoding:
-		n, k := binary.Uvarint(value[1:])
-		rest := value[1+max(k, 0):]
-		if k <= 0 || n > uint64(len(rest)) {
-			return dst, errBadValue
-		}
-		for range n {
-			size, k := binary.Uvarint(rest)
-			if k <= 0 || size == 0 || size > uint64(len(rest)-k) {
-				return dst, errBadValue
-			}
-			dst = append(dst, rest[k:k+int(size)])
-			rest = rest[k+int(size):]
-		}
-		if len(rest) != 0 {
-			return dst, errBadValue
-		}
-		return dst, nil
-	}
-	return dst, errBadValue
 }

@@ -13,46 +13,38 @@ import (
 
 // Events implements perch.Store.
 func (s *Store) Events(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.Event) error) error {
-	return s.scanInteractions(ctx, tagEvent, datasetID, q, func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (bool, error) {
+	return s.scanInteractions(ctx, tagEvent, datasetID, q, func(f found) (bool, error) {
 		var e perch.Event
-		if err := decodeRecord(value, &e); err != nil {
+		if err := decodeRecord(f.value, &e); err != nil {
 			return false, err
 		}
 		if (q.SessionID != "" && e.SessionID != q.SessionID) || !q.Time.Contains(e.SentAt) {
 			return false, nil
 		}
-		e.Duplicate = bulkDup
-		if !bulk {
-			dup, err := r.duplicate(datasetID, e.EventID, seq)
-			if err != nil {
-				return false, err
-			}
-			e.Duplicate = dup
+		var err error
+		if e.Duplicate, err = f.duplicate(e.EventID); err != nil {
+			return false, err
 		}
-		e.Bulk = bulk
+		e.Bulk = f.span.bulk
 		return true, fn(&e)
 	})
 }
 
 // ActionInteractions implements perch.Store.
 func (s *Store) ActionInteractions(ctx context.Context, datasetID uint64, q perch.RecordQuery, fn func(*perch.ActionInteraction) error) error {
-	return s.scanInteractions(ctx, tagActionInteraction, datasetID, q, func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (bool, error) {
+	return s.scanInteractions(ctx, tagActionInteraction, datasetID, q, func(f found) (bool, error) {
 		var a perch.ActionInteraction
-		if err := decodeRecord(value, &a); err != nil {
+		if err := decodeRecord(f.value, &a); err != nil {
 			return false, err
 		}
 		if (q.SessionID != "" && a.SessionID != q.SessionID) || !q.Time.Contains(a.Timestamp) {
 			return false, nil
 		}
-		a.Duplicate = bulkDup
-		if !bulk {
-			dup, err := r.duplicate(datasetID, a.EventID, seq)
-			if err != nil {
-				return false, err
-			}
-			a.Duplicate = dup
+		var err error
+		if a.Duplicate, err = f.duplicate(a.EventID); err != nil {
+			return false, err
 		}
-		a.Bulk = bulk
+		a.Bulk = f.span.bulk
 		return true, fn(&a)
 	})
 }
@@ -210,11 +202,30 @@ func (r *snapshotReader) duplicate(datasetID uint64, eventID string, seq uint64)
 	return bytes.HasPrefix(key, r.seek) && seqOf(key) < seq, nil
 }
 
+// found is a record a walk reached: its value (encoding 1 or 3), its
+// number and its span.
+type found struct {
+	r     *snapshotReader
+	span  *span
+	seq   uint64
+	value []byte
+}
+
+// duplicate reports whether the record is a duplicate: for a record put
+// through the API, an earlier one had its eventID; for a bulk record (which
+// has none), an identical one was loaded before it.
+func (f found) duplicate(eventID string) (bool, error) {
+	if f.span.bulk {
+		return f.r.bulkDuplicate(f.span, f.seq, f.value)
+	}
+	return f.r.duplicate(f.span.datasetID, eventID, f.seq)
+}
+
 // bulkDuplicate reports whether an identical bulk record was loaded
 // before the record numbered row of sp's generation: in an earlier live
 // generation, or earlier in the same one. Records whose content hashes
 // match are compared byte for byte.
-func (r *snapshotReader) bulkDuplicate(sp span, row uint64, record []byte) (bool, error) {
+func (r *snapshotReader) bulkDuplicate(sp *span, row uint64, record []byte) (bool, error) {
 	if r.bulkDedup == nil {
 		prefix := appendDatasetPrefix(nil, tagBulkDedup, sp.datasetID)
 		it, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
@@ -293,8 +304,9 @@ type span struct {
 	walk   []byte // prefix of the keys walked
 	record []byte // prefix of the record keys
 	bulk   bool
-	// Of a bulk span: its dataset and generation, and the dataset's live
-	// generations, oldest first, to look for exact duplicates in.
+	// datasetID is the records' dataset. A bulk span has a generation,
+	// and the dataset's live generations, oldest first, to look for exact
+	// duplicates in.
 	datasetID, gen uint64
 	gens           []uint64
 }
@@ -306,7 +318,7 @@ type span struct {
 // visits have reported a match. visit filters and decodes; the index
 // walked guarantees the user (or the session, when no user is given).
 func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64, q perch.RecordQuery,
-	visit func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (matched bool, err error)) (err error) {
+	visit func(found) (matched bool, err error)) (err error) {
 	if err := s.gate.enter(); err != nil {
 		return err
 	}
@@ -330,7 +342,7 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 		}
 	}
 	if q.Wants(perch.IngestPut) {
-		sp := span{record: appendDatasetPrefix(nil, tag, datasetID)}
+		sp := span{record: appendDatasetPrefix(nil, tag, datasetID), datasetID: datasetID}
 		switch {
 		case q.UserID != "":
 			sp.walk = appendIDPrefix(nil, tagUserIndex, datasetID, q.UserID)
@@ -358,7 +370,7 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 // walk visits the records of one span until limit visits matched (no
 // limit when limit <= 0) and returns how many did.
 func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
-	visit func(r *snapshotReader, seq uint64, bulk, bulkDup bool, value []byte) (bool, error)) (matched int, err error) {
+	visit func(found) (bool, error)) (matched int, err error) {
 	walk, err := r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: sp.walk, UpperBound: prefixEnd(sp.walk)})
 	if err != nil {
 		return 0, err
@@ -400,13 +412,7 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 			if limit > 0 && matched >= limit {
 				break
 			}
-			var bulkDup bool
-			if sp.bulk {
-				if bulkDup, err = r.bulkDuplicate(sp, first+uint64(i), record); err != nil {
-					return matched, err
-				}
-			}
-			ok, err := visit(r, first+uint64(i), sp.bulk, bulkDup, record)
+			ok, err := visit(found{r: r, span: &sp, seq: first + uint64(i), value: record})
 			if err != nil {
 				return matched, err
 			}

@@ -10,6 +10,79 @@ import (
 	"github.com/perchdev/perch"
 )
 
+// The first byte of every stored record value says how the rest is
+// encoded, so that a later encoding can be introduced value by value.
+const (
+	// recordEncoding: one record, as JSON. Written before version 3.
+	recordEncoding byte = 1
+	// runEncoding: the records of a run (see run): their count as an
+	// unsigned varint, then each record as its length (an unsigned
+	// varint) and its value in encoding 1 or 3.
+	runEncoding byte = 2
+	// binaryEncoding: one record, binary (see appendEvent).
+	binaryEncoding byte = 3
+)
+
+var errBadValue = errors.New("pebble: stored value is damaged or in an unknown encoding")
+
+// appendRun appends the value of a run of records: the record itself for
+// one, encoding 2 for more. appendRecord appends a record with its
+// encoding byte.
+func appendRun[T any](b []byte, records []T, appendRecord func([]byte, *T) ([]byte, error)) ([]byte, error) {
+	var err error
+	if len(records) == 1 {
+		return appendRecord(b, &records[0])
+	}
+	b = binary.AppendUvarint(append(b, runEncoding), uint64(len(records)))
+	for i := range records {
+		// A record's length goes before it but is known only once it is
+		// written: write it, then move it along to make room.
+		at := len(b)
+		if b, err = appendRecord(b, &records[i]); err != nil {
+			return nil, err
+		}
+		size := len(b) - at
+		var length [binary.MaxVarintLen64]byte
+		k := binary.PutUvarint(length[:], uint64(size))
+		b = append(b, length[:k]...)
+		copy(b[at+k:], b[at:at+size])
+		copy(b[at:], length[:k])
+	}
+	return b, nil
+}
+
+// splitRecords appends to dst each record of a stored value, as a value of
+// encoding 1 or 3: the value itself, or each record of a run in order. The
+// records are slices of value.
+func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
+	if len(value) == 0 {
+		return dst, errBadValue
+	}
+	switch value[0] {
+	case recordEncoding, binaryEncoding:
+		return append(dst, value), nil
+	case runEncoding:
+		n, k := binary.Uvarint(value[1:])
+		rest := value[1+max(k, 0):]
+		if k <= 0 || n > uint64(len(rest)) {
+			return dst, errBadValue
+		}
+		for range n {
+			size, k := binary.Uvarint(rest)
+			if k <= 0 || size == 0 || size > uint64(len(rest)-k) {
+				return dst, errBadValue
+			}
+			dst = append(dst, rest[k:k+int(size)])
+			rest = rest[k+int(size):]
+		}
+		if len(rest) != 0 {
+			return dst, errBadValue
+		}
+		return dst, nil
+	}
+	return dst, errBadValue
+}
+
 // Records are stored in encoding 3: binary, each field in a fixed order,
 // strings and lists prefixed with their length as unsigned varints,
 // timestamps as signed varints of milliseconds. Against the JSON of
