@@ -186,13 +186,8 @@ type snapshotReader struct {
 // duplicate reports whether an earlier record of the dataset has eventID:
 // the first dedup key of the id is then not the record's own.
 func (r *snapshotReader) duplicate(datasetID uint64, eventID string, seq uint64) (bool, error) {
-	if r.dedup == nil {
-		prefix := appendDatasetPrefix(nil, tagDedup, datasetID)
-		it, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-		if err != nil {
-			return false, err
-		}
-		r.dedup = it
+	if err := r.family(&r.dedup, tagDedup, datasetID); err != nil {
+		return false, err
 	}
 	r.seek = appendIDPrefix(r.seek[:0], tagDedup, datasetID, eventID)
 	if !r.dedup.SeekGE(r.seek) {
@@ -200,6 +195,18 @@ func (r *snapshotReader) duplicate(datasetID uint64, eventID string, seq uint64)
 	}
 	key := r.dedup.Key()
 	return bytes.HasPrefix(key, r.seek) && seqOf(key) < seq, nil
+}
+
+// family makes *it, unless made already, an iterator over one family of
+// keys (tag) of a dataset.
+func (r *snapshotReader) family(it **pdb.Iterator, tag byte, datasetID uint64) error {
+	if *it != nil {
+		return nil
+	}
+	prefix := appendDatasetPrefix(nil, tag, datasetID)
+	made, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	*it = made
+	return err
 }
 
 // found is a record a walk reached: its value (encoding 1 or 3), its
@@ -226,13 +233,8 @@ func (f found) duplicate(eventID string) (bool, error) {
 // generation, or earlier in the same one. Records whose content hashes
 // match are compared byte for byte.
 func (r *snapshotReader) bulkDuplicate(sp *span, row uint64, record []byte) (bool, error) {
-	if r.bulkDedup == nil {
-		prefix := appendDatasetPrefix(nil, tagBulkDedup, sp.datasetID)
-		it, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-		if err != nil {
-			return false, err
-		}
-		r.bulkDedup = it
+	if err := r.family(&r.bulkDedup, tagBulkDedup, sp.datasetID); err != nil {
+		return false, err
 	}
 	hash := contentHash(record)
 	for _, gen := range sp.gens {
@@ -260,13 +262,8 @@ func (r *snapshotReader) bulkDuplicate(sp *span, row uint64, record []byte) (boo
 // sameBulkRecord reports whether the record numbered row of generation gen
 // is record.
 func (r *snapshotReader) sameBulkRecord(datasetID, gen, row uint64, record []byte) (bool, error) {
-	if r.bulkRecords == nil {
-		prefix := appendDatasetPrefix(nil, tagBulkRecord, datasetID)
-		it, err := r.snap.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-		if err != nil {
-			return false, err
-		}
-		r.bulkRecords = it
+	if err := r.family(&r.bulkRecords, tagBulkRecord, datasetID); err != nil {
+		return false, err
 	}
 	genPrefix := appendGenPrefix(nil, tagBulkRecord, datasetID, gen)
 	// The run holding row is the last record key numbered row or less.
