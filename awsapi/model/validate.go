@@ -62,6 +62,9 @@ type validator struct {
 	path       []byte // of the value being checked, e.g. eventList.1.member
 	scratch    []byte // decoded text of an escaped string
 	keyScratch []byte // decoded text of an escaped key, for lookup
+	// members holds, for each structure being checked, the value node of
+	// each of its members (see structureMembers), the innermost last.
+	members    []int32
 	violations Violations
 	// probing makes fail only record that a constraint failed; map
 	// entries are reported per map, not per entry.
@@ -81,7 +84,7 @@ func (v *validator) release() {
 	if cap(v.nodes) > maxPooledNodes || cap(v.scratch) > maxPooledBytes || cap(v.keyScratch) > maxPooledBytes || cap(v.path) > maxPooledBytes {
 		return
 	}
-	v.body, v.path, v.violations = nil, v.path[:0], nil
+	v.body, v.path, v.members, v.violations = nil, v.path[:0], v.members[:0], nil
 	validators.Put(v)
 }
 
@@ -287,14 +290,17 @@ func (v *validator) contents(s *shape, n int32, hidden bool) error {
 	hidden = hidden || s.sensitive
 	switch s.kind {
 	case kindStructure:
-		if err := v.checkMemberCase(s, n); err != nil {
+		values := len(v.members)
+		if err := v.structureMembers(s, n); err != nil {
 			return err
 		}
+		defer func() { v.members = v.members[:values] }()
 		for i := range s.members {
 			m := &s.members[i]
 			mark := v.enterMember(m.name)
 			var err error
-			if val := v.lookup(n, m.name); val >= 0 {
+			// v.members may grow, and move, while members are checked.
+			if val := v.members[values+i]; val >= 0 {
 				err = v.value(m.shape, val, hidden || m.sensitive)
 			} else if m.required {
 				v.fail(-1, m.shape, hidden, "Member must not be null")
@@ -388,31 +394,55 @@ func (v *validator) fail(n int32, s *shape, hidden bool, constraint string) {
 	v.violations = append(v.violations, vi)
 }
 
-// checkMemberCase rejects a key that names a member of structure s in
-// another case. Members are case-sensitive, as AWS reads them, and such a
-// key is not validated; but encoding/json, which decodes the body after
-// validation, matches keys case-insensitively and would take its value,
-// unchecked.
-func (v *validator) checkMemberCase(s *shape, obj int32) error {
+// structureMembers appends to v.members the value node of each member of
+// structure s in object obj, in model order, or -1 when the member is
+// absent or null: one pass over the object's keys, however many members
+// the model has. It rejects a key that names a member in another case.
+// Members are case-sensitive, as AWS reads them, and such a key is not
+// validated; but encoding/json, which decodes the body after validation,
+// matches keys case-insensitively and would take its value, unchecked.
+func (v *validator) structureMembers(s *shape, obj int32) error {
+	first := len(v.members)
+	for range s.members {
+		v.members = append(v.members, -1)
+	}
 	for k := obj + 1; k < v.nodes[obj].next; k = v.nodes[k+1].next {
 		key := v.text(&v.keyScratch, k)
-		exact, folded := false, ""
-		for i := range s.members {
-			name := s.members[i].name
-			if string(key) == name {
-				exact = true
-				break
+		i := s.member(key)
+		if i < 0 {
+			if folded := s.memberFolded(key); folded != "" {
+				v.members = v.members[:first]
+				return &SerializationError{Message: fmt.Sprintf(
+					"Unknown member %q at '%s': member names are case-sensitive; did you mean %q?", key, v.path, folded)}
 			}
-			if folded == "" && bytes.EqualFold(key, []byte(name)) {
-				folded = name
-			}
+			continue
 		}
-		if !exact && folded != "" {
-			return &SerializationError{Message: fmt.Sprintf(
-				"Unknown member %q at '%s': member names are case-sensitive; did you mean %q?", key, v.path, folded)}
+		if v.nodes[k+1].tok != tokNull {
+			v.members[first+i] = k + 1
 		}
 	}
 	return nil
+}
+
+// member returns the index of the member of structure s named key, or -1.
+func (s *shape) member(key []byte) int {
+	for i := range s.members {
+		if s.members[i].name == string(key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// memberFolded returns the name of a member of s that equals key under
+// case folding, or "".
+func (s *shape) memberFolded(key []byte) string {
+	for i := range s.members {
+		if bytes.EqualFold(key, []byte(s.members[i].name)) {
+			return s.members[i].name
+		}
+	}
+	return ""
 }
 
 // lookup returns the node of the value of the object's member name, or -1
