@@ -61,7 +61,7 @@ type validator struct {
 	parser
 	path       []byte // of the value being checked, e.g. eventList.1.member
 	scratch    []byte // decoded text of an escaped string
-	keyScratch []byte // decoded text of an escaped key, for lookup
+	keyScratch []byte // decoded text of an escaped key, matched to a member
 	// members holds, for each structure being checked, the value node of
 	// each of its members (see structureMembers), the innermost last.
 	members    []int32
