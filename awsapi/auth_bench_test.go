@@ -8,13 +8,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/perchtest"
 	"github.com/perchdev/perch/sigv4"
 )
 
@@ -58,7 +58,7 @@ func BenchmarkPutEventsAuth(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 			b.SetParallelism(16)
-			cpuBefore := cpuTime(b)
+			cpuBefore := perchtest.CPUTime(b)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -82,16 +82,7 @@ func BenchmarkPutEventsAuth(b *testing.B) {
 			// the machine runs; the CPU a request costs the process (server
 			// and clients) does much less, and bounds throughput once the
 			// disk is fast enough.
-			b.ReportMetric(float64((cpuTime(b)-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((perchtest.CPUTime(b)-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

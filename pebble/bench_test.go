@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/perchtest"
 )
 
 // benchEvent is an event of about 300 bytes encoded. Events n to n+9
@@ -48,7 +48,7 @@ func BenchmarkCommitEvents(b *testing.B) {
 			var next atomic.Uint64
 			b.SetParallelism(perCPU)
 			b.ReportAllocs()
-			start, cpuStart := time.Now(), cpuTime(b)
+			start, cpuStart := time.Now(), perchtest.CPUTime(b)
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
@@ -68,18 +68,9 @@ func BenchmarkCommitEvents(b *testing.B) {
 			// hides: the engine's flushes and compactions in the background,
 			// and the syncs' cost in the kernel. It moves much less than the
 			// time with the disk's sync latency and the machine's other load.
-			b.ReportMetric(float64((cpuTime(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((perchtest.CPUTime(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkEncodeBatch is the part of a commit its caller pays before

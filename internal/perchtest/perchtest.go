@@ -1,5 +1,6 @@
-// Package perchtest runs the perch binary for tests that drive it as a
-// separate process.
+// Package perchtest holds what several of perch's test packages share:
+// running the perch binary for tests that drive it as a separate process,
+// and the process's CPU time for benchmarks.
 package perchtest
 
 import (
