@@ -276,3 +276,76 @@ func TestCredentialsReloadOnSIGHUP(t *testing.T) {
 	wantCode(list(rotated), "")
 	wantCode(list(otherKey), "")
 }
+
+// TestCertificateReloadOnSIGHUP replaces the certificate and key files
+// while the server runs: connections made after SIGHUP get the new
+// certificate, and a pair that does not load keeps the old one.
+func TestCertificateReloadOnSIGHUP(t *testing.T) {
+	certPath, keyPath, firstPool := selfSigned(t)
+	nextCert, nextKey, nextPool := selfSigned(t)
+	s := startServer(t, t.TempDir(), "--tls-cert", certPath, "--tls-key", keyPath)
+	served := func() []byte {
+		t.Helper()
+		pool := firstPool.Clone()
+		pool.AppendCertsFromPEM(readFile(t, nextCert))
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(s.endpoint, "https://"), &tls.Config{RootCAs: pool})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Raw
+	}
+	certDER := func(path string) []byte {
+		block, _ := pem.Decode(readFile(t, path))
+		return block.Bytes
+	}
+	first := certDER(certPath)
+	if !bytes.Equal(served(), first) {
+		t.Fatal("the server does not serve the certificate of --tls-cert")
+	}
+
+	// A certificate whose key has not been replaced yet does not load.
+	if err := os.WriteFile(certPath, readFile(t, nextCert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if line := s.waitLog(t, "reloading the TLS certificate failed"); !strings.Contains(line, "private key does not match public key") {
+		t.Errorf("the reload failure does not say what is wrong: %s", line)
+	}
+	if !bytes.Equal(served(), first) {
+		t.Error("after a failed reload the server no longer serves the previous certificate")
+	}
+
+	if err := os.WriteFile(keyPath, readFile(t, nextKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, "TLS certificate reloaded")
+	if !bytes.Equal(served(), certDER(nextCert)) {
+		t.Error("after the reload the server does not serve the new certificate")
+	}
+	// A client trusting only the new certificate gets through with the SDK.
+	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.TLSClientConfig = &tls.Config{RootCAs: nextPool}
+	})
+	cp := personalize.New(personalize.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(s.endpoint), Retryer: aws.NopRetryer{}, HTTPClient: client,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return demoKey, nil }),
+	})
+	if _, err := cp.ListDatasetGroups(context.Background(), &personalize.ListDatasetGroupsInput{}); err != nil {
+		t.Fatalf("ListDatasetGroups trusting only the new certificate: %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,7 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory keeps; writes are refused with 503 below it (0: no check)")
 	fs.StringVar(&cfg.auth, "auth", "none", "authentication `mode`: none (accept any credentials; requests act for --account-id)\nor sigv4 (verify SigV4 signatures; requests act for the signing key's account)")
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` of the keys --auth sigv4 accepts; each profile needs aws_access_key_id,\naws_secret_access_key and aws_account_id; re-read on SIGHUP")
-	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (and --tls-key)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (and --tls-key); both re-read on SIGHUP")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key `FILE` of --tls-cert")
 	fs.StringVar(&cfg.s3Root, "s3-root", "", "serve the s3://bucket/key locations of jobs from `DIR`/bucket/key")
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
@@ -121,12 +122,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		account = keys.Keys()[0].Account
 	}
 	var tlsConfig *tls.Config
+	var cert *certificateFiles
 	if cfg.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
-		if err != nil {
+		cert = &certificateFiles{certFile: cfg.tlsCert, keyFile: cfg.tlsKey}
+		if err := cert.load(); err != nil {
 			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConfig = &tls.Config{GetCertificate: cert.get, MinVersion: tls.VersionTLS12}
 	}
 
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
@@ -206,9 +208,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		TLSConfig:      tlsConfig,
 	}
+	var reloads []func()
 	if verifier != nil {
-		reloadOnHangup(ctx, verifier, cfg.credentials, log)
+		reloads = append(reloads, func() { reloadCredentials(verifier, cfg.credentials, log) })
 	}
+	if cert != nil {
+		reloads = append(reloads, func() { cert.reload(log) })
+	}
+	reloadOnHangup(ctx, reloads)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -245,10 +252,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	return nil
 }
 
-// reloadOnHangup re-reads the credentials file on every SIGHUP until ctx
-// ends, so keys can be added, rotated and revoked without a restart. A
-// file that no longer parses is reported and the keys in use are kept.
-func reloadOnHangup(ctx context.Context, v *sigv4.Verifier, path string, log *slog.Logger) {
+// reloadOnHangup runs every reload on each SIGHUP until ctx ends, so
+// keys and certificates can be rotated without a restart.
+func reloadOnHangup(ctx context.Context, reloads []func()) {
+	if len(reloads) == 0 {
+		return
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -258,16 +267,57 @@ func reloadOnHangup(ctx context.Context, v *sigv4.Verifier, path string, log *sl
 			case <-ctx.Done():
 				return
 			case <-hup:
-				keys, err := sigv4.LoadCredentials(path)
-				if err != nil {
-					log.Error("reloading credentials failed; the previous keys stay in use", "err", err)
-					continue
+				for _, reload := range reloads {
+					reload()
 				}
-				v.SetKeys(keys)
-				log.Info("credentials reloaded", "file", path, "keys", len(keys.Keys()))
 			}
 		}
 	}()
+}
+
+// reloadCredentials re-reads the credentials file, so keys can be added,
+// rotated and revoked. A file that no longer parses is reported and the
+// keys in use are kept.
+func reloadCredentials(v *sigv4.Verifier, path string, log *slog.Logger) {
+	keys, err := sigv4.LoadCredentials(path)
+	if err != nil {
+		log.Error("reloading credentials failed; the previous keys stay in use", "err", err)
+		return
+	}
+	v.SetKeys(keys)
+	log.Info("credentials reloaded", "file", path, "keys", len(keys.Keys()))
+}
+
+// certificateFiles serves the certificate of --tls-cert and --tls-key,
+// read again on reload: connections made after a reload get the new one,
+// those already open keep theirs.
+type certificateFiles struct {
+	certFile, keyFile string
+	current           atomic.Pointer[tls.Certificate]
+}
+
+func (c *certificateFiles) load() error {
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return err
+	}
+	c.current.Store(&cert)
+	return nil
+}
+
+func (c *certificateFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return c.current.Load(), nil
+}
+
+// reload reads the files again. A pair that does not load (say, the
+// certificate replaced before its key) is reported and the certificate in
+// use is kept.
+func (c *certificateFiles) reload(log *slog.Logger) {
+	if err := c.load(); err != nil {
+		log.Error("reloading the TLS certificate failed; the previous certificate stays in use", "err", err)
+		return
+	}
+	log.Info("TLS certificate reloaded", "file", c.certFile)
 }
 
 // openObjects returns where jobs read and write s3:// locations, nil when
