@@ -304,13 +304,18 @@ func TestCertificateReloadOnSIGHUP(t *testing.T) {
 		t.Fatal("the server does not serve the certificate of --tls-cert")
 	}
 
+	replaceAndHangUp := func(path string, content []byte) {
+		t.Helper()
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// A certificate whose key has not been replaced yet does not load.
-	if err := os.WriteFile(certPath, readFile(t, nextCert), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	replaceAndHangUp(certPath, readFile(t, nextCert))
 	if line := s.waitLog(t, "reloading the TLS certificate failed"); !strings.Contains(line, "private key does not match public key") {
 		t.Errorf("the reload failure does not say what is wrong: %s", line)
 	}
@@ -318,12 +323,7 @@ func TestCertificateReloadOnSIGHUP(t *testing.T) {
 		t.Error("after a failed reload the server no longer serves the previous certificate")
 	}
 
-	if err := os.WriteFile(keyPath, readFile(t, nextKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	replaceAndHangUp(keyPath, readFile(t, nextKey))
 	s.waitLog(t, "TLS certificate reloaded")
 	if !bytes.Equal(served(), certDER(nextCert)) {
 		t.Error("after the reload the server does not serve the new certificate")
