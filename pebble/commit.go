@@ -104,12 +104,11 @@ func encodeBatch(b *perch.Batch) (*encodedBatch, error) {
 	enc := &encodedBatch{}
 	buf := make([]byte, 0, 512*b.Len())
 	var err error
-	buf, enc.events, err = appendRuns(buf, b.Events, func(e *perch.Event) (string, string) { return e.UserID, e.SessionID }, appendEvent)
+	buf, enc.events, err = appendRuns(buf, b.Events, eventRecordIDs, appendEvent)
 	if err != nil {
 		return nil, err
 	}
-	buf, enc.actionInteractions, err = appendRuns(buf, b.ActionInteractions,
-		func(a *perch.ActionInteraction) (string, string) { return a.UserID, a.SessionID },
+	buf, enc.actionInteractions, err = appendRuns(buf, b.ActionInteractions, actionInteractionRecordIDs,
 		func(b []byte, a *perch.ActionInteraction) ([]byte, error) { return appendActionInteraction(b, a), nil })
 	if err != nil {
 		return nil, err
@@ -123,17 +122,27 @@ func encodeBatch(b *perch.Batch) (*encodedBatch, error) {
 	return enc, nil
 }
 
+// recordIDs returns the ids of an interaction record that runs and
+// keys are made of.
+type recordIDs[T any] func(*T) (eventID, userID, sessionID string)
+
+func eventRecordIDs(e *perch.Event) (string, string, string) { return e.EventID, e.UserID, e.SessionID }
+
+func actionInteractionRecordIDs(a *perch.ActionInteraction) (string, string, string) {
+	return a.EventID, a.UserID, a.SessionID
+}
+
 // appendRuns splits records into runs (consecutive records with the same
 // user and session, at most maxRunRecords) and appends each run's value to
 // buf.
-func appendRuns[T any](buf []byte, records []T, ids func(*T) (user, session string),
+func appendRuns[T any](buf []byte, records []T, ids recordIDs[T],
 	appendRecord func([]byte, *T) ([]byte, error)) ([]byte, []run, error) {
 	var runs []run
 	for first := 0; first < len(records); {
-		user, session := ids(&records[first])
+		_, user, session := ids(&records[first])
 		n := 1
 		for first+n < len(records) && n < maxRunRecords {
-			if u, s := ids(&records[first+n]); u != user || s != session {
+			if _, u, s := ids(&records[first+n]); u != user || s != session {
 				break
 			}
 			n++
@@ -244,10 +253,9 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 	var key []byte
 	for _, r := range group {
 		datasetID := r.batch.Dataset.ID
-		key, seq = setRuns(b, key, tagEvent, datasetID, seq, r.enc.events, r.batch.Events,
-			func(e *perch.Event) (string, string, string) { return e.EventID, e.UserID, e.SessionID })
+		key, seq = setRuns(b, key, tagEvent, datasetID, seq, r.enc.events, r.batch.Events, eventRecordIDs)
 		key, seq = setRuns(b, key, tagActionInteraction, datasetID, seq, r.enc.actionInteractions, r.batch.ActionInteractions,
-			func(a *perch.ActionInteraction) (string, string, string) { return a.EventID, a.UserID, a.SessionID })
+			actionInteractionRecordIDs)
 		for i, e := range r.batch.Entities {
 			// Later sets of a key in one batch win, so the newest record of
 			// an id is the one that stays.
@@ -267,7 +275,7 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 // setRuns adds the keys of runs of records, numbering them from seq+1, and
 // returns the scratch space and the last number taken.
 func setRuns[T any](b *pdb.Batch, key []byte, tag byte, datasetID, seq uint64, runs []run, records []T,
-	ids func(*T) (eventID, userID, sessionID string)) ([]byte, uint64) {
+	ids recordIDs[T]) ([]byte, uint64) {
 	for _, r := range runs {
 		first := seq + 1
 		seq += uint64(r.n)

@@ -13,9 +13,8 @@ import (
 
 // maxDeleteBatch bounds the records one atomic deletion removes. Runs are
 // deleted whole, so a deletion stops short of the bound when the next run
-// might not fit. The
-// record writer waits while a deletion is built and synced, so this bounds
-// that wait too.
+// might not fit. The record writer waits while a deletion is built and
+// synced, so this bounds that wait too.
 const maxDeleteBatch = 10000
 
 // DeleteUsers implements perch.Store. Each deletion is built and applied

@@ -14,6 +14,22 @@ import (
 	"github.com/perchdev/perch"
 )
 
+// readCase is a query and the events it should read, as eventsOf prints
+// them.
+type readCase struct {
+	q    perch.RecordQuery
+	want string
+}
+
+func wantReads(t *testing.T, s *Store, d *perch.Dataset, cases []readCase) {
+	t.Helper()
+	for _, c := range cases {
+		if got := eventsOf(t, s, d, c.q); got != c.want {
+			t.Errorf("%+v: read %q, want %q", c.q, got, c.want)
+		}
+	}
+}
+
 func eventsOf(t *testing.T, s *Store, d *perch.Dataset, q perch.RecordQuery) string {
 	t.Helper()
 	var out []string
@@ -54,10 +70,7 @@ func TestRuns(t *testing.T) {
 			t.Errorf("%d keys under %q, want %d", n, c.prefix, c.want)
 		}
 	}
-	for _, c := range []struct {
-		q    perch.RecordQuery
-		want string
-	}{
+	wantReads(t, s, d, []readCase{
 		{perch.RecordQuery{}, "e1 e2 e3 e4 e1(dup) e5"},
 		{perch.RecordQuery{UserID: "u1"}, "e1 e2 e4 e1(dup)"},
 		{perch.RecordQuery{SessionID: "s2"}, "e4 e1(dup) e5"},
@@ -65,11 +78,7 @@ func TestRuns(t *testing.T) {
 		{perch.RecordQuery{Limit: 3}, "e1 e2 e3"},
 		{perch.RecordQuery{Limit: 1}, "e1"},
 		{perch.RecordQuery{UserID: "u1", Limit: 3}, "e1 e2 e4"},
-	} {
-		if got := eventsOf(t, s, d, c.q); got != c.want {
-			t.Errorf("%+v: read %q, want %q", c.q, got, c.want)
-		}
-	}
+	})
 
 	n, err := s.DeleteUsers(context.Background(), d, []string{"u1"})
 	if err != nil || n != 4 {
@@ -163,18 +172,11 @@ func TestOpenUpgradesVersion2(t *testing.T) {
 		t.Errorf("version after opening a version 2 store = %d, %v; want %d", v, err, formatVersion)
 	}
 	commit(t, s, &perch.Batch{Dataset: d, Events: []perch.Event{event("e2", "u1", "s2"), event("e3", "u1", "s2")}})
-	for _, c := range []struct {
-		q    perch.RecordQuery
-		want string
-	}{
+	wantReads(t, s, d, []readCase{
 		{perch.RecordQuery{}, "e1 e2 e1(dup) e2(dup) e3"},
 		{perch.RecordQuery{UserID: "u1"}, "e1 e2 e2(dup) e3"},
 		{perch.RecordQuery{SessionID: "s1"}, "e1 e2 e1(dup)"},
-	} {
-		if got := eventsOf(t, s, d, c.q); got != c.want {
-			t.Errorf("%+v: read %q, want %q", c.q, got, c.want)
-		}
-	}
+	})
 	if n, err := s.DeleteUsers(context.Background(), d, []string{"u1"}); err != nil || n != 4 {
 		t.Fatalf("DeleteUsers = %d, %v; want 4", n, err)
 	}
