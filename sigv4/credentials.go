@@ -61,8 +61,8 @@ func validAccessKeyID(id string) bool {
 	return true
 }
 
-// validAccount says whether account is 12 digits.
-func validAccount(account string) bool {
+// ValidAccountID says whether account is an AWS account id: 12 digits.
+func ValidAccountID(account string) bool {
 	if len(account) != 12 {
 		return false
 	}
@@ -158,7 +158,7 @@ func ParseCredentials(r io.Reader, name string) (*Keyring, error) {
 		if !validAccessKeyID(k.AccessKeyID) {
 			return nil, fmt.Errorf("%s: %s %q may hold only letters, digits and _ . + - (at most 128)", where, keyAccessKeyID, k.AccessKeyID)
 		}
-		if !validAccount(k.Account) {
+		if !ValidAccountID(k.Account) {
 			return nil, fmt.Errorf("%s: %s must be 12 digits, got %q", where, keyAccountID, k.Account)
 		}
 		if other, dup := ring.keys[k.AccessKeyID]; dup {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
 	"sync/atomic"
 	"syscall"
@@ -82,7 +81,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
 	}
-	if !regexp.MustCompile(`^\d{12}$`).MatchString(cfg.account) {
+	if !sigv4.ValidAccountID(cfg.account) {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.account)
 	}
 	switch {
