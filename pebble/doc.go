@@ -11,6 +11,8 @@
 // next number of a store-wide sequence, writes the records in runs with
 // their index and dedup keys and the sequence's high-water mark in one
 // Pebble batch, syncs once and answers every committer. Nothing on this path reads the store.
+// The engine's new write-ahead logs are written with zeros ahead of their
+// end (see walFS), so that those syncs write data and no file metadata.
 //
 // Commit returns nil only once its records are durable, but Pebble may show
 // a batch to readers while its sync is still in flight, so a reader may see

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/perchdev/perch"
 )
@@ -140,6 +141,7 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 		CacheSize:          s.opts.CacheSize,
 		FormatMajorVersion: pdb.FormatNewest,
 		Logger:             engineLogger{s.opts.Logger.With("component", "pebble")},
+		FS:                 walFS{vfs.Default},
 	})
 }
 
