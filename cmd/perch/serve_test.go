@@ -69,8 +69,18 @@ func (s *server) logged(text string) bool {
 // directory and waits for its ready line.
 func startServer(t *testing.T, dataDir string, extra ...string) *server {
 	t.Helper()
+	return startServerWithEnv(t, dataDir, nil, extra...)
+}
+
+// startServerWithEnv is startServer with env added to the server's
+// environment.
+func startServerWithEnv(t *testing.T, dataDir string, env []string, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--region", "eu-west-1", "--account-id", "111122223333"}, extra...)
 	cmd := exec.Command(perchBin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	s := &server{cmd: cmd, stdout: &lockedBuffer{}}
 	cmd.Stdout = s.stdout
 	t.Cleanup(func() {
