@@ -69,6 +69,7 @@ type filledFile struct {
 	mu      sync.Mutex
 	changed sync.Cond // the log grew, the filler advanced or stopped, or Close began
 	end     int64     // the log's end: bytes written by Write
+	need    int64     // the end a waiting Write will make
 	filled  int64     // bytes from 0 up to here are written and synced
 	stopped bool      // the filler has returned
 	closing bool
@@ -85,8 +86,8 @@ func newFilledFile(f vfs.File, filled, chunk, ahead int64) *filledFile {
 	return ff
 }
 
-// fill writes zeros from filled, a chunk at a time, while the log's end is
-// within f.ahead of it.
+// fill writes zeros from filled, a chunk at a time, while the log's end,
+// or the end a waiting Write will make, is within f.ahead of it.
 func (f *filledFile) fill() {
 	zeros := make([]byte, f.chunk)
 	f.mu.Lock()
@@ -94,7 +95,7 @@ func (f *filledFile) fill() {
 	defer f.changed.Broadcast()
 	defer func() { f.stopped = true }()
 	for {
-		for !f.closing && f.filled >= f.end+f.ahead {
+		for !f.closing && f.filled >= max(f.end, f.need)+f.ahead {
 			f.changed.Wait()
 		}
 		if f.closing {
@@ -122,6 +123,7 @@ func (f *filledFile) fill() {
 func (f *filledFile) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	end := f.end + int64(len(p))
+	f.need = end
 	if f.filled < end+f.ahead {
 		f.changed.Broadcast()
 	}

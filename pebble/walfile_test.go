@@ -15,14 +15,15 @@ import (
 	"github.com/perchdev/perch"
 )
 
-// writeLog writes pieces of random sizes to f as the engine writes a log,
-// syncing now and then, closes f and returns what it wrote.
-func writeLog(t *testing.T, f vfs.File, total int) []byte {
+// writeLog writes pieces of random sizes up to maxPiece to f as the
+// engine writes a log, syncing now and then, closes f and returns what it
+// wrote.
+func writeLog(t *testing.T, f vfs.File, total, maxPiece int) []byte {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var data []byte
 	for len(data) < total {
-		piece := make([]byte, 1+rng.IntN(3000))
+		piece := make([]byte, 1+rng.IntN(maxPiece))
 		for i := range piece {
 			piece[i] = byte(1 + rng.IntN(255)) // never zero, so zeros show
 		}
@@ -45,12 +46,16 @@ func writeLog(t *testing.T, f vfs.File, total int) []byte {
 func TestFilledFileKeepsTheLog(t *testing.T) {
 	const chunk, ahead = 4096, 16384
 	for _, tc := range []struct {
-		name    string
-		initial int // bytes in the file before the log, as in a recycled log
+		name     string
+		initial  int // bytes in the file before the log, as in a recycled log
+		maxPiece int
 	}{
-		{"new", 0},
-		{"recycled shorter", 10000},
-		{"recycled longer", 1 << 20},
+		{"new", 0, 3000},
+		{"recycled shorter", 10000, 3000},
+		{"recycled longer", 1 << 20, 3000},
+		// A large batch reaches the log in writes longer than the filler
+		// keeps ahead.
+		{"writes longer than the fill ahead", 0, 5 * ahead},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "000001.log")
@@ -61,7 +66,7 @@ func TestFilledFileKeepsTheLog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := writeLog(t, newFilledFile(raw, int64(tc.initial), chunk, ahead), 300000)
+			data := writeLog(t, newFilledFile(raw, int64(tc.initial), chunk, ahead), 300000, tc.maxPiece)
 
 			got, err := os.ReadFile(path)
 			if err != nil {
