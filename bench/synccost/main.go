@@ -1,0 +1,130 @@
+//go:build linux
+
+// Command synccost measures what one synced 4 KiB write costs on a file
+// system, in the three states a write-ahead log's blocks can be in: past
+// the end of a growing file ("append"), reserved with
+// fallocate(FALLOC_FL_KEEP_SIZE) but unwritten, as Pebble preallocates a
+// new log ("fallocate"), and written before, as in a recycled or
+// zero-filled log ("written"). For each it reports the latency of
+// write+fdatasync, this process's CPU per sync (getrusage) and the whole
+// machine's busy time per sync (/proc/stat, which also counts the
+// kernel's own threads). Modes run in turn, round after round, so that
+// other load falls on all of them alike.
+//
+//	go run ./bench/synccost -dir /path/on/the/disk [-duration 4s] [-rounds 4]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	blockSize = 4096
+	fileSize  = 256 << 20
+)
+
+func main() {
+	dir := flag.String("dir", ".", "directory of the test file (on the file system to measure)")
+	duration := flag.Duration("duration", 4*time.Second, "how long each mode runs per round")
+	rounds := flag.Int("rounds", 4, "rounds of every mode")
+	flag.Parse()
+	path := filepath.Join(*dir, "synccost.tmp")
+	defer os.Remove(path)
+	fmt.Println("| round | file | syncs | p50 | p99 | p99.9 | process CPU per sync | machine busy per sync |")
+	fmt.Println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for round := 1; round <= *rounds; round++ {
+		for _, mode := range []string{"append", "fallocate", "written"} {
+			if err := measure(path, mode, *duration, round); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+}
+
+// measure prepares a file in the given mode, then writes and syncs one
+// block after another at its start for d.
+func measure(path, mode string, d time.Duration, round int) error {
+	os.Remove(path)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	switch mode {
+	case "fallocate":
+		const keepSize = 1 // FALLOC_FL_KEEP_SIZE
+		err = syscall.Fallocate(int(f.Fd()), keepSize, 0, fileSize)
+	case "written":
+		chunk := make([]byte, 1<<20)
+		for off := int64(0); off < fileSize && err == nil; off += int64(len(chunk)) {
+			_, err = f.WriteAt(chunk, off)
+		}
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		return err
+	}
+	block := make([]byte, blockSize)
+	var latencies []time.Duration
+	cpu0, busy0 := processCPU(), machineBusy()
+	end := time.Now().Add(d)
+	for off := int64(0); time.Now().Before(end) && off+blockSize <= fileSize; off += blockSize {
+		start := time.Now()
+		if _, err := f.WriteAt(block, off); err != nil {
+			return err
+		}
+		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+			return err
+		}
+		latencies = append(latencies, time.Since(start))
+	}
+	n := time.Duration(len(latencies))
+	cpu, busy := (processCPU()-cpu0)/n, (machineBusy()-busy0)/n
+	slices.Sort(latencies)
+	at := func(q float64) time.Duration {
+		return latencies[int(q*float64(len(latencies)-1))].Round(time.Microsecond)
+	}
+	fmt.Printf("| %d | %s | %d | %v | %v | %v | %v | %v |\n", round, mode, n, at(.5), at(.99), at(.999),
+		cpu.Round(time.Microsecond), busy.Round(time.Microsecond))
+	return nil
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		log.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// machineBusy is the time all CPUs spent neither idle nor waiting for I/O
+// since boot, from the first line of /proc/stat (in USER_HZ ticks).
+func machineBusy() time.Duration {
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(stat), "\n")
+	var ticks int64
+	for i, field := range strings.Fields(line)[1:] {
+		v, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			ticks += v
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100)
+}
