@@ -64,7 +64,7 @@ func (fs walFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCat
 // though there were no filler.
 type filledFile struct {
 	vfs.File
-	chunk, ahead int64 // walFillChunk and walFillAhead, but for tests
+	chunk, ahead int64 // walFillChunk and walFillAhead, or less for tests
 
 	mu      sync.Mutex
 	changed sync.Cond // the log grew, the filler advanced or stopped, or Close began
@@ -86,10 +86,15 @@ func newFilledFile(f vfs.File, filled, chunk, ahead int64) *filledFile {
 	return ff
 }
 
+// walZeros is what fillers write. It is never written to, so all of its
+// pages stay the kernel's shared zero page: a buffer made per log cost a
+// page fault per 4 KiB.
+var walZeros [walFillChunk]byte
+
 // fill writes zeros from filled, a chunk at a time, while the log's end,
 // or the end a waiting Write will make, is within f.ahead of it.
 func (f *filledFile) fill() {
-	zeros := make([]byte, f.chunk)
+	zeros := walZeros[:f.chunk]
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer f.changed.Broadcast()
