@@ -14,7 +14,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/perchdev/perch"
-	"github.com/perchdev/perch/internal/perchtest"
+	"github.com/perchdev/perch/internal/cputime"
 	"github.com/perchdev/perch/sigv4"
 )
 
@@ -58,7 +58,7 @@ func BenchmarkPutEventsAuth(b *testing.B) {
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 			b.SetParallelism(16)
-			cpuBefore := perchtest.CPUTime(b)
+			cpuBefore := cputime.Process()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -82,7 +82,7 @@ func BenchmarkPutEventsAuth(b *testing.B) {
 			// the machine runs; the CPU a request costs the process (server
 			// and clients) does much less, and bounds throughput once the
 			// disk is fast enough.
-			b.ReportMetric(float64((perchtest.CPUTime(b)-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((cputime.Process()-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/perchdev/perch/internal/cputime"
 )
 
 // Config is one run.
@@ -134,11 +135,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer tr.close()
 	r := newRunner(cfg, endpoint, wallClock{}, tr)
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	r.run(ctx)
 	rep := r.report()
 	if wall := time.Since(r.start).Seconds(); wall > 0 {
-		rep.ClientCPUCores = (cpuTime() - cpu).Seconds() / wall
+		rep.ClientCPUCores = (cputime.Process() - cpu).Seconds() / wall
 	}
 	return rep, nil
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/perchdev/perch"
-	"github.com/perchdev/perch/internal/perchtest"
+	"github.com/perchdev/perch/internal/cputime"
 )
 
 // benchEvent is an event of about 300 bytes encoded. Events n to n+9
@@ -48,7 +48,7 @@ func BenchmarkCommitEvents(b *testing.B) {
 			var next atomic.Uint64
 			b.SetParallelism(perCPU)
 			b.ReportAllocs()
-			start, cpuStart := time.Now(), perchtest.CPUTime(b)
+			start, cpuStart := time.Now(), cputime.Process()
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
@@ -68,7 +68,7 @@ func BenchmarkCommitEvents(b *testing.B) {
 			// hides: the engine's flushes and compactions in the background,
 			// and the syncs' cost in the kernel. It moves much less than the
 			// time with the disk's sync latency and the machine's other load.
-			b.ReportMetric(float64((perchtest.CPUTime(b)-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((cputime.Process()-cpuStart).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
 }

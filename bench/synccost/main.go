@@ -25,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/perchdev/perch/internal/cputime"
 )
 
 const (
@@ -77,7 +79,7 @@ func measure(path, mode string, d time.Duration, round int) error {
 	}
 	block := make([]byte, blockSize)
 	var latencies []time.Duration
-	cpu0, busy0 := processCPU(), machineBusy()
+	cpu0, busy0 := cputime.Process(), machineBusy()
 	end := time.Now().Add(d)
 	for off := int64(0); time.Now().Before(end) && off+blockSize <= fileSize; off += blockSize {
 		start := time.Now()
@@ -90,7 +92,7 @@ func measure(path, mode string, d time.Duration, round int) error {
 		latencies = append(latencies, time.Since(start))
 	}
 	n := time.Duration(len(latencies))
-	cpu, busy := (processCPU()-cpu0)/n, (machineBusy()-busy0)/n
+	cpu, busy := (cputime.Process()-cpu0)/n, (machineBusy()-busy0)/n
 	slices.Sort(latencies)
 	at := func(q float64) time.Duration {
 		return latencies[int(q*float64(len(latencies)-1))].Round(time.Microsecond)
@@ -98,14 +100,6 @@ func measure(path, mode string, d time.Duration, round int) error {
 	fmt.Printf("| %d | %s | %d | %v | %v | %v | %v | %v |\n", round, mode, n, at(.5), at(.99), at(.999),
 		cpu.Round(time.Microsecond), busy.Round(time.Microsecond))
 	return nil
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		log.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // machineBusy is the time all CPUs spent neither idle nor waiting for I/O

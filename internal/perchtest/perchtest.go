@@ -1,6 +1,5 @@
-// Package perchtest holds what several of perch's test packages share:
-// running the perch binary for tests that drive it as a separate process,
-// and the process's CPU time for benchmarks.
+// Package perchtest runs the perch binary for tests that drive it as a
+// separate process.
 package perchtest
 
 import (
