@@ -129,10 +129,7 @@ func TestFilledFileReportsTheFillersFailedSync(t *testing.T) {
 
 func TestStoreLogsAreFilledAhead(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{})
 	d := dataset(1, perch.Interactions)
 	commit(t, s, &perch.Batch{Dataset: d, Events: []perch.Event{event("e1", "u", "s"), event("e2", "u", "s")}})
 	logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
