@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
 	ptypes "github.com/aws/aws-sdk-go-v2/service/personalize/types"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
@@ -42,16 +41,7 @@ func noClientValidation[O any](o *O) {
 func TestConstraintsThroughTheSDK(t *testing.T) {
 	e := newEnv(t)
 	g := e.makeGroup("shop")
-	// Every call here is refused, so retrying one changes nothing. Like the
-	// SDK's default retryer, these clients retry a call whose connection
-	// was lost under it ("use of closed network connection" while reading
-	// an answer, which a loaded machine showed once); unlike it, nothing
-	// else.
-	retryLostConnections := func(o *retry.StandardOptions) {
-		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
-	}
-	cp := personalize.New(e.cp.Options(), func(o *personalize.Options) { o.Retryer = retry.NewStandard(retryLostConnections) })
-	ev := personalizeevents.New(e.events.Options(), func(o *personalizeevents.Options) { o.Retryer = retry.NewStandard(retryLostConnections) })
+	cp, ev := e.cp, e.events
 	s := aws.String
 	long := func(n int) *string { return s(strings.Repeat("a", n)) }
 	arn := s(g.datasets["ITEMS"])

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
@@ -121,12 +122,23 @@ var testKey = aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secr
 func (e *env) clients(creds aws.Credentials) (*personalize.Client, *personalizeevents.Client) {
 	provider := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
 	cp := personalize.New(personalize.Options{
-		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: aws.NopRetryer{},
+		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: retryLostConnections(),
 	})
 	events := personalizeevents.New(personalizeevents.Options{
-		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: aws.NopRetryer{},
+		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: retryLostConnections(),
 	})
 	return cp, events
+}
+
+// retryLostConnections is the env's clients' retryer. Like the SDK's
+// default one, it retries a call whose connection was lost under it ("use
+// of closed network connection" while reading an answer, which a loaded
+// machine showed once); unlike it, it retries nothing else, so that every
+// answer of the server reaches the test as it was sent.
+func retryLostConnections() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+	})
 }
 
 // restart closes the server and store and opens them again on the same
