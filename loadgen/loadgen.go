@@ -47,6 +47,9 @@ type Config struct {
 	Warmup time.Duration
 	// Timeout bounds each call.
 	Timeout time.Duration
+	// Timeline, if set, also reports the calls scheduled in each interval
+	// of this length (Report.Timeline).
+	Timeline time.Duration
 
 	Client string // ClientFastHTTP (default) or ClientNetHTTP
 
@@ -75,6 +78,8 @@ func (c *Config) check() (*url.URL, error) {
 		return nil, fmt.Errorf("rate must not be negative")
 	case c.Duration <= 0 && c.Requests <= 0:
 		return nil, fmt.Errorf("set a duration or a number of requests")
+	case c.Timeline < 0 || (c.Timeline > 0 && c.Timeline < minTimelineStep):
+		return nil, fmt.Errorf("a timeline's step must be at least %v", minTimelineStep)
 	case c.Duration < 0 || c.Requests < 0 || c.Warmup < 0 || c.Timeout < 0:
 		return nil, fmt.Errorf("durations and counts must not be negative")
 	case c.Sign && (c.Credentials.AccessKeyID == "" || c.Credentials.SecretAccessKey == "" || c.Credentials.Region == ""):
@@ -159,8 +164,9 @@ type runner struct {
 	tickets  atomic.Int64 // open loop: calls scheduled so far
 	measured atomic.Int64 // calls handed out after the warmup
 
-	tallies []tally
-	shards  []histShard
+	tallies  []tally
+	shards   []histShard
+	timeline *timeline // nil unless Config.Timeline is set
 }
 
 func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
@@ -182,6 +188,9 @@ func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
 func (r *runner) run(ctx context.Context) {
 	r.start = r.clock.Now()
 	r.measureFrom = r.start.Add(r.cfg.Warmup)
+	if r.cfg.Timeline > 0 {
+		r.timeline = newTimeline(r.cfg.Timeline, r.measureFrom)
+	}
 	if r.cfg.Duration > 0 {
 		r.stopAt = r.measureFrom.Add(r.cfg.Duration)
 	}
@@ -250,6 +259,9 @@ func (r *runner) work(ctx context.Context, w int) {
 		}
 		if out.errorType == "" {
 			shard.record(req.kind, done.Sub(scheduled))
+		}
+		if r.timeline != nil {
+			r.timeline.record(scheduled, out.errorType == "", done.Sub(scheduled))
 		}
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,6 +151,63 @@ func TestWarmupIsLeftOut(t *testing.T) {
 // TestReportAddsUp drives a server that answers some calls with errors, as
 // perch and AWS send them and otherwise, and checks that every call is
 // counted once.
+// TestTimeline runs 20 calls closed loop, one at a time, on the fake
+// clock: the first ten take 2 ms, the last ten 5 ms, and the 15th fails.
+// In 10 ms steps the timeline has five 2 ms calls in each of its first
+// two intervals and two 5 ms calls in each of the next five, the failed
+// one counted in the interval it was sent in, at 40 ms.
+func TestTimeline(t *testing.T) {
+	for _, client := range clients {
+		t.Run(client, func(t *testing.T) {
+			clock := &fakeClock{now: time.Unix(1700000000, 0)}
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				i := n.Add(1)
+				if i <= 10 {
+					clock.advance(2 * time.Millisecond)
+					return
+				}
+				clock.advance(5 * time.Millisecond)
+				if i == 15 {
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
+			}))
+			defer srv.Close()
+
+			cfg := testConfig(srv.URL)
+			cfg.Requests = 20
+			cfg.Timeline = 10 * time.Millisecond
+			rep := runWith(t, cfg, clock, client)
+			type row struct {
+				at               float64
+				requests, errors int64
+				ms               float64
+			}
+			want := []row{{0, 5, 0, 2}, {0.01, 5, 0, 2}, {0.02, 2, 0, 5}, {0.03, 2, 0, 5}, {0.04, 2, 1, 5}, {0.05, 2, 0, 5}, {0.06, 2, 0, 5}}
+			var got []row
+			for _, in := range rep.Timeline {
+				if in.Latency.Count != in.Requests-in.Errors || !near(in.Latency.P50, in.Latency.Max) {
+					t.Errorf("interval at %g s: %d latencies of %d calls, %d errors; p50 %g, max %g ms",
+						in.At, in.Latency.Count, in.Requests, in.Errors, in.Latency.P50, in.Latency.Max)
+				}
+				got = append(got, row{math.Round(in.At*1000) / 1000, in.Requests, in.Errors, math.Round(in.Latency.Max)})
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("timeline (at s, calls, errors, max ms)\n got  %v\n want %v", got, want)
+			}
+			var text strings.Builder
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), "\n       0.04          2        1      5.0") {
+				t.Errorf("the text report has no line for the interval at 0.04 s:\n%s", text.String())
+			}
+			n.Store(0)
+		})
+	}
+}
+
 func TestReportAddsUp(t *testing.T) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -346,6 +405,7 @@ func TestConfigChecks(t *testing.T) {
 		func(c *Config) { c.Concurrency = 0 },
 		func(c *Config) { c.Requests, c.Duration = 0, 0 },
 		func(c *Config) { c.Rate = -1 },
+		func(c *Config) { c.Timeline = time.Millisecond },
 		func(c *Config) { c.Credentials.SecretAccessKey = "" },
 		func(c *Config) { c.Workload.TrackingID = "" },
 		func(c *Config) { c.Workload.Mix = Mix{PutItems: 1}; c.Workload.ItemsDataset = "" },

@@ -121,6 +121,10 @@ type Report struct {
 	// ClientCPUCores is the generator's CPU time over the run's wall time:
 	// near the machine's core count, the generator is the bottleneck.
 	ClientCPUCores float64 `json:"clientCpuCores"`
+
+	// Timeline is the measured calls by the interval (Config.Timeline) in
+	// which each was scheduled.
+	Timeline []TimelineInterval `json:"timeline,omitempty"`
 }
 
 // KindReport is the part of a run spent on one operation.
@@ -222,6 +226,9 @@ func (r *runner) report() *Report {
 		records += kinds[k].records
 	}
 	rep.Latency = summarise(all)
+	if r.timeline != nil {
+		rep.Timeline = r.timeline.report()
+	}
 	if rep.Seconds > 0 {
 		rep.RequestsPerSecond = float64(rep.Requests) / rep.Seconds
 		rep.OKPerSecond = float64(rep.OK) / rep.Seconds
@@ -258,6 +265,14 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  generator  %.2f CPU cores; %s events sent, %s with a repeated eventId; %s calls sent late\n",
 		rep.ClientCPUCores, count(float64(rep.EventsSent)), count(float64(rep.DuplicateEventsSent)), count(float64(rep.Late)))
+	if len(rep.Timeline) > 0 {
+		fmt.Fprintf(&b, "  timeline   by the time each call was scheduled, from the end of the warmup\n")
+		fmt.Fprintf(&b, "  %9s %10s %8s %9s %9s %9s\n", "at s", "calls", "errors", "p50 ms", "p99 ms", "max ms")
+		for _, in := range rep.Timeline {
+			fmt.Fprintf(&b, "  %9.2f %10s %8s %9.2f %9.2f %9.2f\n", in.At, count(float64(in.Requests)), count(float64(in.Errors)),
+				in.Latency.P50, in.Latency.P99, in.Latency.Max)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -61,6 +61,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&cfg.Requests, "requests", 0, "measure this many calls (without --duration: no time limit)")
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "load for this long before measuring")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "bound on each call")
+	fs.DurationVar(&cfg.Timeline, "timeline", 0, "also report the calls scheduled in each `interval` of this length: count, errors, p50, p99, max (0: off)")
 	fs.StringVar(&cfg.Client, "client", loadgen.ClientFastHTTP, "HTTP client: fasthttp or net/http")
 
 	fs.BoolVar(&cfg.Sign, "sign", true, "sign calls with SigV4 as aws-sdk-go-v2 does")
