@@ -136,13 +136,29 @@ func Open(dir string, opts Options) (*Store, error) {
 // by calling its logger's Fatalf, which panics; that panic is an error here.
 func (s *Store) openDB() (db *pdb.DB, err error) {
 	defer recoverEngineFatal(&err)
+	logger := engineLogger{s.opts.Logger.With("component", "pebble")}
 	return pdb.Open(s.dir, &pdb.Options{
 		MemTableSize:       s.opts.MemTableSize,
 		CacheSize:          s.opts.CacheSize,
 		FormatMajorVersion: pdb.FormatNewest,
-		Logger:             engineLogger{s.opts.Logger.With("component", "pebble")},
+		Logger:             logger,
+		EventListener:      engineEvents(logger),
 		FS:                 walFS{vfs.Default},
 	})
+}
+
+// engineEvents logs the engine's flushes, compactions and files at debug
+// level, where they explain a latency timeline (perch bench --timeline),
+// and its write stalls, during which every commit waits, as warnings.
+func engineEvents(l engineLogger) *pdb.EventListener {
+	events := pdb.MakeLoggingEventListener(l)
+	events.WriteStallBegin = func(info pdb.WriteStallBeginInfo) {
+		l.log.Warn("writes stall until the engine's background work catches up", "reason", info.Reason)
+	}
+	events.WriteStallEnd = func() {
+		l.log.Info("writes no longer stall")
+	}
+	return &events
 }
 
 // load checks the format version, writing it into a new store, and reads

@@ -1,12 +1,16 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -828,4 +832,39 @@ func TestRecoveryInterruptsReads(t *testing.T) {
 	if got := len(events(t, s, ds.ID, perch.RecordQuery{})); got != len(evs)+1 {
 		t.Errorf("%d events after recovery, want %d", got, len(evs)+1)
 	}
+}
+
+// TestEngineEventsAreLogged checks that a flush reaches a debug-level log
+// and that a write stall, which holds every commit, is a warning.
+func TestEngineEventsAreLogged(t *testing.T) {
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := openStore(t, t.TempDir(), Options{Logger: logger})
+	commit(t, s, &perch.Batch{Dataset: dataset(1, perch.Interactions), Events: []perch.Event{event("e1", "u1", "s1")}})
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	engineEvents(engineLogger{logger}).WriteStallBegin(pdb.WriteStallBeginInfo{Reason: "memtable count limit reached"})
+	mu.Lock()
+	defer mu.Unlock()
+	text := logged.String()
+	if !regexp.MustCompile(`level=DEBUG msg="\[JOB \d+\] flushed 1 memtable`).MatchString(text) {
+		t.Errorf("no flush at debug level in the log:\n%s", text)
+	}
+	if !strings.Contains(text, `level=WARN msg="writes stall until the engine's background work catches up" reason="memtable count limit reached"`) {
+		t.Errorf("no write stall warning in the log:\n%s", text)
+	}
+}
+
+// lockedWriter serialises writes from the engine's goroutines.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
