@@ -138,12 +138,22 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 	defer recoverEngineFatal(&err)
 	logger := engineLogger{s.opts.Logger.With("component", "pebble")}
 	return pdb.Open(s.dir, &pdb.Options{
-		MemTableSize:       s.opts.MemTableSize,
-		CacheSize:          s.opts.CacheSize,
-		FormatMajorVersion: pdb.FormatNewest,
-		Logger:             logger,
-		EventListener:      engineEvents(logger),
-		FS:                 walFS{vfs.Default},
+		MemTableSize: s.opts.MemTableSize,
+		CacheSize:    s.opts.CacheSize,
+		// Every PutEvents call adds keys all over the key space (an
+		// event's dedup key, the user and session index keys), so every
+		// compaction out of L0 rewrites much of the level below it. Twice
+		// as many L0 files per compaction and a four times larger base
+		// level take a tenth of the server's CPU per call off at full
+		// load (BENCHMARKS.md, round 6). Writes stall at 48 L0 sublevels
+		// rather than 12, so that a burst is absorbed by L0 instead.
+		L0CompactionThreshold: 8,
+		L0StopWritesThreshold: 48,
+		LBaseMaxBytes:         256 << 20,
+		FormatMajorVersion:    pdb.FormatNewest,
+		Logger:                logger,
+		EventListener:         engineEvents(logger),
+		FS:                    walFS{vfs.Default},
 	})
 }
 
