@@ -148,9 +148,6 @@ func TestWarmupIsLeftOut(t *testing.T) {
 	}
 }
 
-// TestReportAddsUp drives a server that answers some calls with errors, as
-// perch and AWS send them and otherwise, and checks that every call is
-// counted once.
 // TestTimeline runs 20 calls closed loop, one at a time, on the fake
 // clock: the first ten take 2 ms, the last ten 5 ms, and the 15th fails.
 // In 10 ms steps the timeline has five 2 ms calls in each of its first
@@ -208,6 +205,9 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// TestReportAddsUp drives a server that answers some calls with errors, as
+// perch and AWS send them and otherwise, and checks that every call is
+// counted once.
 func TestReportAddsUp(t *testing.T) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -142,10 +142,11 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 		CacheSize:    s.opts.CacheSize,
 		// Every PutEvents call adds keys all over the key space (an
 		// event's dedup key, the user and session index keys), so every
-		// compaction out of L0 rewrites much of the level below it. Twice
-		// as many L0 files per compaction and a four times larger base
-		// level take a tenth of the server's CPU per call off at full
-		// load (BENCHMARKS.md, round 6). Writes stall at 48 L0 sublevels
+		// compaction out of L0 rewrites much of the level below it.
+		// Compacting L0 only once it has 8 sublevels (Pebble's default:
+		// 4), into a base level four times larger, takes about a tenth of
+		// the server's CPU per call off in minute-long runs at full load
+		// (BENCHMARKS.md, round 6). Writes stall at 48 L0 sublevels
 		// rather than 12, so that a burst is absorbed by L0 instead.
 		L0CompactionThreshold: 8,
 		L0StopWritesThreshold: 48,
