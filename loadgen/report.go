@@ -77,10 +77,14 @@ func newHistShard() histShard {
 }
 
 func (s *histShard) record(k Kind, d time.Duration) {
-	us := min(max(d.Microseconds(), histLowest), histHighest)
 	s.mu.Lock()
-	_ = s.kinds[k].RecordValue(us) // within range by construction
+	recordLatency(s.kinds[k], d)
 	s.mu.Unlock()
+}
+
+// recordLatency adds d to h in microseconds, within the histograms' range.
+func recordLatency(h *hdrhistogram.Histogram, d time.Duration) {
+	_ = h.RecordValue(min(max(d.Microseconds(), histLowest), histHighest)) // within range by construction
 }
 
 // Report is what a run measured, after its warmup.

@@ -56,7 +56,7 @@ func (t *timeline) record(scheduled time.Time, ok bool, d time.Duration) {
 	if in.hist == nil {
 		in.hist = hdrhistogram.New(histLowest, histHighest, timelineDigits)
 	}
-	_ = in.hist.RecordValue(min(max(d.Microseconds(), histLowest), histHighest)) // within range by construction
+	recordLatency(in.hist, d)
 }
 
 // TimelineInterval is what the calls scheduled in one interval of a run
