@@ -8,6 +8,7 @@
 #   bench/compare.sh before=ae546af after=HEAD
 #   bench/compare.sh none=HEAD 'sigv4=HEAD --auth sigv4 --credentials $OUT/credentials'
 #   RATE=half bench/compare.sh after=HEAD     # also open loop at half each variant's max
+#   BENCH_ARGS='--batch 1' bench/compare.sh after=HEAD   # one event per call
 #
 # A variant is NAME=REV, then any extra arguments of perch serve (expanded
 # by the shell, so $OUT works). $OUT/credentials holds the key perch bench

@@ -1,6 +1,7 @@
 # bench/lib.sh: the helpers bench/run.sh and bench/compare.sh share.
 # Sourced, not run; expects $perch, $OUT, $DURATION, $WARMUP, $warm_s and
-# $CONNS to be set.
+# $CONNS to be set; $BENCH_ARGS (optional) adds arguments to every perch
+# bench run, such as --batch 1.
 
 pids=()
 cleanup() {
@@ -54,7 +55,7 @@ loadgen() {
 	shift 2
 	local l0 t0
 	l0=$(load)
-	"$perch" bench --endpoint "$endpoint" --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONNS" --json "$@" \
+	"$perch" bench --endpoint "$endpoint" --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONNS" --json ${BENCH_ARGS:-} "$@" \
 		>"$OUT/$name.json" 2>>"$OUT/$name.log" &
 	local bench=$!
 	sleep "$warm_s"
