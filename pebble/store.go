@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -137,7 +138,7 @@ func Open(dir string, opts Options) (*Store, error) {
 func (s *Store) openDB() (db *pdb.DB, err error) {
 	defer recoverEngineFatal(&err)
 	logger := engineLogger{s.opts.Logger.With("component", "pebble")}
-	return pdb.Open(s.dir, &pdb.Options{
+	opts := &pdb.Options{
 		MemTableSize: s.opts.MemTableSize,
 		CacheSize:    s.opts.CacheSize,
 		// Every PutEvents call adds keys all over the key space (an
@@ -155,8 +156,34 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 		Logger:                logger,
 		EventListener:         engineEvents(logger),
 		FS:                    walFS{vfs.Default},
-	})
+	}
+	// A run's record is most of a call's bytes, and nothing ever rewrites
+	// it, yet every compaction its keys take part in would copy it again.
+	// Pebble's value separation writes values of at least
+	// minSeparatedValue bytes to blob files when a memtable is flushed,
+	// and compactions then carry only a reference to them: at full load
+	// this takes a tenth of the server's CPU per call (BENCHMARKS.md,
+	// round 7). Blob files in which a fifth of the values were deleted
+	// (data deletion jobs, deleted datasets, FULL imports) are rewritten
+	// once they are five minutes old, to give the space back.
+	opts.Experimental.ValueSeparationPolicy = func() pdb.ValueSeparationPolicy {
+		return pdb.ValueSeparationPolicy{
+			Enabled:               true,
+			MinimumSize:           minSeparatedValue,
+			MaxBlobReferenceDepth: 10,
+			RewriteMinimumAge:     5 * time.Minute,
+			TargetGarbageRatio:    0.2,
+		}
+	}
+	return pdb.Open(s.dir, opts)
 }
+
+// minSeparatedValue is the size from which a value goes to a blob file.
+// The indexes' empty values and a bare event stay beside their keys,
+// where a reader needs no second lookup; a run of one event with
+// properties and impressions (150-250 bytes) goes, which takes 7% of the
+// server's CPU per call off one-event calls (256 bytes: nothing).
+const minSeparatedValue = 128
 
 // engineEvents logs the engine's flushes, compactions and files at debug
 // level, where they explain a latency timeline (perch bench --timeline),

@@ -868,3 +868,66 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestRunsAreSeparatedFromKeys checks that the values of at least
+// minSeparatedValue bytes, and only those, land in blob files when the
+// memtable is flushed, and that the records read back whole after a
+// compaction, a deletion and a restart.
+func TestRunsAreSeparatedFromKeys(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := openStore(t, dir, Options{})
+	ds := dataset(1, perch.Interactions)
+	var run []perch.Event
+	for i := range 10 {
+		run = append(run, event(fmt.Sprintf("event-%d", i), "u1", "s1"))
+	}
+	single := event("single", "u2", "s2")
+	gone := event("gone", "u3", "s3")
+	commit(t, s, &perch.Batch{Dataset: ds, Events: run})
+	commit(t, s, &perch.Batch{Dataset: ds, Events: []perch.Event{single}})
+	commit(t, s, &perch.Batch{Dataset: ds, Events: []perch.Event{gone, gone, gone, gone, gone, gone, gone, gone, gone, gone}})
+
+	var separable uint64
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if n := len(it.Value()); n >= minSeparatedValue {
+			separable += uint64(n)
+		}
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if separable == 0 {
+		t.Fatalf("no value of %d bytes or more among the test's records", minSeparatedValue)
+	}
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	blobs := s.db.Metrics().BlobFiles
+	if blobs.LiveCount == 0 || blobs.ReferencedValueSize != separable {
+		t.Fatalf("after a flush: %d blob files holding %d bytes of values, want the %d bytes of the values of %d bytes or more",
+			blobs.LiveCount, blobs.ReferencedValueSize, separable, minSeparatedValue)
+	}
+
+	if n, err := s.DeleteUsers(ctx, ds, []string{"u3"}); err != nil || n != 10 {
+		t.Fatalf("DeleteUsers = %d, %v; want 10 records deleted", n, err)
+	}
+	if err := s.db.Compact(ctx, []byte{0}, []byte{0xff}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, Options{})
+	if got := events(t, s, ds.ID, perch.RecordQuery{UserID: "u1"}); !reflect.DeepEqual(got, run) {
+		t.Errorf("u1's events after compaction and restart:\n got %+v\nwant %+v", got, run)
+	}
+	want := append(append([]perch.Event(nil), run...), single)
+	if got := events(t, s, ds.ID, perch.RecordQuery{}); !reflect.DeepEqual(got, want) {
+		t.Errorf("the dataset's events after compaction and restart:\n got %+v\nwant %+v", got, want)
+	}
+}
