@@ -163,9 +163,12 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 	// minSeparatedValue bytes to blob files when a memtable is flushed,
 	// and compactions then carry only a reference to them: at full load
 	// this takes a tenth of the server's CPU per call (BENCHMARKS.md,
-	// round 7). Blob files in which a fifth of the values were deleted
-	// (data deletion jobs, deleted datasets, FULL imports) are rewritten
-	// once they are five minutes old, to give the space back.
+	// round 7). A table may refer to at most 10 blob files overlapping in
+	// key order before a compaction copies its values into new ones, which
+	// bounds what a read may have to open. Once a fifth of the values in
+	// blob files are no longer referred to (data deletion jobs, deleted
+	// datasets, FULL imports), blob files older than five minutes are
+	// rewritten to give the space back.
 	opts.Experimental.ValueSeparationPolicy = func() pdb.ValueSeparationPolicy {
 		return pdb.ValueSeparationPolicy{
 			Enabled:               true,

@@ -871,8 +871,9 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 
 // TestRunsAreSeparatedFromKeys checks that the values of at least
 // minSeparatedValue bytes, and only those, land in blob files when the
-// memtable is flushed, and that the records read back whole after a
-// compaction, a deletion and a restart.
+// memtable is flushed, that a deleted run's value is no longer referred
+// to once compacted away, and that the other records read back whole
+// after the compaction and a restart.
 func TestRunsAreSeparatedFromKeys(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -918,6 +919,9 @@ func TestRunsAreSeparatedFromKeys(t *testing.T) {
 	}
 	if err := s.db.Compact(ctx, []byte{0}, []byte{0xff}, true); err != nil {
 		t.Fatal(err)
+	}
+	if left := s.db.Metrics().BlobFiles.ReferencedValueSize; left >= separable {
+		t.Errorf("after deleting a user's run and compacting, %d bytes of values still referred to, want less than %d", left, separable)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
