@@ -169,9 +169,6 @@ func (c *Columns) startRow(row []Cell, properties string) []Cell {
 	for i := range row {
 		row[i].Null = true
 	}
-	if properties == "" || !json.Valid([]byte(properties)) {
-		return row
-	}
 	r := objectReader{text: properties}
 	if !r.open() {
 		return row
@@ -179,12 +176,18 @@ func (c *Columns) startRow(row []Cell, properties string) []Cell {
 	for {
 		rawKey, value, ok := r.next()
 		if !ok {
-			return row
+			break
 		}
 		if i, ok := c.keys[unquote(rawKey)]; ok {
 			row[i] = cellOf(&c.Fields[i], value)
 		}
 	}
+	if !r.valid() { // not from CheckProperties: no cell of it counts
+		for i := range row {
+			row[i] = Cell{Null: true}
+		}
+	}
+	return row
 }
 
 func (c *Columns) missing(row []Cell) string {

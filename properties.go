@@ -116,22 +116,49 @@ func parseError(reason string) error {
 	return Errorf(EInvalidInput, "%s: %s", parseErrorText, reason)
 }
 
-// check validates the JSON first, so that broken JSON is always reported
-// as such, then walks the object in place without building it: this runs
-// for every record written.
+// check walks the object once, checking its syntax as it goes, and each
+// member against the schema: this runs for every record written. Broken
+// JSON is reported as such even when a member before the break is wrong
+// too, so every refusal asks json.Valid first.
 func (k *propertyKeys) check(properties string) error {
+	r := objectReader{text: properties}
+	err := k.checkMembers(&r)
+	if err == nil && r.valid() {
+		return nil
+	}
 	if !json.Valid([]byte(properties)) {
 		var v any
 		return parseError(json.Unmarshal([]byte(properties), &v).Error())
 	}
-	r := objectReader{text: properties}
-	if !r.open() {
+	switch {
+	case err == errNotAnObject:
 		return parseError(notAnObject(strings.TrimSpace(properties)))
+	case err == nil || err == errBrokenJSON:
+		// The reader refused what encoding/json takes: refuse it too
+		// rather than store what the reader cannot read back.
+		return parseError("the object could not be read")
+	}
+	return err
+}
+
+var (
+	errNotAnObject = errors.New("not a JSON object")
+	errBrokenJSON  = errors.New("not JSON")
+)
+
+// checkMembers checks each member of the object r reads against the
+// schema, stopping at the first problem, syntax included.
+func (k *propertyKeys) checkMembers(r *objectReader) error {
+	if !r.open() {
+		return errNotAnObject
 	}
 	var seen []bool // by field index
 	for {
 		rawKey, value, ok := r.next()
 		if !ok {
+			if r.broken {
+				return errBrokenJSON
+			}
 			return nil
 		}
 		key := unquote(rawKey)
@@ -170,17 +197,29 @@ func notAnObject(value string) string {
 	return "the value is a JSON number, not an object"
 }
 
-// objectReader walks the members of an object in JSON text that
-// json.Valid has accepted, so it need not check the syntax again.
+// objectReader walks the members of a JSON object in place, checking
+// the syntax of its text as it goes, as encoding/json would, except
+// inside a member's value that is itself an object or array: such a
+// value is skipped, and valid then asks json.Valid about the whole text.
+// No property value may be nested, so that costs only refusals.
 type objectReader struct {
-	text string
-	pos  int
+	text   string
+	pos    int
+	count  int  // members read
+	broken bool // the text is not JSON
+	nested bool // a nested value was skipped without checking its syntax
+}
+
+// valid reports, once next has returned ok false, whether the text was a
+// JSON object.
+func (r *objectReader) valid() bool {
+	return !r.broken && (!r.nested || json.Valid([]byte(r.text)))
 }
 
 // open moves past the opening brace, reporting whether there is one.
 func (r *objectReader) open() bool {
 	r.skipSpace()
-	if r.text[r.pos] != '{' {
+	if r.pos == len(r.text) || r.text[r.pos] != '{' {
 		return false
 	}
 	r.pos++
@@ -188,64 +227,166 @@ func (r *objectReader) open() bool {
 }
 
 // next returns the next member's key and value as raw JSON text; ok is
-// false after the last one.
+// false after the last one, or at the first error of syntax (broken).
 func (r *objectReader) next() (key, value string, ok bool) {
 	r.skipSpace()
-	if r.text[r.pos] == ',' {
+	if r.count > 0 && r.pos < len(r.text) && r.text[r.pos] == ',' {
 		r.pos++
 		r.skipSpace()
+	} else if r.pos < len(r.text) && r.text[r.pos] == '}' {
+		r.pos++
+		r.skipSpace()
+		r.broken = r.pos != len(r.text)
+		return "", "", false
+	} else if r.count > 0 {
+		r.broken = true
+		return "", "", false
 	}
-	if r.text[r.pos] == '}' {
+	if r.pos == len(r.text) || r.text[r.pos] != '"' {
+		r.broken = true
 		return "", "", false
 	}
 	key = r.value()
 	r.skipSpace()
-	r.pos++ // the colon
+	if r.broken || r.pos == len(r.text) || r.text[r.pos] != ':' {
+		r.broken = true
+		return "", "", false
+	}
+	r.pos++
 	r.skipSpace()
-	return key, r.value(), true
+	value = r.value()
+	if r.broken {
+		return "", "", false
+	}
+	r.count++
+	return key, value, true
 }
 
-// value moves past the value at the current position and returns its text.
+// value moves past the value at the current position and returns its
+// text, or sets broken.
 func (r *objectReader) value() string {
 	start := r.pos
-	switch r.text[r.pos] {
-	case '"':
+	if r.pos == len(r.text) {
+		r.broken = true
+		return ""
+	}
+	switch c := r.text[r.pos]; {
+	case c == '"':
 		r.skipString()
-	case '{', '[':
+	case c == '{' || c == '[':
 		r.skipNested()
-	default: // a number or a literal, which runs to the next delimiter
-		for r.pos < len(r.text) && !isDelimiter(r.text[r.pos]) {
-			r.pos++
-		}
+	case c == '-' || '0' <= c && c <= '9':
+		r.skipNumber()
+	default:
+		r.skipLiteral()
 	}
 	return r.text[start:r.pos]
 }
 
-func isDelimiter(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\n', '\r':
-		return true
-	}
-	return false
-}
-
 func (r *objectReader) skipString() {
 	r.pos++ // the opening quote
-	for r.text[r.pos] != '"' {
-		if r.text[r.pos] == '\\' {
+	for r.pos < len(r.text) {
+		c := r.text[r.pos]
+		switch {
+		case c == '"':
+			r.pos++
+			return
+		case c < 0x20:
+			r.broken = true
+			return
+		case c == '\\':
+			r.pos++
+			if r.pos == len(r.text) {
+				r.broken = true
+				return
+			}
+			switch r.text[r.pos] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				r.pos++
+			case 'u':
+				r.pos++
+				for range 4 {
+					if r.pos == len(r.text) || !isHexDigit(r.text[r.pos]) {
+						r.broken = true
+						return
+					}
+					r.pos++
+				}
+			default:
+				r.broken = true
+				return
+			}
+		default:
 			r.pos++
 		}
-		r.pos++
 	}
-	r.pos++
+	r.broken = true // no closing quote
 }
 
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// skipNumber moves past -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (r *objectReader) skipNumber() {
+	if r.text[r.pos] == '-' {
+		r.pos++
+	}
+	switch {
+	case r.pos < len(r.text) && r.text[r.pos] == '0':
+		r.pos++
+	case r.skipDigits() == 0:
+		r.broken = true
+		return
+	}
+	if r.pos < len(r.text) && r.text[r.pos] == '.' {
+		r.pos++
+		if r.skipDigits() == 0 {
+			r.broken = true
+			return
+		}
+	}
+	if r.pos < len(r.text) && (r.text[r.pos] == 'e' || r.text[r.pos] == 'E') {
+		r.pos++
+		if r.pos < len(r.text) && (r.text[r.pos] == '+' || r.text[r.pos] == '-') {
+			r.pos++
+		}
+		if r.skipDigits() == 0 {
+			r.broken = true
+		}
+	}
+}
+
+func (r *objectReader) skipDigits() int {
+	start := r.pos
+	for r.pos < len(r.text) && '0' <= r.text[r.pos] && r.text[r.pos] <= '9' {
+		r.pos++
+	}
+	return r.pos - start
+}
+
+func (r *objectReader) skipLiteral() {
+	for _, literal := range [...]string{"true", "false", "null"} {
+		if strings.HasPrefix(r.text[r.pos:], literal) {
+			r.pos += len(literal)
+			return
+		}
+	}
+	r.broken = true
+}
+
+// skipNested moves past an object or array, counting brackets without
+// checking the syntax between them (valid does, if it comes to that).
 func (r *objectReader) skipNested() {
+	r.nested = true
 	depth := 0
-	for {
+	for r.pos < len(r.text) {
 		switch r.text[r.pos] {
 		case '"':
 			r.skipString()
+			if r.broken {
+				return
+			}
 			continue
 		case '{', '[':
 			depth++
@@ -257,6 +398,7 @@ func (r *objectReader) skipNested() {
 			return
 		}
 	}
+	r.broken = true
 }
 
 func (r *objectReader) skipSpace() {

@@ -260,9 +260,11 @@ func TestCheckPropertiesParseErrorPrefix(t *testing.T) {
 	}
 }
 
-// FuzzCheckProperties holds the in-place reader to encoding/json: whatever
-// it accepts is a JSON object whose keys name fields of the schema, and
-// whatever it refuses is refused as invalid input.
+// FuzzCheckProperties holds the in-place reader to encoding/json: it takes
+// an object's text as valid exactly when json.Valid does; whatever
+// CheckProperties accepts is a JSON object whose keys name fields of the
+// schema, whatever it refuses is refused as invalid input, and text that
+// is not JSON is refused as such.
 func FuzzCheckProperties(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `{"age":1}`, `{"genres":"a|b","title":"x\"}"}`, `"{}"`, `{"age":[1,{"a":"]"}]}`, ` { "inStock" : "true" } `,
@@ -270,7 +272,9 @@ func FuzzCheckProperties(f *testing.F) {
 		`{"genres":"x","genres":"y"}`, `{"gen\u0072es":"x","genres":"y"}`, `{"numberOfRatings":"12.0"}`,
 		`{"numberOfRatings":9223372036854775808}`, `{"age":2147483648}`, `{"score":1e39}`, `{"price":"NaN"}`,
 		`{"device":"phone"}`, `{"userId":"u"}`, `{"USERID":"u"}`, `{"itemId":"i"}`, `{"title":{"a":[1,2]}}`,
-		`[]`, `null`, `{`, `{"a":1}x`, "{\"title\":\"\xff\"}",
+		`[]`, `null`, `{`, `{"a":1}x`, "{\"title\":\"\xff\"}", `{"age":01}`, `{"age":-}`, `{"age":1.}`,
+		`{"age":1e}`, `{"title":"\u12G4"}`, `{"title":"\x"}`, "{\"title\":\"a\tb\"}", `{"age":1,}`, `{,"age":1}`,
+		`{"age":1 "title":"x"}`, `{"age":tru}`, `{"age":nulll}`, `{"title":[}`, `{"title":{]}`, `{"age" 1}`, ` `,
 	} {
 		f.Add(uint8(0), seed)
 		f.Add(uint8(1), seed)
@@ -278,12 +282,27 @@ func FuzzCheckProperties(f *testing.F) {
 	schemas := []*AvroSchema{mustParse(f, itemsSchema), mustParse(f, interactionsSchema)}
 	types := []DatasetType{Items, Interactions}
 	f.Fuzz(func(t *testing.T, which uint8, properties string) {
+		valid := json.Valid([]byte(properties))
+		r := objectReader{text: properties}
+		if r.open() {
+			for {
+				if _, _, ok := r.next(); !ok {
+					break
+				}
+			}
+			if r.valid() != valid {
+				t.Fatalf("the object reader takes %q as valid: %t; encoding/json: %t", properties, r.valid(), valid)
+			}
+		}
 		schema, typ := schemas[int(which)%len(schemas)], types[int(which)%len(types)]
 		err := schema.CheckProperties(properties, typ)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != EInvalidInput {
 				t.Fatalf("refused %q with %v, not an InvalidInputException", properties, err)
+			}
+			if !valid && !strings.HasPrefix(e.Message, parseErrorText+": ") {
+				t.Fatalf("refused %q, which is not JSON, with %q", properties, e.Message)
 			}
 			return
 		}
