@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/perchdev/perch"
 )
@@ -137,6 +138,47 @@ func appendEntity(b []byte, e *perch.Entity) []byte {
 	b = appendStrings(b, e.ID, e.Properties)
 	return binary.AppendVarint(b, int64(e.Updated))
 }
+
+// eventSize, actionInteractionSize and entitySize bound the size of a
+// record's encoding, its length within a run included, so that a batch's
+// buffer is allocated once, about as large as it needs to be.
+func eventSize(e *perch.Event) int {
+	n := recordFraming + stringsSize(e.EventID, e.EventType, e.ItemID, e.UserID, e.SessionID, e.RecommendationID, e.Properties) +
+		listSize(e.Impression)
+	if e.EventValue != nil {
+		n += 8
+	}
+	if e.MetricAttribution != nil {
+		n += stringsSize(e.MetricAttribution.EventAttributionSource)
+	}
+	return n
+}
+
+func actionInteractionSize(a *perch.ActionInteraction) int {
+	return recordFraming + stringsSize(a.EventID, a.EventType, a.ActionID, a.UserID, a.SessionID, a.RecommendationID, a.Properties) +
+		listSize(a.Impression)
+}
+
+func entitySize(e *perch.Entity) int { return recordFraming + stringsSize(e.ID, e.Properties) }
+
+// recordFraming bounds what a record's encoding adds besides its strings:
+// the encoding byte, the flags (one byte while there are at most seven),
+// the timestamp, a run's header (a run has at most 16 records) and the
+// record's length within the run.
+const recordFraming = 1 + 1 + binary.MaxVarintLen64 + 2 + binary.MaxVarintLen32
+
+func listSize(list []string) int { return uvarintSize(len(list)) + stringsSize(list...) }
+
+func stringsSize(fields ...string) int {
+	n := 0
+	for _, s := range fields {
+		n += uvarintSize(len(s)) + len(s)
+	}
+	return n
+}
+
+// uvarintSize is the length of n as an unsigned varint.
+func uvarintSize(n int) int { return (bits.Len64(uint64(n)|1) + 6) / 7 }
 
 func appendStrings(b []byte, fields ...string) []byte {
 	for _, s := range fields {

@@ -2,8 +2,10 @@ package pebble
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/perchdev/perch"
@@ -176,4 +178,65 @@ func FuzzDecodeRecord(f *testing.F) {
 			_ = decodeRecord(r, new(perch.Entity))
 		}
 	})
+}
+
+// TestEncodeBatchSizesItsBuffer checks that the record sizes encodeBatch
+// allocates its buffer by bound what it writes, so that the buffer never
+// grows: runs of one and of many records, one- to three-byte string
+// lengths, negative timestamps and every optional member.
+func TestEncodeBatchSizesItsBuffer(t *testing.T) {
+	value := -1.5
+	long := strings.Repeat("p", 20000)
+	var events []perch.Event
+	for i := range 40 {
+		e := perch.Event{EventID: fmt.Sprint("e", i), EventType: "click", ItemID: "i", UserID: "u", SessionID: "s", SentAt: -1 << 40}
+		switch i % 4 {
+		case 1:
+			e.Properties, e.Impression, e.RecommendationID = strings.Repeat("x", 200), []string{"a", strings.Repeat("b", 300)}, "r"
+		case 2:
+			e.EventValue, e.MetricAttribution = &value, &perch.MetricAttribution{EventAttributionSource: "src"}
+			e.UserID = fmt.Sprint("u", i) // a run of one
+		case 3:
+			e.Properties = long
+		}
+		events = append(events, e)
+	}
+	batches := []*perch.Batch{
+		{Events: events},
+		{Events: events[:1]},
+		{ActionInteractions: []perch.ActionInteraction{
+			{EventID: "a", EventType: "TAKEN", ActionID: "x", UserID: "u", SessionID: "s", Timestamp: 1 << 50, Impression: []string{"x", "y"}},
+			{EventType: "VIEWED", ActionID: long, UserID: "u", SessionID: "s", Properties: long},
+		}},
+		{Entities: []perch.Entity{{ID: "i", Properties: long, Updated: -1}, {ID: strings.Repeat("i", 256)}}},
+	}
+	for _, b := range batches {
+		bound := 0
+		for i := range b.Events {
+			bound += eventSize(&b.Events[i])
+		}
+		for i := range b.ActionInteractions {
+			bound += actionInteractionSize(&b.ActionInteractions[i])
+		}
+		for i := range b.Entities {
+			bound += entitySize(&b.Entities[i])
+		}
+		enc, err := encodeBatch(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		written := 0 // the values lie end to end in the buffer
+		for _, r := range enc.events {
+			written += len(r.value)
+		}
+		for _, r := range enc.actionInteractions {
+			written += len(r.value)
+		}
+		for _, v := range enc.entities {
+			written += len(v)
+		}
+		if written > bound {
+			t.Errorf("a batch of %d records: %d bytes written, more than the %d its records' sizes allow", b.Len(), written, bound)
+		}
+	}
 }
