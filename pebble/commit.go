@@ -102,17 +102,7 @@ func (s *Store) enqueue(ctx context.Context, b *perch.Batch) (*commitRequest, er
 // runs.
 func encodeBatch(b *perch.Batch) (*encodedBatch, error) {
 	enc := &encodedBatch{}
-	size := 0
-	for i := range b.Events {
-		size += eventSize(&b.Events[i])
-	}
-	for i := range b.ActionInteractions {
-		size += actionInteractionSize(&b.ActionInteractions[i])
-	}
-	for i := range b.Entities {
-		size += entitySize(&b.Entities[i])
-	}
-	buf := make([]byte, 0, size)
+	buf := make([]byte, 0, batchSize(b))
 	var err error
 	buf, enc.events, err = appendRuns(buf, b.Events, eventRecordIDs, appendEvent)
 	if err != nil {

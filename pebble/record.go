@@ -139,9 +139,25 @@ func appendEntity(b []byte, e *perch.Entity) []byte {
 	return binary.AppendVarint(b, int64(e.Updated))
 }
 
+// batchSize bounds the size of the encoding of b's records, so that the
+// buffer they are encoded into is allocated once, about as large as it
+// needs to be.
+func batchSize(b *perch.Batch) int {
+	n := 0
+	for i := range b.Events {
+		n += eventSize(&b.Events[i])
+	}
+	for i := range b.ActionInteractions {
+		n += actionInteractionSize(&b.ActionInteractions[i])
+	}
+	for i := range b.Entities {
+		n += entitySize(&b.Entities[i])
+	}
+	return n
+}
+
 // eventSize, actionInteractionSize and entitySize bound the size of a
-// record's encoding, its length within a run included, so that a batch's
-// buffer is allocated once, about as large as it needs to be.
+// record's encoding, its length within a run included.
 func eventSize(e *perch.Event) int {
 	n := recordFraming + stringsSize(e.EventID, e.EventType, e.ItemID, e.UserID, e.SessionID, e.RecommendationID, e.Properties) +
 		listSize(e.Impression)

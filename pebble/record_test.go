@@ -180,8 +180,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
-// TestEncodeBatchSizesItsBuffer checks that the record sizes encodeBatch
-// allocates its buffer by bound what it writes, so that the buffer never
+// TestEncodeBatchSizesItsBuffer checks that the size encodeBatch
+// allocates its buffer by bounds what it writes, so that the buffer never
 // grows: runs of one and of many records, one- to three-byte string
 // lengths, negative timestamps and every optional member.
 func TestEncodeBatchSizesItsBuffer(t *testing.T) {
@@ -211,16 +211,7 @@ func TestEncodeBatchSizesItsBuffer(t *testing.T) {
 		{Entities: []perch.Entity{{ID: "i", Properties: long, Updated: -1}, {ID: strings.Repeat("i", 256)}}},
 	}
 	for _, b := range batches {
-		bound := 0
-		for i := range b.Events {
-			bound += eventSize(&b.Events[i])
-		}
-		for i := range b.ActionInteractions {
-			bound += actionInteractionSize(&b.ActionInteractions[i])
-		}
-		for i := range b.Entities {
-			bound += entitySize(&b.Entities[i])
-		}
+		bound := batchSize(b)
 		enc, err := encodeBatch(b)
 		if err != nil {
 			t.Fatal(err)
