@@ -521,16 +521,23 @@ func fits(t FieldType, value string) (bool, string) {
 // string.
 func numberText(value string) (string, bool) {
 	if value[0] == '"' {
-		value = unquote(value)
 		// Only JSON's number syntax: no spaces, signs, hex, underscores or NaN.
-		if value == "" || !json.Valid([]byte(value)) {
-			return "", false
-		}
+		value = unquote(value)
 	}
-	if c := value[0]; c != '-' && (c < '0' || c > '9') {
+	if !isNumber(value) {
 		return "", false
 	}
 	return value, true
+}
+
+// isNumber reports whether s is one JSON number and nothing else.
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	r := objectReader{text: s}
+	r.skipNumber()
+	return !r.broken && r.pos == len(s)
 }
 
 // fitsInteger reports whether the JSON number text is a whole number that
