@@ -54,12 +54,19 @@ var errRecovering = perch.Errorf(perch.EServiceUnavailable,
 	"The store is recovering from a failed write and takes no requests for the moment; retry with backoff")
 
 // checkSpace fails with ServiceUnavailable when the data directory's file
-// system has less than MinFreeBytes free.
+// system, or the log directory's, has less than MinFreeBytes free.
 func (s *Store) checkSpace() error {
 	if s.opts.MinFreeBytes < 0 {
 		return nil
 	}
-	usage, err := vfs.Default.GetDiskUsage(s.dir)
+	if err := s.checkSpaceIn(s.dir, "data directory"); err != nil || s.walDir == "" {
+		return err
+	}
+	return s.checkSpaceIn(s.walDir, "write-ahead log directory")
+}
+
+func (s *Store) checkSpaceIn(dir, what string) error {
+	usage, err := vfs.Default.GetDiskUsage(dir)
 	if err != nil {
 		// A store being created may not have its directory yet; Pebble
 		// makes it, so the check applies from the next write on.
@@ -67,8 +74,8 @@ func (s *Store) checkSpace() error {
 	}
 	if free := usage.AvailBytes; free < uint64(s.opts.MinFreeBytes) {
 		return perch.Errorf(perch.EServiceUnavailable,
-			"Insufficient storage: the data directory has %d bytes free, less than the %d the server keeps in reserve; writes are refused until space is freed",
-			free, s.opts.MinFreeBytes)
+			"Insufficient storage: the %s has %d bytes free, less than the %d the server keeps in reserve; writes are refused until space is freed",
+			what, free, s.opts.MinFreeBytes)
 	}
 	return nil
 }

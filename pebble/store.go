@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,13 @@ type Options struct {
 	// needs room to flush its memtables, so the default is twice
 	// MemTableSize. A negative value turns the check off.
 	MinFreeBytes int64
+	// WALDir is the directory of the engine's write-ahead log, created if
+	// missing. Default: the store's directory. Every commit waits for a
+	// sync of the log; on a disk of its own, that sync no longer waits
+	// behind the tables the engine writes. The store may be reopened with
+	// another WALDir (or none): it replays the logs left in the old one.
+	// MinFreeBytes applies to this directory's file system too.
+	WALDir string
 
 	// beforeApply, when set, runs in the writer before each group is applied;
 	// an error fails the group as a failed commit would. Tests use it to hold
@@ -69,13 +77,18 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// Store is a perch.Store kept in a Pebble database in one directory.
+// Store is a perch.Store kept in a Pebble database in one directory (its
+// write-ahead log possibly in another).
 type Store struct {
-	dir  string
-	db   *pdb.DB // replaced only while the gate is paused and idle, under writeMu
-	opts Options
-	log  *slog.Logger
-	gate gate
+	dir string
+	// walDir is the absolute log directory, or "" for dir; walLock holds
+	// it for this store.
+	walDir  string
+	walLock io.Closer
+	db      *pdb.DB // replaced only while the gate is paused and idle, under writeMu
+	opts    Options
+	log     *slog.Logger
+	gate    gate
 
 	// queue carries batches from Commit to the writer goroutine, which
 	// closes done when queue is closed and drained.
@@ -117,20 +130,52 @@ func Open(dir string, opts Options) (*Store, error) {
 		recovered: make(chan struct{}),
 	}
 	close(s.recovered)
-	if err := s.checkSpace(); err != nil {
-		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
-	}
-	db, err := s.openDB()
+	db, err := s.open()
 	if err != nil {
 		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
 	}
 	s.db = db
 	if err := s.load(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
+		return nil, fmt.Errorf("pebble: opening %s: %w", dir, errors.Join(err, s.closeFiles()))
 	}
 	go s.write()
 	return s, nil
+}
+
+// open locks the log directory, if the store has one of its own, and
+// opens the database.
+func (s *Store) open() (*pdb.DB, error) {
+	walDir, err := resolveWALDir(s.dir, s.opts.WALDir)
+	if err != nil {
+		return nil, err
+	}
+	if walDir != "" {
+		if s.walLock, err = lockWALDir(walDir); err != nil {
+			return nil, err
+		}
+		s.walDir = walDir
+	}
+	if err := s.checkSpace(); err != nil {
+		return nil, errors.Join(err, s.closeFiles())
+	}
+	db, err := s.openDB()
+	if err != nil {
+		return nil, errors.Join(err, s.closeFiles())
+	}
+	return db, nil
+}
+
+// closeFiles closes the database, if open, and releases the log
+// directory.
+func (s *Store) closeFiles() error {
+	var err error
+	if s.db != nil {
+		err = closeDB(s.db)
+	}
+	if s.walLock != nil {
+		err = errors.Join(err, s.walLock.Close())
+	}
+	return err
 }
 
 // openDB opens the Pebble database. The engine reports some write failures
@@ -156,7 +201,13 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 		Logger:                logger,
 		EventListener:         engineEvents(logger),
 		FS:                    walFS{vfs.Default},
+		WALDir:                s.walDir,
 	}
+	recovery, err := walRecoveryDirs(s.dir, s.walDir)
+	if err != nil {
+		return nil, err
+	}
+	opts.WALRecoveryDirs = recovery
 	// A run's record is most of a call's bytes, and nothing ever rewrites
 	// it, yet every compaction its keys take part in would copy it again.
 	// Pebble's value separation writes values of at least
@@ -178,7 +229,10 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 			TargetGarbageRatio:    0.2,
 		}
 	}
-	return pdb.Open(s.dir, opts)
+	if db, err = pdb.Open(s.dir, opts); err == nil && len(recovery) > 0 {
+		s.log.Info("write-ahead log moved; the old one was replayed", "from", recovery[0].Dirname, "to", cmp.Or(s.walDir, s.dir))
+	}
+	return db, err
 }
 
 // minSeparatedValue is the size from which a value goes to a blob file.
@@ -283,10 +337,8 @@ func (s *Store) Close() error {
 	<-recovering
 	close(s.queue)
 	<-s.done
-	if s.db == nil { // a recovery was stopped before it could reopen
-		return nil
-	}
-	return closeDB(s.db)
+	// s.db is nil if a recovery was stopped before it could reopen.
+	return s.closeFiles()
 }
 
 // gate counts the operations in progress so that Close can wait for them.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,6 +26,10 @@ import (
 // every request whose answer was lost with the connection must be stored
 // whole or not at all.
 //
+// Each restart moves the write-ahead log (--wal-dir) in turn from the data
+// directory to a directory of its own, to another, and back, so that what
+// a kill left in the log is replayed from wherever it was.
+//
 // Set PERCH_CRASH_REPORT to a file name to have the counts written there
 // (CI prints them).
 func TestKill9Cycles(t *testing.T) {
@@ -36,20 +41,21 @@ func TestKill9Cycles(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("seed %d", seed)
 
-	dataDir := t.TempDir()
+	dataDir, walBase := t.TempDir(), t.TempDir()
+	walFlags := [][]string{nil, {"--wal-dir", filepath.Join(walBase, "a")}, {"--wal-dir", filepath.Join(walBase, "b")}}
 	s := startServer(t, dataDir, "--quickstart")
 	target := quickstartTarget(t, s)
 	var ledger crashLedger
 	for cycle := range cycles {
 		if cycle > 0 {
-			s = startServer(t, dataDir)
+			s = startServer(t, dataDir, walFlags[cycle%len(walFlags)]...)
 		}
 		killAfter := time.Duration(100+rng.IntN(701)) * time.Millisecond
 		ledger.drive(t, s, target, cycle, killAfter, rng.Uint64())
 	}
 
 	// A last start, to read everything back.
-	s = startServer(t, dataDir)
+	s = startServer(t, dataDir, walFlags[cycles%len(walFlags)]...)
 	stored := readStored(t, s.endpoint, target)
 	report := ledger.check(t, stored)
 	t.Log(report)

@@ -27,20 +27,32 @@ import (
 // engine's own write fails with ENOSPC, and the store recovers by reopening
 // the database.
 //
+// With the write-ahead log in a directory of its own (--wal-dir) on the
+// small file system and the data directory elsewhere, the same holds; the
+// restart then moves the log back into the data directory.
+//
 // Mounting a tmpfs needs root (CI runs as root). Without it the test fails
 // rather than skips, so that a CI that lost root is noticed.
 func TestDiskFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("TestDiskFull mounts a tmpfs and needs root; run it as root (CI does), e.g. sudo go test -run TestDiskFull ./cmd/perch")
 	}
-	t.Run("reserve", func(t *testing.T) { testDiskFull(t, "8", "Insufficient storage") })
-	t.Run("no reserve", func(t *testing.T) { testDiskFull(t, "0", "") })
+	t.Run("reserve", func(t *testing.T) { testDiskFull(t, "8", "Insufficient storage: the data directory", false) })
+	t.Run("no reserve", func(t *testing.T) { testDiskFull(t, "0", "", false) })
+	t.Run("log directory reserve", func(t *testing.T) {
+		testDiskFull(t, "8", "Insufficient storage: the write-ahead log directory", true)
+	})
+	t.Run("log directory no reserve", func(t *testing.T) { testDiskFull(t, "0", "", true) })
 }
 
-func testDiskFull(t *testing.T, minFreeMB, wantMessage string) {
+func testDiskFull(t *testing.T, minFreeMB, wantMessage string, logOnly bool) {
 	mnt := mountTmpfs(t, "48m")
-	dataDir := filepath.Join(mnt, "data")
-	s := startServer(t, dataDir, "--quickstart", "--min-free-mb", minFreeMB)
+	dataDir, flags := filepath.Join(mnt, "data"), []string{"--min-free-mb", minFreeMB}
+	if logOnly {
+		dataDir = filepath.Join(t.TempDir(), "data")
+		flags = append(flags, "--wal-dir", filepath.Join(mnt, "wal"))
+	}
+	s := startServer(t, dataDir, append([]string{"--quickstart"}, flags...)...)
 	target := quickstartTarget(t, s)
 	client := &http.Client{Timeout: 30 * time.Second}
 	var ledger crashLedger
