@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -297,5 +299,31 @@ func TestRecordsWithABareEnvironment(t *testing.T) {
 	code, stdout, stderr := recordsWithEnv(t, nil, d[1], "--endpoint", s.endpoint)
 	if code != 0 || !strings.Contains(stdout, `"eventId":"e1"`) {
 		t.Fatalf("perch records: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// defaultProcs is GOMAXPROCS as the runtime set it for the test process,
+// before any test could change it.
+var defaultProcs = runtime.GOMAXPROCS(0)
+
+// perch serve runs with one P more than the runtime's default, unless
+// GOMAXPROCS says otherwise.
+func TestServeTakesOneMoreProc(t *testing.T) {
+	want := defaultProcs + 1
+	if env := os.Getenv("GOMAXPROCS"); env != "" {
+		want, _ = strconv.Atoi(env)
+	}
+	procs := func(s *server) string {
+		m := regexp.MustCompile(`procs=(\d+)`).FindStringSubmatch(s.waitLog(t, "perch ready"))
+		if m == nil {
+			t.Fatal("the ready line does not say procs")
+		}
+		return m[1]
+	}
+	if got := procs(startServer(t, t.TempDir())); got != strconv.Itoa(want) {
+		t.Errorf("procs = %s, want %d (the runtime's default %d, plus one)", got, want, defaultProcs)
+	}
+	if got := procs(startServerWithEnv(t, t.TempDir(), []string{"GOMAXPROCS=1"})); got != "1" {
+		t.Errorf("with GOMAXPROCS=1: procs = %s, want 1", got)
 	}
 }
