@@ -31,32 +31,46 @@ import (
 // directory. (Pebble locks only the store's directory.)
 const walLockName = "perch-wal.lock"
 
-// resolveWALDir returns the absolute log directory of opts for a store in
-// dir, or "" when the log stays in the store's directory.
+// resolveWALDir creates the log directory walDir of a store in dir if
+// needed and returns its canonical path (absolute, without symbolic
+// links), or "" when it is the store's directory. Pebble records the path
+// it is given and compares paths as strings, so one directory must always
+// be given by one name: by another, its logs would be found twice.
 func resolveWALDir(dir, walDir string) (string, error) {
 	if walDir == "" {
 		return "", nil
 	}
-	abs, err := filepath.Abs(walDir)
+	if err := os.MkdirAll(walDir, 0o750); err != nil {
+		return "", fmt.Errorf("creating the write-ahead log directory: %w", err)
+	}
+	canonical, err := canonicalPath(walDir)
 	if err != nil {
 		return "", fmt.Errorf("the write-ahead log directory %s: %w", walDir, err)
 	}
-	absStore, err := filepath.Abs(dir)
+	store, err := canonicalPath(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		store, err = filepath.Abs(dir) // a new store; Pebble creates it
+	}
 	if err != nil {
 		return "", fmt.Errorf("the store directory %s: %w", dir, err)
 	}
-	if abs == absStore {
+	if canonical == store {
 		return "", nil
 	}
-	return abs, nil
+	return canonical, nil
 }
 
-// lockWALDir creates the log directory if needed and locks it for this
-// store until the returned closer is closed.
-func lockWALDir(walDir string) (io.Closer, error) {
-	if err := os.MkdirAll(walDir, 0o750); err != nil {
-		return nil, fmt.Errorf("creating the write-ahead log directory: %w", err)
+func canonicalPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
 	}
+	return filepath.EvalSymlinks(abs)
+}
+
+// lockWALDir locks the log directory for this store until the returned
+// closer is closed.
+func lockWALDir(walDir string) (io.Closer, error) {
 	lock, err := vfs.Default.Lock(filepath.Join(walDir, walLockName))
 	if err != nil {
 		return nil, fmt.Errorf("locking the write-ahead log directory %s (is another store using it?): %w", walDir, err)

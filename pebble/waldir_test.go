@@ -103,7 +103,11 @@ func TestWALDirMoves(t *testing.T) {
 }
 
 func TestWALDirGoneIsAnError(t *testing.T) {
-	dir, base := t.TempDir(), t.TempDir()
+	dir := t.TempDir()
+	base, err := filepath.EvalSymlinks(t.TempDir()) // the name the error gives
+	if err != nil {
+		t.Fatal(err)
+	}
 	old := filepath.Join(base, "old")
 	s, err := Open(dir, Options{WALDir: old})
 	if err != nil {
@@ -141,4 +145,25 @@ func TestWALDirIsOneStores(t *testing.T) {
 		t.Fatalf("reopening the store on its log directory: %v", err)
 	}
 	closeStore(t, s)
+}
+
+// The log directory named another way (through a symbolic link) is the
+// same directory: the store opens as before, its log in place.
+func TestWALDirByAnotherName(t *testing.T) {
+	dir, base := t.TempDir(), t.TempDir()
+	walDir, link := filepath.Join(base, "wal"), filepath.Join(base, "link")
+	ds := dataset(1, perch.Interactions)
+	s, err := Open(dir, Options{WALDir: walDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, &perch.Batch{Dataset: ds, Events: []perch.Event{event("e1", "u", "s")}})
+	closeStore(t, s)
+	if err := os.Symlink(walDir, link); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, Options{WALDir: link})
+	if ids := eventIDs(events(t, s, ds.ID, perch.RecordQuery{})); !slices.Equal(ids, []string{"e1"}) {
+		t.Errorf("events = %v, want [e1]", ids)
+	}
 }
