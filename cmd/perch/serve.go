@@ -383,7 +383,9 @@ func tuneGC() {
 // instead, at a much finer grain. On the machine of BENCHMARKS.md (round
 // 8) this took the p99.9 latency at half of the maximum rate and at full
 // load down by half or more, and the full-load rate up a little.
-// GOMAXPROCS in the environment takes precedence, as usual.
+// GOMAXPROCS in the environment takes precedence, as usual. Setting it
+// stops the runtime from following a container's CPU quota if the quota
+// changes while the server runs; the next start takes the new quota.
 func tuneScheduler() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
