@@ -86,7 +86,7 @@ func walRecoveryDirs(dir, walDir string) ([]wal.Dir, error) {
 	if err != nil || !found {
 		return nil, err
 	}
-	if previous == walDir || (previous == "" && walDir == "") {
+	if previous == walDir {
 		return nil, nil
 	}
 	old := previous
