@@ -9,9 +9,12 @@
 // write+fdatasync, this process's CPU per sync (getrusage) and the whole
 // machine's busy time per sync (/proc/stat, which also counts the
 // kernel's own threads). Modes run in turn, round after round, so that
-// other load falls on all of them alike.
+// other load falls on all of them alike. With -interval it paces the
+// syncs, to probe what a sync costs while something else loads the
+// machine without adding much load of its own.
 //
 //	go run ./bench/synccost -dir /path/on/the/disk [-duration 4s] [-rounds 4]
+//	go run ./bench/synccost -dir /path/on/the/disk -modes written -interval 2ms -duration 17s -rounds 1 -file-mb 48
 package main
 
 import (
@@ -29,22 +32,37 @@ import (
 	"github.com/perchdev/perch/internal/cputime"
 )
 
-const (
-	blockSize = 4096
-	fileSize  = 256 << 20
+const blockSize = 4096
+
+var (
+	// fileSize is the test file's size (-file-mb); a run ends early when
+	// it has written it all.
+	fileSize int64
+	// interval is the pause after each sync (-interval).
+	interval time.Duration
 )
 
 func main() {
 	dir := flag.String("dir", ".", "directory of the test file (on the file system to measure)")
 	duration := flag.Duration("duration", 4*time.Second, "how long each mode runs per round")
 	rounds := flag.Int("rounds", 4, "rounds of every mode")
+	modeList := flag.String("modes", "append,fallocate,written", "modes to measure, in turn")
+	flag.DurationVar(&interval, "interval", 0, "pause between one sync and the next write (0: none)")
+	fileMB := flag.Int64("file-mb", 256, "size of the test file in MiB")
 	flag.Parse()
+	fileSize = *fileMB << 20
+	modes := strings.Split(*modeList, ",")
+	for _, mode := range modes {
+		if !slices.Contains([]string{"append", "fallocate", "written"}, mode) {
+			log.Fatalf("unknown mode %q: append, fallocate or written", mode)
+		}
+	}
 	path := filepath.Join(*dir, "synccost.tmp")
 	defer os.Remove(path)
 	fmt.Println("| round | file | syncs | p50 | p99 | p99.9 | process CPU per sync | machine busy per sync |")
 	fmt.Println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for round := 1; round <= *rounds; round++ {
-		for _, mode := range []string{"append", "fallocate", "written"} {
+		for _, mode := range modes {
 			if err := measure(path, mode, *duration, round); err != nil {
 				log.Fatal(err)
 			}
@@ -90,6 +108,9 @@ func measure(path, mode string, d time.Duration, round int) error {
 			return err
 		}
 		latencies = append(latencies, time.Since(start))
+		if interval > 0 {
+			time.Sleep(interval)
+		}
 	}
 	n := time.Duration(len(latencies))
 	cpu, busy := (cputime.Process()-cpu0)/n, (machineBusy()-busy0)/n
