@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -356,21 +355,6 @@ func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("serving profiles", "endpoint", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return func() { srv.Close() }, nil
-}
-
-// tuneGC lets the heap grow to five times what is live between
-// collections instead of twice: the server's live heap is small (the
-// engine's memtables and cache are allocated outside it), and collecting
-// less often took 5% off its CPU per call at full load. The memory limit
-// keeps a large live heap from growing fivefold. GOGC and GOMEMLIMIT in
-// the environment take precedence, as usual.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(512 << 20)
-	}
 }
 
 // tuneScheduler gives Go's scheduler one more P than it takes by default
