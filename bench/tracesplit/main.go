@@ -1,8 +1,8 @@
 // Command tracesplit reads a Go runtime trace of perch serve, taken during
 // a load run, and says where each call's time in the server went: from the
-// moment the request's bytes woke its connection's goroutine to the moment
-// that goroutine, its answer written, waited on the network again. It
-// splits that time into the wait for the store's commit, the time the
+// moment the request's bytes woke its connection's goroutine to the end of
+// the write of its answer (or, failing that, the goroutine's next wait on
+// the network). It splits that time into the wait for the store's commit, the time the
 // goroutine was runnable but had no P, syscalls, other waits, and the rest
 // (running), for the calls around the median and in the tail; and it gives
 // the scheduling latency (runnable to running) of the request goroutines,
@@ -97,6 +97,8 @@ type goroutine struct {
 	cur       call
 	// syscallIsSync: the syscall in progress is the log's fdatasync.
 	syscallIsSync bool
+	// answering: the syscall in progress writes a call's answer.
+	answering bool
 }
 
 type split struct {
@@ -164,6 +166,10 @@ func (s *split) transition(ev trace.Event) {
 		g.add(runnable, spent)
 	case trace.GoSyscall:
 		g.add(syscalls, spent)
+		if g.answering {
+			g.endCall(s, now)
+			g.answering = false
+		}
 		if g.role == logWriter {
 			if g.syscallIsSync {
 				s.logSyncs = append(s.logSyncs, spent)
@@ -188,11 +194,7 @@ func (s *split) transition(ev trace.Event) {
 		switch {
 		case st.Reason == "network":
 			g.onNetwork = true
-			if g.inCall {
-				g.cur.total = time.Duration(now - g.callStart)
-				s.calls = append(s.calls, g.cur)
-				g.inCall = false
-			}
+			g.endCall(s, now)
 		case st.Reason == "chan receive" && stackHas(st.Stack, "/pebble.(*Store).Commit"):
 			g.waitPart = commitWait
 		default:
@@ -200,8 +202,18 @@ func (s *split) transition(ev trace.Event) {
 		}
 	case trace.GoSyscall:
 		g.syscallIsSync = stackHas(st.Stack, "Fdatasync")
+		g.answering = g.inCall && stackHas(st.Stack, "net/http.(*response).finishRequest")
 	case trace.GoNotExist:
 		delete(s.goroutines, id)
+	}
+}
+
+// endCall ends the call in progress, if there is one, at now.
+func (g *goroutine) endCall(s *split, now trace.Time) {
+	if g.inCall {
+		g.cur.total = time.Duration(now - g.callStart)
+		s.calls = append(s.calls, g.cur)
+		g.inCall = false
 	}
 }
 
