@@ -21,8 +21,8 @@ const (
 	// live heap several times larger than at full load, and fivefold
 	// growth of that took the server's peak RSS close to 300 MB.
 	gcHeadroom = 64 << 20
-	// gcMemoryLimit keeps a large live heap from growing even by
-	// gcHeadroom when memory is short.
+	// gcMemoryLimit is a soft limit on all of the runtime's memory: the
+	// last bound, for a live heap that comes near it.
 	gcMemoryLimit = 512 << 20
 )
 
