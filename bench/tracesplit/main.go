@@ -119,24 +119,34 @@ func main() {
 		log.Fatal(err)
 	}
 	defer f.Close()
-	r, err := trace.NewReader(f)
+	s, err := read(f)
 	if err != nil {
 		log.Fatal(err)
 	}
+	if err := s.report(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// read splits the calls of the trace in r.
+func read(r io.Reader) (*split, error) {
+	tr, err := trace.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
 	s := &split{goroutines: map[trace.GoID]*goroutine{}}
 	for {
-		ev, err := r.ReadEvent()
+		ev, err := tr.ReadEvent()
 		if errors.Is(err, io.EOF) {
-			break
+			return s, nil
 		}
 		if err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
 		if ev.Kind() == trace.EventStateTransition {
 			s.transition(ev)
 		}
 	}
-	s.report(os.Stdout)
 }
 
 func (s *split) transition(ev trace.Event) {
@@ -223,9 +233,9 @@ func (g *goroutine) add(part int, d time.Duration) {
 	}
 }
 
-func (s *split) report(w io.Writer) {
+func (s *split) report(w io.Writer) error {
 	if len(s.calls) == 0 {
-		log.Fatal("no calls of an HTTP server in the trace")
+		return errors.New("no calls of an HTTP server in the trace")
 	}
 	slices.SortFunc(s.calls, func(a, b call) int { return int(a.total - b.total) })
 	totals := make([]time.Duration, len(s.calls))
@@ -280,6 +290,7 @@ func (s *split) report(w io.Writer) {
 			fmt.Fprintf(w, "  %-24s %d; %s\n", sc.name, len(sc.d), percentiles(sc.d))
 		}
 	}
+	return nil
 }
 
 func percentiles(d []time.Duration) string {
