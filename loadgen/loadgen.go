@@ -254,8 +254,11 @@ func (r *runner) work(ctx context.Context, w int) {
 		t.record(req, out, done)
 		t.events += gen.events - events
 		t.duplicates += gen.duplicates - duplicates
-		if sent.Sub(scheduled) > lateAfter {
-			t.late++
+		if r.interval > 0 {
+			if sent.Sub(scheduled) > lateAfter {
+				t.late++
+			}
+			shard.recordSendDelay(sent.Sub(scheduled))
 		}
 		if out.errorType == "" {
 			shard.record(req.kind, done.Sub(scheduled))

@@ -111,6 +111,17 @@ func TestOpenLoopCountsFromScheduledTime(t *testing.T) {
 			if rep.Late != 9 {
 				t.Errorf("open loop: %d calls late, want 9 (all but the first)", rep.Late)
 			}
+			// Call i was sent 2i ms late: 0, 2, ..., 18 ms.
+			if d := rep.SendDelay; d == nil || d.Count != 10 || !near(d.P50, 8) || !near(d.Max, 18) || !near(d.Mean, 9) {
+				t.Errorf("open loop: send delay %+v, want 10 calls, p50 8, max 18, mean 9 ms", d)
+			}
+			var text strings.Builder
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), "\n  sent after ms mean 9.00  p50 8.00") {
+				t.Errorf("the text report has no line for the send delay:\n%s", text.String())
+			}
 			if rep.Seconds != 0.030 {
 				t.Errorf("open loop: measured %g s, want 0.030", rep.Seconds)
 			}
@@ -119,6 +130,9 @@ func TestOpenLoopCountsFromScheduledTime(t *testing.T) {
 			rep = runWith(t, cfg, clock, client)
 			if rep.OK != 10 || !near(rep.Latency.P50, 3) || !near(rep.Latency.Max, 3) || rep.Late != 0 {
 				t.Errorf("closed loop: %d ok, latency %+v, %d late; want 10 calls of 3 ms", rep.OK, rep.Latency, rep.Late)
+			}
+			if rep.SendDelay != nil {
+				t.Errorf("closed loop: a send delay %+v", rep.SendDelay)
 			}
 		})
 	}

@@ -66,10 +66,13 @@ func (t *tally) record(r request, out outcome, done time.Time) {
 type histShard struct {
 	mu    *sync.Mutex
 	kinds [numKinds]*hdrhistogram.Histogram
+	// sendDelay holds how long after its scheduled time each measured
+	// open-loop call was sent, answered or not.
+	sendDelay *hdrhistogram.Histogram
 }
 
 func newHistShard() histShard {
-	s := histShard{mu: &sync.Mutex{}}
+	s := histShard{mu: &sync.Mutex{}, sendDelay: hdrhistogram.New(histLowest, histHighest, histDigits)}
 	for k := range s.kinds {
 		s.kinds[k] = hdrhistogram.New(histLowest, histHighest, histDigits)
 	}
@@ -79,6 +82,12 @@ func newHistShard() histShard {
 func (s *histShard) record(k Kind, d time.Duration) {
 	s.mu.Lock()
 	recordLatency(s.kinds[k], d)
+	s.mu.Unlock()
+}
+
+func (s *histShard) recordSendDelay(d time.Duration) {
+	s.mu.Lock()
+	recordLatency(s.sendDelay, d)
 	s.mu.Unlock()
 }
 
@@ -122,6 +131,10 @@ type Report struct {
 	// scheduled time: the generator was short of workers or CPU. Their
 	// latency still counts from the scheduled time.
 	Late int64 `json:"late"`
+	// SendDelay is how long after their scheduled time the measured
+	// open-loop calls were sent, answered or not: the part of their
+	// latency that was the generator's. Nil in closed loop.
+	SendDelay *Latency `json:"sendDelayMs,omitempty"`
 	// ClientCPUCores is the generator's CPU time over the run's wall time:
 	// near the machine's core count, the generator is the bottleneck.
 	ClientCPUCores float64 `json:"clientCpuCores"`
@@ -230,6 +243,14 @@ func (r *runner) report() *Report {
 		records += kinds[k].records
 	}
 	rep.Latency = summarise(all)
+	if rep.Mode == "open-loop" {
+		h := hdrhistogram.New(histLowest, histHighest, histDigits)
+		for i := range r.shards {
+			h.Merge(r.shards[i].sendDelay)
+		}
+		delay := summarise(h)
+		rep.SendDelay = &delay
+	}
 	if r.timeline != nil {
 		rep.Timeline = r.timeline.report()
 	}
@@ -269,6 +290,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  generator  %.2f CPU cores; %s events sent, %s with a repeated eventId; %s calls sent late\n",
 		rep.ClientCPUCores, count(float64(rep.EventsSent)), count(float64(rep.DuplicateEventsSent)), count(float64(rep.Late)))
+	if rep.SendDelay != nil && rep.SendDelay.Count > 0 {
+		fmt.Fprintf(&b, "  sent after %s (the generator's part of the latency)\n", rep.SendDelay.durations())
+	}
 	if len(rep.Timeline) > 0 {
 		fmt.Fprintf(&b, "  timeline   by the time each call was scheduled, from the end of the warmup\n")
 		fmt.Fprintf(&b, "  %9s %10s %8s %9s %9s %9s\n", "at s", "calls", "errors", "p50 ms", "p99 ms", "max ms")
@@ -285,6 +309,10 @@ func (l Latency) String() string {
 	if l.Count == 0 {
 		return "no successful calls"
 	}
+	return l.durations()
+}
+
+func (l Latency) durations() string {
 	return fmt.Sprintf("ms mean %.2f  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f",
 		l.Mean, l.P50, l.P90, l.P99, l.P999, l.Max)
 }
