@@ -101,6 +101,14 @@ type Store struct {
 	deleted map[uint64]bool // datasets deleted since Open; guarded by writeMu
 	failed  error           // why writes are refused while the store recovers; guarded by writeMu
 	seq     uint64          // last sequence number assigned; owned by the writer
+	// dataSpace and walSpace are the last looks at the free space of the
+	// data and log directories' file systems before a write; guarded by
+	// writeMu.
+	dataSpace, walSpace spaceLook
+	// diskUsage reads a file system's free space, and a look stands for
+	// spaceLookFor (vfs.Default's and spaceLookValid, but for tests).
+	diskUsage    func(dir string) (vfs.DiskUsage, error)
+	spaceLookFor time.Duration
 
 	// stop is closed by Close to end a recovery in progress; recovered is
 	// closed when no recovery runs any more.
@@ -120,14 +128,16 @@ var _ perch.Store = (*Store)(nil)
 func Open(dir string, opts Options) (*Store, error) {
 	opts.setDefaults()
 	s := &Store{
-		dir:       dir,
-		opts:      opts,
-		log:       opts.Logger,
-		queue:     make(chan *commitRequest, opts.QueueDepth),
-		done:      make(chan struct{}),
-		deleted:   make(map[uint64]bool),
-		stop:      make(chan struct{}),
-		recovered: make(chan struct{}),
+		dir:          dir,
+		opts:         opts,
+		log:          opts.Logger,
+		queue:        make(chan *commitRequest, opts.QueueDepth),
+		done:         make(chan struct{}),
+		deleted:      make(map[uint64]bool),
+		stop:         make(chan struct{}),
+		recovered:    make(chan struct{}),
+		diskUsage:    vfs.Default.GetDiskUsage,
+		spaceLookFor: spaceLookValid,
 	}
 	close(s.recovered)
 	db, err := s.open()
