@@ -103,9 +103,10 @@ type spaceLook struct {
 
 // checkSpaceToWrite is checkSpace before a write of n bytes, looking at a
 // file system again only when its last look is older than spaceLookValid
-// or the writes since it (the engine's own writes of them included) could
-// have taken a quarter of the space that was above the reserve: close to
-// the reserve, every write looks again. A look (statfs) for every group
+// or the batches written since it could have taken a quarter of the space
+// that was above the reserve (a quarter, as the engine writes each byte
+// more than once: to the log, then to its tables): close to the reserve,
+// every write looks again. A look (statfs) for every group
 // commit was 1.5% of the server's CPU at half of its maximum rate, on the
 // writer's serial path. Callers hold writeMu.
 func (s *Store) checkSpaceToWrite(n int64) error {
