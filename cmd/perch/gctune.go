@@ -56,12 +56,8 @@ func gcPercent(live, headroom uint64, maxPercent int) int {
 type gcTuner struct {
 	headroom   uint64
 	maxPercent int
-	percent    int // the GOGC set last
 	live       []metrics.Sample
 	stopped    atomic.Bool
-	// changed, if not nil, is told each GOGC set, if it has room (for
-	// tests; a cleanup must not block, as cleanups run one at a time).
-	changed chan<- int
 }
 
 func newGCTuner(maxPercent int, headroom uint64) *gcTuner {
@@ -73,7 +69,7 @@ func newGCTuner(maxPercent int, headroom uint64) *gcTuner {
 }
 
 func (t *gcTuner) start() {
-	t.set(t.maxPercent)
+	debug.SetGCPercent(t.maxPercent)
 	t.arm()
 }
 
@@ -98,20 +94,7 @@ func (t *gcTuner) afterGC() {
 	}
 	metrics.Read(t.live)
 	if t.live[0].Value.Kind() == metrics.KindUint64 {
-		if p := gcPercent(t.live[0].Value.Uint64(), t.headroom, t.maxPercent); p != t.percent {
-			t.set(p)
-		}
+		debug.SetGCPercent(gcPercent(t.live[0].Value.Uint64(), t.headroom, t.maxPercent))
 	}
 	t.arm()
-}
-
-func (t *gcTuner) set(percent int) {
-	debug.SetGCPercent(percent)
-	t.percent = percent
-	if t.changed != nil {
-		select {
-		case t.changed <- percent:
-		default:
-		}
-	}
 }
