@@ -170,7 +170,7 @@ func (s *split) transition(ev trace.Event) {
 
 	switch from {
 	case trace.GoRunnable:
-		if to == trace.GoRunning {
+		if to == trace.GoRunning && g.role != unknown {
 			s.schedDelay[g.role] = append(s.schedDelay[g.role], spent)
 		}
 		g.add(runnable, spent)
