@@ -2,7 +2,7 @@
 # bench/run.sh measures perch against the no-op baseline in one go and
 # prints the table of BENCHMARKS.md. It is run by hand, never by CI.
 #
-#   bench/run.sh                 # twelve runs of DURATION+WARMUP each: about 5 minutes
+#   bench/run.sh                 # fifteen runs of DURATION+WARMUP each: about 6 minutes
 #   DURATION=10s bench/run.sh    # shorter, noisier
 #   PROFILE=1 bench/run.sh       # also keep CPU and allocation profiles of perch
 #
@@ -22,6 +22,11 @@
 #                  fixed body, then perch bench --sign=false, then overload:
 #                  open loop at twice the max rate over 16 times the
 #                  connections, to see whether perch sheds load
+#   noop-half, noop-durable
+#                the floors of perch's half-rate run, at the same rate:
+#                  the no-op server, and perch bench noop --log (each body
+#                  synced to a log before the 200, with group commit: the
+#                  least a durable server does), also at max throughput
 #   perch-sigv4  perch serve --auth sigv4 on an empty store: perch bench
 #                  --setup (signed) at max throughput
 # Each figure is also given as a ratio to the no-op server's rate measured
@@ -126,6 +131,17 @@ loadgen perch-overload "$pid" --setup --rate $((rate * 4)) --concurrency $((CONN
 rss=$(awk '/VmHWM/ {print $2 / 1024 " MB"}' "/proc/$pid/status")
 stop "$pid"
 echo "perch peak RSS (VmHWM): $rss" | tee -a "$OUT/machine.txt"
+
+echo "== the floors at perch's half rate"
+start noop-half "perch bench noop ready" bench noop --addr 127.0.0.1:0
+loadgen noop-half-open-loop "$pid" --tracking-id any --rate "$rate" --concurrency $((CONNS * 4))
+stop "$pid"
+mkdir -p "$OUT/noop-log"
+start noop-durable "perch bench noop ready" bench noop --addr 127.0.0.1:0 --log "$OUT/noop-log"
+loadgen noop-durable-max "$pid" --tracking-id any
+loadgen noop-durable-half-open-loop "$pid" --tracking-id any --rate "$rate" --concurrency $((CONNS * 4))
+stop "$pid"
+rm -rf "$OUT/noop-log"
 
 echo "== perch --auth sigv4"
 write_credentials "$OUT/credentials"

@@ -406,7 +406,7 @@ func TestNoopHandler(t *testing.T) {
 		{true, `{"eventList": 3}`, http.StatusBadRequest},
 	} {
 		rec := httptest.NewRecorder()
-		NoopHandler(tt.decode).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(tt.body)))
+		NoopHandler(tt.decode, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(tt.body)))
 		if rec.Code != tt.want {
 			t.Errorf("decode %t, body %.20q: HTTP %d, want %d", tt.decode, tt.body, rec.Code, tt.want)
 		}

@@ -13,8 +13,9 @@ const noopMaxBody = 4 << 20
 // each request's body and answers an empty 200, the most an HTTP server in
 // Go serves on this machine. With decode it also decodes the body as a
 // PutEvents request with encoding/json, the least a real server does, and
-// answers 400 when it cannot.
-func NoopHandler(decode bool) http.Handler {
+// answers 400 when it cannot. With a log it answers only once the body is
+// synced to it (500 if that fails): the least a durable server does.
+func NoopHandler(decode bool, log *NoopLog) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, noopMaxBody))
 		if err == nil && decode {
@@ -24,6 +25,12 @@ func NoopHandler(decode bool) http.Handler {
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if log != nil {
+			if err := log.Append(body); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
 		}
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)

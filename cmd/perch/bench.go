@@ -18,7 +18,8 @@ import (
 
 const benchUsage = `Usage:
   perch bench [flags]                     load a running server and report what it measured
-  perch bench noop [--addr A] [--decode]  serve the no-op baseline
+  perch bench noop [--addr A] [--decode] [--log DIR]
+                                          serve the no-op baseline
 
 perch bench sends PutEvents calls (and PutItems/PutUsers with --mix),
 SigV4-signed, closed loop (--concurrency) or at a fixed rate (--rate), and
@@ -129,18 +130,27 @@ func runBenchNoop(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8081", "`HOST:PORT` to listen on (port 0 picks a free one)")
 	decode := fs.Bool("decode", false, "also decode each body as a PutEvents request with encoding/json")
+	logDir := fs.String("log", "", "also append each body to a log in `DIR` and answer only once it is synced (group commit): the least a durable server does")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	var noopLog *loadgen.NoopLog
+	if *logDir != "" {
+		var err error
+		if noopLog, err = loadgen.OpenNoopLog(*logDir); err != nil {
+			return fmt.Errorf("--log: %w", err)
+		}
+		defer noopLog.Close()
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: loadgen.NoopHandler(*decode), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: loadgen.NoopHandler(*decode, noopLog), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	log.Info("perch bench noop ready", "endpoint", "http://"+ln.Addr().String(), "decode", *decode)
+	log.Info("perch bench noop ready", "endpoint", "http://"+ln.Addr().String(), "decode", *decode, "log", *logDir)
 	select {
 	case err := <-errc:
 		return err

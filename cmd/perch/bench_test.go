@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,10 +43,14 @@ func TestBenchAgainstServe(t *testing.T) {
 var noopReady = regexp.MustCompile(`msg="perch bench noop ready" endpoint=(\S+)`)
 
 func TestBenchNoop(t *testing.T) {
-	for _, decode := range []bool{false, true} {
+	for _, tt := range []struct{ decode, log bool }{{false, false}, {true, false}, {false, true}} {
 		args := []string{"bench", "noop", "--addr", "127.0.0.1:0"}
-		if decode {
+		if tt.decode {
 			args = append(args, "--decode")
+		}
+		logDir := t.TempDir()
+		if tt.log {
+			args = append(args, "--log", logDir)
 		}
 		cmd := exec.Command(perchBin, args...)
 		stderr, err := cmd.StderrPipe()
@@ -65,7 +71,14 @@ func TestBenchNoop(t *testing.T) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if rep.OK != 50 || rep.EventsPerSecond <= 0 {
-			t.Errorf("decode %t: report %+v; want 50 calls answered 200", decode, rep)
+			t.Errorf("%+v: report %+v; want 50 calls answered 200", tt, rep)
+		}
+		fi, err := os.Stat(filepath.Join(logDir, "noop.log"))
+		switch {
+		case tt.log && (err != nil || fi.Size() != loadgen.NoopLogBytes):
+			t.Errorf("--log: the log is %v (%v); want a file of %d bytes", fi, err, loadgen.NoopLogBytes)
+		case !tt.log && err == nil:
+			t.Errorf("without --log the server wrote %s", fi.Name())
 		}
 	}
 }

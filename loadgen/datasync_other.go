@@ -1,0 +1,8 @@
+//go:build !linux
+
+package loadgen
+
+import "os"
+
+// datasync syncs f; only Linux has fdatasync.
+func datasync(f *os.File) error { return f.Sync() }
