@@ -38,6 +38,14 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# warn_if_tmpfs DIR: say so when the stores would live in memory, where a
+# sync costs nothing and the figures say nothing of a disk.
+warn_if_tmpfs() {
+	if [ "$(stat -f -c %T "$1")" = tmpfs ]; then
+		echo "warning: $1 is on tmpfs: syncs cost nothing there; set OUT to a directory on the disk" >&2
+	fi
+}
+
 # record NAME TOOL JSON: one line of results.
 record() { echo "$3" | jq -c --arg name "$1" --arg tool "$2" '. + {name: $name, tool: $tool}' >>"$OUT/results.jsonl"; }
 
@@ -65,7 +73,7 @@ loadgen() {
 	per_call=$(server_cpu_per_call "$server" "$t0" "$(jq .requests "$OUT/$name.json")")
 	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '{
 		rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests, errors: .errors,
-		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late,
+		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late, sentAfterP99: .sendDelayMs.p99,
 		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load}' "$OUT/$name.json")"
 }
 

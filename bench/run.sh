@@ -57,6 +57,7 @@ go build -o "$OUT/perch" ./cmd/perch
 perch=$OUT/perch
 
 . bench/lib.sh
+warn_if_tmpfs "$OUT"
 
 # wrkrun NAME SERVER-PID BODY-FILE: wrk posting one fixed body to /events.
 wrkrun() {

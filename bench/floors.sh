@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench/floors.sh measures perch's open-loop latency beside its two floors
+# at one fixed rate, in turn, ROUNDS times:
+#   noop     perch bench noop: reads each body and answers 200 at once
+#   durable  perch bench noop --log: answers once the body is synced to a
+#            log, with group commit: the least a durable server does
+#   perch    perch serve on a fresh store, after MAX of max throughput so
+#            that its engine has flushes and compactions in hand, as after
+#            any busy spell
+# and prints each run and each server's medians. The log and the stores
+# live in OUT, which must be on the disk to be measured (not tmpfs).
+#
+#   bench/floors.sh                            # 3 rounds at 4,000 calls/s: about 8 minutes
+#   RATE=3000 ROUNDS=5 bench/floors.sh
+#   OUT=/mnt/disk/floors bench/floors.sh       # another disk
+#
+# Needs Go and jq. Everything listens on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+MAX=${MAX:-20s}
+RATE=${RATE:-4000}
+CONNS=${CONNS:-256}
+ROUNDS=${ROUNDS:-3}
+OUT=${OUT:-$(mktemp -d /tmp/perch-floors.XXXXXX)}
+mkdir -p "$OUT"
+warm_s=${WARMUP%s}
+
+go build -o "$OUT/perch" ./cmd/perch
+perch=$OUT/perch
+. bench/lib.sh
+warn_if_tmpfs "$OUT"
+
+echo "runs: $RATE calls/s open loop for $DURATION after $WARMUP of warmup, at most $CONNS in flight, $ROUNDS rounds; perch after $MAX at max; load average before: $(load)"
+: >"$OUT/results.jsonl"
+for round in $(seq "$ROUNDS"); do
+	start "noop-$round" "perch bench noop ready" bench noop --addr 127.0.0.1:0
+	loadgen "noop-$round" "$pid" --tracking-id any --rate "$RATE"
+	stop "$pid"
+
+	rm -rf "$OUT/log" && mkdir -p "$OUT/log"
+	start "durable-$round" "perch bench noop ready" bench noop --addr 127.0.0.1:0 --log "$OUT/log"
+	loadgen "durable-$round" "$pid" --tracking-id any --rate "$RATE"
+	stop "$pid"
+	rm -rf "$OUT/log"
+
+	rm -rf "$OUT/data"
+	start "perch-$round" "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data"
+	"$perch" bench --endpoint "$endpoint" --setup --duration "$MAX" --warmup 1s --concurrency 64 >"$OUT/perch-$round-max.txt" 2>&1
+	loadgen "perch-$round" "$pid" --setup --rate "$RATE"
+	stop "$pid"
+	rm -rf "$OUT/data"
+done
+
+echo
+echo "| run | calls/s | p50 ms | p99 ms | p99.9 ms | sent after, p99 ms | errors | server CPU µs/call | load before |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+jq -r -s '
+	def n: if type == "number" then (. * 100 | round / 100) else . end;
+	.[] | "| \(.name) | \(.rps | round) | \(.p50 | n) | \(.p99 | n) | \(.p999 | n) | \(.sentAfterP99 | n) | \(.errors // {} | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.serverCpuUsPerCall | round) | \(.load) |"
+' "$OUT/results.jsonl" | tee "$OUT/table.md"
+echo
+echo "medians:"
+jq -r -s '
+	def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def n: . * 100 | round / 100;
+	map(. + {server: (.name | sub("-[0-9]+$"; ""))}) | group_by(.server) | sort_by(.[0].server | {noop: 0, durable: 1, perch: 2}[.])[] |
+	"\(.[0].server): p50 \(map(.p50) | median | n) ms, p99 \(map(.p99) | median | n) ms (\(map(.p99 | n) | join(", "))), \(map(.serverCpuUsPerCall) | median | round) µs of server CPU per call"
+' "$OUT/results.jsonl"
+echo
+echo "results and logs: $OUT"
