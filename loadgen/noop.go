@@ -10,8 +10,8 @@ import (
 const noopMaxBody = 4 << 20
 
 // NoopHandler is the baseline every figure is measured against: it reads
-// each request's body and answers an empty 200, the most an HTTP server in
-// Go serves on this machine. With decode it also decodes the body as a
+// each request's body and answers an empty 200, the most a net/http server
+// serves on this machine. With decode it also decodes the body as a
 // PutEvents request with encoding/json, the least a real server does, and
 // answers 400 when it cannot. With a log it answers only once the body is
 // synced to it (500 if that fails): the least a durable server does.
