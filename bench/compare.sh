@@ -30,6 +30,7 @@ warm_s=${WARMUP%s}
 go build -o "$OUT/perch" ./cmd/perch
 perch=$OUT/perch
 . bench/lib.sh
+warn_if_tmpfs "$OUT"
 
 write_credentials "$OUT/credentials"
 

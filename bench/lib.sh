@@ -1,4 +1,4 @@
-# bench/lib.sh: the helpers bench/run.sh and bench/compare.sh share.
+# bench/lib.sh: the helpers of the bench/ scripts.
 # Sourced, not run; expects $perch, $OUT, $DURATION, $WARMUP, $warm_s and
 # $CONNS to be set; $BENCH_ARGS (optional) adds arguments to every perch
 # bench run, such as --batch 1.

@@ -24,6 +24,7 @@ mkdir -p "$OUT"
 go build -o "$OUT/perch" ./cmd/perch
 perch=$OUT/perch
 . bench/lib.sh
+warn_if_tmpfs "$OUT"
 
 echo "perch bench/stored.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $CONNS connections"
 : >"$OUT/results.jsonl"
