@@ -27,10 +27,7 @@ mkdir -p "$OUT"
 [ $# -gt 0 ] || { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 warm_s=${WARMUP%s}
 
-go build -o "$OUT/perch" ./cmd/perch
-perch=$OUT/perch
-. bench/lib.sh
-warn_if_tmpfs "$OUT"
+. bench/lib.sh # builds $perch
 
 write_credentials "$OUT/credentials"
 

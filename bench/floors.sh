@@ -28,10 +28,7 @@ OUT=${OUT:-$(mktemp -d /tmp/perch-floors.XXXXXX)}
 mkdir -p "$OUT"
 warm_s=${WARMUP%s}
 
-go build -o "$OUT/perch" ./cmd/perch
-perch=$OUT/perch
-. bench/lib.sh
-warn_if_tmpfs "$OUT"
+. bench/lib.sh # builds $perch
 
 echo "runs: $RATE calls/s open loop for $DURATION after $WARMUP of warmup, at most $CONNS in flight, $ROUNDS rounds; perch after $MAX at max; load average before: $(load)"
 : >"$OUT/results.jsonl"

@@ -1,7 +1,11 @@
-# bench/lib.sh: the helpers of the bench/ scripts.
-# Sourced, not run; expects $perch, $OUT, $DURATION, $WARMUP, $warm_s and
-# $CONNS to be set; $BENCH_ARGS (optional) adds arguments to every perch
-# bench run, such as --batch 1.
+# bench/lib.sh: what the bench/ scripts share. Sourced, not run, from the
+# repository's root once $OUT exists: it builds perch into $OUT/perch (as
+# $perch) and warns if $OUT is on tmpfs. Its helpers expect $DURATION,
+# $WARMUP, $warm_s and $CONNS; $BENCH_ARGS (optional) adds arguments to
+# every perch bench run, such as --batch 1.
+
+perch=$OUT/perch
+go build -o "$perch" ./cmd/perch
 
 pids=()
 cleanup() {
@@ -45,6 +49,7 @@ warn_if_tmpfs() {
 		echo "warning: $1 is on tmpfs: syncs cost nothing there; set OUT to a directory on the disk" >&2
 	fi
 }
+warn_if_tmpfs "$OUT"
 
 # record NAME TOOL JSON: one line of results.
 record() { echo "$3" | jq -c --arg name "$1" --arg tool "$2" '. + {name: $name, tool: $tool}' >>"$OUT/results.jsonl"; }

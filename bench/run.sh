@@ -53,11 +53,7 @@ seconds() { # 20s -> 20, 1m -> 60
 dur_s=$(seconds "$DURATION")
 warm_s=$(seconds "$WARMUP")
 
-go build -o "$OUT/perch" ./cmd/perch
-perch=$OUT/perch
-
-. bench/lib.sh
-warn_if_tmpfs "$OUT"
+. bench/lib.sh # builds $perch
 
 # wrkrun NAME SERVER-PID BODY-FILE: wrk posting one fixed body to /events.
 wrkrun() {

@@ -21,10 +21,7 @@ WARMUP=0s
 warm_s=0
 OUT=${OUT:-$(mktemp -d /tmp/perch-stored.XXXXXX)}
 mkdir -p "$OUT"
-go build -o "$OUT/perch" ./cmd/perch
-perch=$OUT/perch
-. bench/lib.sh
-warn_if_tmpfs "$OUT"
+. bench/lib.sh # builds $perch
 
 echo "perch bench/stored.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $CONNS connections"
 : >"$OUT/results.jsonl"

@@ -106,9 +106,9 @@ type spaceLook struct {
 // or the batches written since it could have taken a quarter of the space
 // that was above the reserve (a quarter, as the engine writes each byte
 // more than once: to the log, then to its tables): close to the reserve,
-// every write looks again. A look (statfs) for every group
-// commit was 1.5% of the server's CPU at half of its maximum rate, on the
-// writer's serial path. Callers hold writeMu.
+// every write looks again. A look (statfs) for every group commit was 1.5%
+// of the server's CPU at half of its maximum rate, on the writer's serial
+// path. Callers hold writeMu.
 func (s *Store) checkSpaceToWrite(n int64) error {
 	if s.opts.MinFreeBytes < 0 {
 		return nil
