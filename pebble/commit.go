@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"errors"
+	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -221,7 +222,9 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	if len(live) == 0 {
 		return
 	}
+	start := time.Now()
 	err := s.applyGroup(live)
+	s.counters.countGroup(live, time.Since(start), err)
 	if err != nil {
 		s.log.Error("committing records", "batches", len(live), "err", err)
 	}

@@ -115,6 +115,8 @@ type Store struct {
 	stop      chan struct{}
 	recovered chan struct{}
 
+	counters counters // for Stats
+
 	idMu      sync.Mutex
 	datasetID uint64 // last dataset id handed out; guarded by idMu
 	gen       uint64 // last bulk generation handed out; guarded by idMu
@@ -209,7 +211,7 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 		LBaseMaxBytes:         256 << 20,
 		FormatMajorVersion:    pdb.FormatNewest,
 		Logger:                logger,
-		EventListener:         engineEvents(logger),
+		EventListener:         engineEvents(logger, &s.counters),
 		FS:                    walFS{vfs.Default},
 		WALDir:                s.walDir,
 	}
@@ -254,13 +256,16 @@ const minSeparatedValue = 128
 
 // engineEvents logs the engine's flushes, compactions and files at debug
 // level, where they explain a latency timeline (perch bench --timeline),
-// and its write stalls, during which every commit waits, as warnings.
-func engineEvents(l engineLogger) *pdb.EventListener {
+// and its write stalls, during which every commit waits, as warnings; it
+// counts the stalls in c.
+func engineEvents(l engineLogger, c *counters) *pdb.EventListener {
 	events := pdb.MakeLoggingEventListener(l)
 	events.WriteStallBegin = func(info pdb.WriteStallBeginInfo) {
+		c.stallBegan()
 		l.log.Warn("writes stall until the engine's background work catches up", "reason", info.Reason)
 	}
 	events.WriteStallEnd = func() {
+		c.stallEnded()
 		l.log.Info("writes no longer stall")
 	}
 	return &events

@@ -835,7 +835,8 @@ func TestRecoveryInterruptsReads(t *testing.T) {
 }
 
 // TestEngineEventsAreLogged checks that a flush reaches a debug-level log
-// and that a write stall, which holds every commit, is a warning.
+// and that a write stall, which holds every commit, is a warning and is
+// counted.
 func TestEngineEventsAreLogged(t *testing.T) {
 	var logged bytes.Buffer
 	var mu sync.Mutex
@@ -845,7 +846,13 @@ func TestEngineEventsAreLogged(t *testing.T) {
 	if err := s.db.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	engineEvents(engineLogger{logger}).WriteStallBegin(pdb.WriteStallBeginInfo{Reason: "memtable count limit reached"})
+	events := engineEvents(engineLogger{logger}, &s.counters)
+	events.WriteStallBegin(pdb.WriteStallBeginInfo{Reason: "memtable count limit reached"})
+	time.Sleep(time.Millisecond)
+	events.WriteStallEnd()
+	if st := s.Stats(); st.WriteStalls != 1 || st.StallTime < time.Millisecond {
+		t.Errorf("Stats after one stall of 1 ms: %d stalls, %v stalled", st.WriteStalls, st.StallTime)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	text := logged.String()
