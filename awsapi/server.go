@@ -116,6 +116,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// OperationName names the operation r asks for, as the service models do
+// (CreateDatasetGroup, PutEvents), or read/<name> for the read API; a
+// request that names none of them is "unknown". The names form a bounded
+// set, fit for a metric's label.
+func OperationName(r *http.Request) string {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		if name, ok := strings.CutPrefix(target, targetPrefix); ok {
+			if op := model.Personalize.Operation(name); op != nil {
+				return op.Name
+			}
+		}
+		return "unknown"
+	}
+	if name, ok := strings.CutPrefix(r.URL.Path, readPrefix); ok {
+		if readOperations[name] {
+			return "read/" + name
+		}
+		return "unknown"
+	}
+	if op := model.Events.OperationFor(r.Method, r.URL.Path); op != nil {
+		return op.Name
+	}
+	return "unknown"
+}
+
+// readOperations are the paths under readPrefix that serveRead answers.
+var readOperations = map[string]bool{"health": true, "records": true, "datasets": true, "export": true}
+
 // serveControl and serveEvents take the body as sent when authentication
 // has read it already, nil when not.
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, raw []byte) {

@@ -25,6 +25,7 @@ import (
 	"github.com/perchdev/perch/connlimit"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/jobs"
+	"github.com/perchdev/perch/metrics"
 	"github.com/perchdev/perch/pebble"
 	"github.com/perchdev/perch/s3loc"
 	"github.com/perchdev/perch/sigv4"
@@ -48,6 +49,7 @@ type serveConfig struct {
 	s3Root      string
 	s3Endpoint  string
 	pprof       string
+	metrics     string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -71,6 +73,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.s3Root, "s3-root", "", "serve the s3://bucket/key locations of jobs from `DIR`/bucket/key")
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
 	fs.StringVar(&cfg.pprof, "pprof", "", "serve Go's runtime profiles (net/http/pprof) on `HOST:PORT`, apart from the APIs; off by default")
+	fs.StringVar(&cfg.metrics, "metrics", "", "serve Prometheus metrics at /metrics on `HOST:PORT`, apart from the APIs; off by default")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -195,10 +198,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	}
 
 	tooMany := perch.Errorf(perch.EServiceUnavailable, "The server has too many open connections; retry with backoff")
+	handler := connlimit.Handler(api, func(w http.ResponseWriter, r *http.Request) {
+		awsapi.WriteError(w, r, tooMany)
+	})
+	var meters *metrics.Metrics
+	if cfg.metrics != "" {
+		meters = metrics.New()
+		meters.WatchStore(store.Stats)
+		handler = meters.Instrument(handler, awsapi.OperationName)
+	}
 	srv := &http.Server{
-		Handler: connlimit.Handler(api, func(w http.ResponseWriter, r *http.Request) {
-			awsapi.WriteError(w, r, tooMany)
-		}),
+		Handler:           handler,
 		ConnContext:       connlimit.ConnContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -227,7 +237,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		}
 	}()
 	if cfg.pprof != "" {
-		stop, err := serveProfiles(cfg.pprof, log)
+		stop, err := serveApart("--pprof", cfg.pprof, profiles(), "serving profiles", "/debug/pprof/", log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stop()
+	}
+	if meters != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", meters.Handler())
+		stop, err := serveApart("--metrics", cfg.metrics, mux, "serving metrics", "/metrics", log)
 		if err != nil {
 			srv.Close()
 			return err
@@ -338,23 +358,29 @@ func openObjects(ctx context.Context, cfg serveConfig) (perch.Objects, error) {
 	return nil, nil
 }
 
-// serveProfiles serves the runtime's profiles on their own listener, so
-// that they are never reachable through the API's address.
-func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
+// serveApart serves handler on a listener of its own at addr (the value
+// of flag), so that what it serves is never reachable through the API's
+// address; it logs message with the endpoint of path.
+func serveApart(flag, addr string, handler http.Handler, message, path string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--pprof: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info(message, "endpoint", "http://"+ln.Addr().String()+path)
+	return func() { srv.Close() }, nil
+}
+
+// profiles serves the runtime's profiles (net/http/pprof).
+func profiles() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	log.Info("serving profiles", "endpoint", "http://"+ln.Addr().String()+"/debug/pprof/")
-	return func() { srv.Close() }, nil
+	return mux
 }
 
 // tuneScheduler gives Go's scheduler one more P than it takes by default
