@@ -79,7 +79,9 @@ loadgen() {
 	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '{
 		rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests, errors: .errors,
 		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late, sentAfterP99: .sendDelayMs.p99,
-		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load}' "$OUT/$name.json")"
+		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load,
+		serverP99: (if .server then "\(.server.p99Ms.above)-\(.server.p99Ms.upTo // "")" else null end),
+		serverWithin10ms: .server.within10msPercent}' "$OUT/$name.json")"
 }
 
 

@@ -50,6 +50,10 @@ type Config struct {
 	// Timeline, if set, also reports the calls scheduled in each interval
 	// of this length (Report.Timeline).
 	Timeline time.Duration
+	// ServerMetrics, if set, is the URL of the metrics of the perch server
+	// under load (perch serve --metrics), whose own view of the measured
+	// part the report adds (Report.Server).
+	ServerMetrics string
 
 	Client string // ClientFastHTTP (default) or ClientNetHTTP
 
@@ -167,6 +171,11 @@ type runner struct {
 	tallies  []tally
 	shards   []histShard
 	timeline *timeline // nil unless Config.Timeline is set
+
+	// The server's own view of the measured part (Config.ServerMetrics),
+	// or why there is none.
+	server    *ServerLatency
+	serverErr error
 }
 
 func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
@@ -186,6 +195,15 @@ func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
 }
 
 func (r *runner) run(ctx context.Context) {
+	var before *histogram
+	var beforeErr error
+	scraped := make(chan struct{})
+	if r.cfg.ServerMetrics != "" && r.cfg.Warmup == 0 {
+		// Before the first call is scheduled, so that the view holds
+		// every call and none is late for it.
+		before, beforeErr = scrapeServer(ctx, r.cfg.ServerMetrics, r.cfg.Workload.Mix.operations())
+		close(scraped)
+	}
 	r.start = r.clock.Now()
 	r.measureFrom = r.start.Add(r.cfg.Warmup)
 	if r.cfg.Timeline > 0 {
@@ -194,11 +212,38 @@ func (r *runner) run(ctx context.Context) {
 	if r.cfg.Duration > 0 {
 		r.stopAt = r.measureFrom.Add(r.cfg.Duration)
 	}
+	if r.cfg.ServerMetrics != "" && r.cfg.Warmup > 0 {
+		go func() {
+			defer close(scraped)
+			if !r.clock.SleepUntil(ctx, r.measureFrom) {
+				beforeErr = fmt.Errorf("the run ended during its warmup")
+				return
+			}
+			before, beforeErr = scrapeServer(ctx, r.cfg.ServerMetrics, r.cfg.Workload.Mix.operations())
+		}()
+	}
 	var wg sync.WaitGroup
 	for w := range r.cfg.Concurrency {
 		wg.Go(func() { r.work(ctx, w) })
 	}
 	wg.Wait()
+	if r.cfg.ServerMetrics != "" {
+		<-scraped
+		r.server, r.serverErr = r.serverView(context.WithoutCancel(ctx), before, beforeErr)
+	}
+}
+
+// serverView reads the server's metrics again at the end of the run and
+// returns what it recorded since before.
+func (r *runner) serverView(ctx context.Context, before *histogram, beforeErr error) (*ServerLatency, error) {
+	if beforeErr != nil {
+		return nil, beforeErr
+	}
+	after, err := scrapeServer(ctx, r.cfg.ServerMetrics, r.cfg.Workload.Mix.operations())
+	if err != nil {
+		return nil, err
+	}
+	return after.since(before)
 }
 
 // next hands out the next call: its scheduled time (in closed loop, now),

@@ -142,6 +142,11 @@ type Report struct {
 	// Timeline is the measured calls by the interval (Config.Timeline) in
 	// which each was scheduled.
 	Timeline []TimelineInterval `json:"timeline,omitempty"`
+
+	// Server is the server's own view of the measured part
+	// (Config.ServerMetrics); ServerError says why it is missing.
+	Server      *ServerLatency `json:"server,omitempty"`
+	ServerError string         `json:"serverError,omitempty"`
 }
 
 // KindReport is the part of a run spent on one operation.
@@ -191,6 +196,10 @@ func (r *runner) report() *Report {
 	}
 	if r.cfg.Rate > 0 {
 		rep.Mode = "open-loop"
+	}
+	rep.Server = r.server
+	if r.serverErr != nil {
+		rep.ServerError = r.serverErr.Error()
 	}
 	var last time.Time
 	var kinds [numKinds]kindTally
@@ -292,6 +301,12 @@ func (rep *Report) WriteText(w io.Writer) error {
 		rep.ClientCPUCores, count(float64(rep.EventsSent)), count(float64(rep.DuplicateEventsSent)), count(float64(rep.Late)))
 	if rep.SendDelay != nil && rep.SendDelay.Count > 0 {
 		fmt.Fprintf(&b, "  sent after %s (the generator's part of the latency)\n", rep.SendDelay.durations())
+	}
+	switch {
+	case rep.Server != nil:
+		fmt.Fprintf(&b, "  server     %s\n", rep.Server)
+	case rep.ServerError != "":
+		fmt.Fprintf(&b, "  server     no view from its metrics: %s\n", rep.ServerError)
 	}
 	if len(rep.Timeline) > 0 {
 		fmt.Fprintf(&b, "  timeline   by the time each call was scheduled, from the end of the warmup\n")

@@ -66,6 +66,17 @@ func (m Mix) String() string {
 	return strings.Join(parts, ",")
 }
 
+// operations names the operations the mix sends (PutEvents, ...).
+func (m Mix) operations() []string {
+	var ops []string
+	for k, w := range m {
+		if w > 0 {
+			ops = append(ops, Kind(k).String())
+		}
+	}
+	return ops
+}
+
 func indexOf(list []string, s string) int {
 	for i, x := range list {
 		if x == s {

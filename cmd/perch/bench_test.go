@@ -27,11 +27,23 @@ func benchReport(t *testing.T, args ...string) loadgen.Report {
 }
 
 func TestBenchAgainstServe(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	s := startServer(t, t.TempDir(), "--metrics", metricsAddr)
 	rep := benchReport(t, "--endpoint", s.endpoint, "--setup", "--region", "eu-west-1",
-		"--mix", "events=8,items=1,users=1", "--batch", "1-10", "--requests", "100", "--warmup", "0", "--concurrency", "4")
+		"--mix", "events=8,items=1,users=1", "--batch", "1-10", "--requests", "100", "--warmup", "0", "--concurrency", "4",
+		"--server-metrics", "http://"+metricsAddr+"/metrics")
 	if rep.Requests != 100 || rep.OK != 100 || rep.Mix != "events=8,items=1,users=1" || !rep.Signed {
 		t.Errorf("report %+v; want 100 signed calls answered 200", rep)
+	}
+	// The server saw the same 100 calls (--setup's control-plane calls
+	// are not the run's operations).
+	if rep.Server == nil || rep.Server.Calls != 100 || rep.Server.Within10ms == nil {
+		t.Errorf("the server's view %+v (%s); want its metrics of the 100 calls", rep.Server, rep.ServerError)
 	}
 	// Open loop, unsigned, against the group the first run set up.
 	rep = benchReport(t, "--endpoint", s.endpoint, "--setup", "--sign=false", "--rate", "200", "--duration", "1s", "--warmup", "0")
