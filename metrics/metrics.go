@@ -136,7 +136,7 @@ var (
 			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.WriteStalls) }},
 		{storeDesc("perch_store_write_stall_seconds_total", "Time writes stalled, over the stalls that ended."),
 			prometheus.CounterValue, func(s *pebble.Stats) float64 { return s.StallTime.Seconds() }},
-		{storeDesc("perch_store_available", "1 while the store takes writes, 0 while it recovers from a failed write or is closed."),
+		{storeDesc("perch_store_available", "1 while the store's engine is open, 0 while the store recovers from a failed write (writes are refused meanwhile) or once it is closed."),
 			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return boolValue(s.Engine != nil) }},
 	}
 	engineMetrics = []storeMetric{

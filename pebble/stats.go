@@ -60,10 +60,12 @@ func (c *counters) countGroup(batches []*commitRequest, took time.Duration, err 
 		c.failedGroups.Add(1)
 		return
 	}
-	c.batches.Add(uint64(len(batches)))
+	records := 0
 	for _, r := range batches {
-		c.records.Add(uint64(r.batch.Len()))
+		records += r.batch.Len()
 	}
+	c.batches.Add(uint64(len(batches)))
+	c.records.Add(uint64(records))
 }
 
 func (c *counters) stallBegan() {
