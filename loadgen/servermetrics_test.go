@@ -41,11 +41,10 @@ func sequence(t *testing.T, texts ...string) string {
 	return srv.URL + "/metrics"
 }
 
-func TestServerLatency(t *testing.T) {
-	url := sequence(t,
-		metricsText(map[string][4]int{"PutEvents": {10, 50, 60, 60}, "PutItems": {1, 2, 2, 2}, "ListDatasets": {0, 0, 0, 9}}),
-		metricsText(map[string][4]int{"PutEvents": {10, 130, 148, 150}, "PutItems": {1, 12, 12, 12}, "ListDatasets": {0, 0, 0, 900}}))
-	ops := []string{"PutEvents", "PutItems"}
+// scrapeTwice reads url's histogram of ops twice and returns the
+// difference, as a run does after its warmup and at its end.
+func scrapeTwice(t *testing.T, url string, ops ...string) (*ServerLatency, error) {
+	t.Helper()
 	before, err := scrapeServer(context.Background(), url, ops)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +53,14 @@ func TestServerLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := after.since(before)
+	return after.since(before)
+}
+
+func TestServerLatency(t *testing.T) {
+	url := sequence(t,
+		metricsText(map[string][4]int{"PutEvents": {10, 50, 60, 60}, "PutItems": {1, 2, 2, 2}, "ListDatasets": {0, 0, 0, 9}}),
+		metricsText(map[string][4]int{"PutEvents": {10, 130, 148, 150}, "PutItems": {1, 12, 12, 12}, "ListDatasets": {0, 0, 0, 900}}))
+	l, err := scrapeTwice(t, url, "PutEvents", "PutItems")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,15 +95,7 @@ func TestServerLatencyRefusesWhatItCannotRead(t *testing.T) {
 	restarted := sequence(t,
 		metricsText(map[string][4]int{"PutEvents": {10, 50, 60, 60}}),
 		metricsText(map[string][4]int{"PutEvents": {1, 2, 3, 3}}))
-	before, err := scrapeServer(context.Background(), restarted, ops)
-	if err != nil {
-		t.Fatal(err)
-	}
-	after, err := scrapeServer(context.Background(), restarted, ops)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := after.since(before); err == nil || !strings.Contains(err.Error(), "restarted") {
+	if _, err := scrapeTwice(t, restarted, ops...); err == nil || !strings.Contains(err.Error(), "restarted") {
 		t.Errorf("counts that went down: %v", err)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,12 +26,7 @@ func benchReport(t *testing.T, args ...string) loadgen.Report {
 }
 
 func TestBenchAgainstServe(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metricsAddr := ln.Addr().String()
-	ln.Close()
+	metricsAddr := freeAddr(t)
 	s := startServer(t, t.TempDir(), "--metrics", metricsAddr)
 	rep := benchReport(t, "--endpoint", s.endpoint, "--setup", "--region", "eu-west-1",
 		"--mix", "events=8,items=1,users=1", "--batch", "1-10", "--requests", "100", "--warmup", "0", "--concurrency", "4",
@@ -107,12 +101,7 @@ func TestBenchPrintBody(t *testing.T) {
 }
 
 func TestServeProfiles(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	s := startServer(t, t.TempDir(), "--pprof", addr)
 	get := func(url string) int {
 		resp, err := http.Get(url)

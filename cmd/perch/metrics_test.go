@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -21,12 +20,7 @@ import (
 // succeed and fail, and reads them back from /metrics, beside what the
 // store committed; the API's address does not serve the metrics.
 func TestServeMetrics(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	s := startServer(t, t.TempDir(), "--quickstart", "--metrics", addr)
 	m := trackingIDLine.FindStringSubmatch(s.stdout.String())
 	if m == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,6 +111,18 @@ func startServerWithEnv(t *testing.T, dataDir string, env []string, extra ...str
 		}
 	}
 	return s
+}
+
+// freeAddr returns a loopback address no one listens on now, for a
+// listener the server under test opens.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // lockedBuffer is a process's output, written by the goroutine that copies
