@@ -942,3 +942,23 @@ func TestRunsAreSeparatedFromKeys(t *testing.T) {
 		t.Errorf("the dataset's events after compaction and restart:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestMinSyncIntervalSpacesSyncs commits three batches one after the
+// other with 50 ms between syncs: the second and third each wait for the
+// interval after the sync before theirs, so the three take 100 ms at
+// least. (A lower bound: a slow machine only adds to it.)
+func TestMinSyncIntervalSpacesSyncs(t *testing.T) {
+	const interval = 50 * time.Millisecond
+	s := openStore(t, t.TempDir(), Options{MinSyncInterval: interval})
+	ds := dataset(1, perch.Interactions)
+	start := time.Now()
+	for _, id := range []string{"1", "2", "3"} {
+		commit(t, s, &perch.Batch{Dataset: ds, Events: []perch.Event{event(id, "u", "s")}})
+	}
+	if took := time.Since(start); took < 2*interval {
+		t.Errorf("three commits took %v with %v between syncs, want %v at least", took, interval, 2*interval)
+	}
+	if got := eventIDs(events(t, s, ds.ID, perch.RecordQuery{})); len(got) != 3 {
+		t.Errorf("events = %v, want 3", got)
+	}
+}

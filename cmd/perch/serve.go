@@ -42,6 +42,7 @@ type serveConfig struct {
 	maxInFlight int
 	minFreeMB   int64
 	walDir      string
+	minSync     time.Duration
 	auth        string
 	credentials string
 	tlsCert     string
@@ -66,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory (and --wal-dir) keeps; writes are refused with 503 below it (0: no check)")
 	fs.StringVar(&cfg.walDir, "wal-dir", "", "`DIR`ectory of the store's write-ahead log, created if missing (default: in --data); on a disk of its own,\ncommits no longer wait behind the store's table writes; it may change between runs (the old log is replayed)")
+	fs.DurationVar(&cfg.minSync, "wal-min-sync", pebble.DefaultMinSyncInterval, "least time between two syncs of the write-ahead log; commits that come sooner share the next (0: none)")
 	fs.StringVar(&cfg.auth, "auth", "none", "authentication `mode`: none (accept any credentials; requests act for --account-id)\nor sigv4 (verify SigV4 signatures; requests act for the signing key's account)")
 	fs.StringVar(&cfg.credentials, "credentials", "", "AWS shared-credentials `FILE` of the keys --auth sigv4 accepts; each profile needs aws_access_key_id,\naws_secret_access_key and aws_account_id; re-read on SIGHUP")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate `FILE` (and --tls-key); both re-read on SIGHUP")
@@ -80,8 +82,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 {
-		return fmt.Errorf("--max-connections must be positive, --min-free-mb and --max-in-flight not negative")
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 {
+		return fmt.Errorf("--max-connections must be positive, --min-free-mb, --max-in-flight and --wal-min-sync not negative")
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
@@ -143,7 +145,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	if minFree == 0 {
 		minFree = -1 // the store's "no check"
 	}
-	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, MinFreeBytes: minFree, WALDir: cfg.walDir})
+	minSync := cfg.minSync
+	if minSync == 0 {
+		minSync = -1 // the store's "none"
+	}
+	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, MinFreeBytes: minFree, WALDir: cfg.walDir,
+		MinSyncInterval: minSync})
 	if err != nil {
 		return fmt.Errorf("opening the store in %s: %w", cfg.data, err)
 	}
