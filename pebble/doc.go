@@ -10,7 +10,9 @@
 // takes every batch waiting, gives each event and action interaction the
 // next number of a store-wide sequence, writes the records in runs with
 // their index and dedup keys and the sequence's high-water mark in one
-// Pebble batch, syncs once and answers every committer. Nothing on this path reads the store.
+// Pebble batch, syncs once and answers every committer. Syncs of the log
+// are at least Options.MinSyncInterval apart, so that under steady load a
+// few more committers share each. Nothing on this path reads the store.
 // The engine's new write-ahead logs are written with zeros ahead of their
 // end (see walFS), so that those syncs write data and no file metadata.
 //

@@ -88,10 +88,11 @@ func (o *Options) setDefaults() {
 
 // DefaultMinSyncInterval spaces the log's syncs by a quarter of a
 // millisecond. At 4,000 calls/s on the machine of BENCHMARKS.md (round
-// 11) it made commit groups a quarter larger, took 12% of the server's
-// CPU per call off (the syncs and the wake-ups around them) and lowered
-// the p99 in seven runs of eight, with the same p50; at full load the
-// syncs take longer than that anyway.
+// 11) it made commit groups a third larger and took 10% of the server's
+// CPU per call off (the syncs and the wake-ups around them; lower in
+// eleven rounds of twelve), and the median p99 went from 14.6 to 13.4 ms
+// for 0.4 ms more at the p50; at full load the syncs take longer than
+// that anyway.
 const DefaultMinSyncInterval = 250 * time.Microsecond
 
 // Store is a perch.Store kept in a Pebble database in one directory (its
