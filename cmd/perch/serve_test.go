@@ -340,3 +340,25 @@ func TestServeTakesOneMoreProc(t *testing.T) {
 		t.Errorf("with GOMAXPROCS=1: procs = %s, want 1", got)
 	}
 }
+
+// TestServeRefusesNegativeLimits checks that numeric flags that cannot be
+// negative are refused before anything is created.
+func TestServeRefusesNegativeLimits(t *testing.T) {
+	for _, args := range [][]string{
+		{"--wal-min-sync", "-1ms"},
+		{"--min-free-mb", "-1"},
+		{"--max-in-flight", "-1"},
+		{"--max-connections", "0"},
+	} {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		cmd := exec.Command(perchBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "not negative") {
+			t.Errorf("perch serve %v: %v, %q; want a refusal", args, err, stderr.String())
+		}
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Errorf("perch serve %v created the data directory (%v)", args, err)
+		}
+	}
+}
