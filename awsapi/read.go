@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/perchdev/perch"
@@ -31,19 +32,26 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request) {
 		fail(apiError{http.StatusMethodNotAllowed, eUnknownOperation, "The read API only answers GET"})
 		return
 	}
-	switch r.URL.Path {
-	case readPrefix + "health":
-		w.Header().Set("Content-Type", contentTypeJSON)
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-	case readPrefix + "records":
-		s.serveRecords(w, r)
-	case readPrefix + "datasets":
-		s.serveDatasets(w, r)
-	case readPrefix + "export":
-		s.serveExport(w, r)
-	default:
+	serve := readOperations[strings.TrimPrefix(r.URL.Path, readPrefix)]
+	if serve == nil {
 		fail(apiError{http.StatusNotFound, eUnknownOperation, "No read API at " + r.URL.Path})
+		return
 	}
+	serve(s, w, r)
+}
+
+// readOperations are the read API's operations by their path under
+// readPrefix; OperationName names them from it too.
+var readOperations = map[string]func(*Server, http.ResponseWriter, *http.Request){
+	"health":   (*Server).serveHealth,
+	"records":  (*Server).serveRecords,
+	"datasets": (*Server).serveDatasets,
+	"export":   (*Server).serveExport,
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
 func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {

@@ -130,7 +130,7 @@ func OperationName(r *http.Request) string {
 		return "unknown"
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, readPrefix); ok {
-		if readOperations[name] {
+		if readOperations[name] != nil {
 			return "read/" + name
 		}
 		return "unknown"
@@ -140,9 +140,6 @@ func OperationName(r *http.Request) string {
 	}
 	return "unknown"
 }
-
-// readOperations are the paths under readPrefix that serveRead answers.
-var readOperations = map[string]bool{"health": true, "records": true, "datasets": true, "export": true}
 
 // serveControl and serveEvents take the body as sent when authentication
 // has read it already, nil when not.
