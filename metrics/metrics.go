@@ -126,8 +126,6 @@ var (
 			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Batches) }},
 		{storeDesc("perch_store_committed_records_total", "Records the events API put (events, action interactions, items, users, actions) that were committed."),
 			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Records) }},
-		{storeDesc("perch_store_commit_seconds_total", "Time the writer spent committing, from laying out keys to the end of the sync."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return s.CommitTime.Seconds() }},
 		{storeDesc("perch_store_queued_batches", "Batches waiting for the writer."),
 			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Queued) }},
 		{storeDesc("perch_store_queue_capacity_batches", "Batches that may wait before commits are refused as busy."),
@@ -138,6 +136,17 @@ var (
 			prometheus.CounterValue, func(s *pebble.Stats) float64 { return s.StallTime.Seconds() }},
 		{storeDesc("perch_store_available", "1 while the store's engine is open, 0 while the store recovers from a failed write (writes are refused meanwhile) or once it is closed."),
 			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return boolValue(s.Engine != nil) }},
+		{storeDesc("perch_store_short_of_space", "1 while writes are refused because the disk has less free space than the server keeps in reserve (--min-free-mb), as of the last write."),
+			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return boolValue(s.ShortOfSpace) }},
+	}
+	storeHistograms = []struct {
+		desc  *prometheus.Desc
+		value func(*pebble.Stats) *pebble.Histogram
+	}{
+		{storeDesc("perch_store_queue_wait_seconds", "Time each batch waited for the writer, from being queued to the start of its group's commit."),
+			func(s *pebble.Stats) *pebble.Histogram { return &s.QueueWait }},
+		{storeDesc("perch_store_group_commit_seconds", "Time each group's commit took, from laying out its keys to the end of its sync."),
+			func(s *pebble.Stats) *pebble.Histogram { return &s.GroupCommit }},
 	}
 	engineMetrics = []storeMetric{
 		{storeDesc("perch_engine_l0_sublevels", "Sublevels of the storage engine's level 0."),
@@ -176,6 +185,9 @@ func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range storeMetrics {
 		ch <- m.desc
 	}
+	for _, m := range storeHistograms {
+		ch <- m.desc
+	}
 	for _, m := range engineMetrics {
 		ch <- m.desc
 	}
@@ -186,10 +198,26 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range storeMetrics {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&st))
 	}
+	for _, m := range storeHistograms {
+		h := m.value(&st)
+		ch <- prometheus.MustNewConstHistogram(m.desc, h.Count(), h.Sum.Seconds(), cumulativeBuckets(h))
+	}
 	if st.Engine == nil {
 		return
 	}
 	for _, m := range engineMetrics {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&st))
 	}
+}
+
+// cumulativeBuckets turns h's counts into Prometheus's buckets: for each
+// upper bound in seconds, how many durations were at most that long.
+func cumulativeBuckets(h *pebble.Histogram) map[float64]uint64 {
+	buckets := make(map[float64]uint64, len(pebble.LatencyBounds))
+	var n uint64
+	for i, bound := range pebble.LatencyBounds {
+		n += h.Counts[i]
+		buckets[bound.Seconds()] = n
+	}
+	return buckets
 }

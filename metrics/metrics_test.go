@@ -94,9 +94,17 @@ func TestInstrumentCountsOutcomes(t *testing.T) {
 
 func TestWatchStore(t *testing.T) {
 	stats := pebble.Stats{
-		Groups: 3, FailedGroups: 1, Batches: 4, Records: 40, CommitTime: 1500 * time.Millisecond,
+		Groups: 3, FailedGroups: 1, Batches: 4, Records: 40,
 		Queued: 2, QueueDepth: 4096, WriteStalls: 1, StallTime: time.Second,
 	}
+	// Two batches waited at most 50 µs, one at most 10 ms, one more than
+	// 5 s; the three groups took at most 1 ms.
+	stats.QueueWait.Counts[0] = 2
+	stats.QueueWait.Counts[9] = 1
+	stats.QueueWait.Counts[len(pebble.LatencyBounds)] = 1
+	stats.QueueWait.Sum = 6 * time.Second
+	stats.GroupCommit.Counts[4] = 3
+	stats.GroupCommit.Sum = 1500 * time.Microsecond
 	m := New()
 	m.WatchStore(func() pebble.Stats { return stats })
 	families := gather(t, m)
@@ -105,16 +113,37 @@ func TestWatchStore(t *testing.T) {
 		"perch_store_commit_groups_failed_total": 1,
 		"perch_store_committed_batches_total":    4,
 		"perch_store_committed_records_total":    40,
-		"perch_store_commit_seconds_total":       1.5,
 		"perch_store_queued_batches":             2,
 		"perch_store_queue_capacity_batches":     4096,
 		"perch_store_write_stalls_total":         1,
 		"perch_store_write_stall_seconds_total":  1,
 		"perch_store_available":                  0,
+		"perch_store_short_of_space":             0,
 	} {
 		m := find(t, families, name, nil)
 		if got := m.GetCounter().GetValue() + m.GetGauge().GetValue(); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	for name, want := range map[string]struct {
+		count   uint64
+		sum     float64
+		buckets map[float64]uint64 // upper bound: cumulative count
+	}{
+		"perch_store_queue_wait_seconds":   {4, 6, map[float64]uint64{0.00005: 2, 0.0075: 2, 0.01: 3, 5: 3}},
+		"perch_store_group_commit_seconds": {3, 0.0015, map[float64]uint64{0.0005: 0, 0.001: 3, 5: 3}},
+	} {
+		h := find(t, families, name, nil).GetHistogram()
+		if h.GetSampleCount() != want.count || h.GetSampleSum() != want.sum {
+			t.Errorf("%s: %d durations adding up to %v s, want %d, %v", name, h.GetSampleCount(), h.GetSampleSum(), want.count, want.sum)
+		}
+		if len(h.GetBucket()) != len(pebble.LatencyBounds) {
+			t.Errorf("%s: %d buckets, want %d", name, len(h.GetBucket()), len(pebble.LatencyBounds))
+		}
+		for _, b := range h.GetBucket() {
+			if n, ok := want.buckets[b.GetUpperBound()]; ok && b.GetCumulativeCount() != n {
+				t.Errorf("%s: %d durations up to %v s, want %d", name, b.GetCumulativeCount(), b.GetUpperBound(), n)
+			}
 		}
 	}
 	if families["perch_engine_l0_sublevels"] != nil {
@@ -122,9 +151,11 @@ func TestWatchStore(t *testing.T) {
 	}
 
 	stats.Engine = &pebble.EngineStats{L0Sublevels: 5, CompactionDebtBytes: 1 << 20, DiskBytes: 1 << 30, WALBytesWritten: 7}
+	stats.ShortOfSpace = true
 	families = gather(t, m)
 	for name, want := range map[string]float64{
 		"perch_store_available":                1,
+		"perch_store_short_of_space":           1,
 		"perch_engine_l0_sublevels":            5,
 		"perch_engine_compaction_debt_bytes":   1 << 20,
 		"perch_engine_disk_bytes":              1 << 30,

@@ -19,6 +19,8 @@ type commitRequest struct {
 	enc *encodedBatch
 	// result receives the outcome; it is buffered so the writer never waits.
 	result chan error
+	// queued is when the batch was queued.
+	queued time.Time
 }
 
 // maxRunRecords bounds the records of one run, so that one record key
@@ -90,7 +92,7 @@ func (s *Store) enqueue(ctx context.Context, b *perch.Batch) (*commitRequest, er
 	if err != nil {
 		return nil, err
 	}
-	req := &commitRequest{ctx: ctx, batch: b, enc: enc, result: make(chan error, 1)}
+	req := &commitRequest{ctx: ctx, batch: b, enc: enc, result: make(chan error, 1), queued: time.Now()}
 	select {
 	case s.queue <- req:
 		return req, nil
@@ -224,7 +226,7 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	}
 	start := time.Now()
 	err := s.applyGroup(live)
-	s.counters.countGroup(live, time.Since(start), err)
+	s.counters.countGroup(live, start, time.Now(), err)
 	if err != nil {
 		s.log.Error("committing records", "batches", len(live), "err", err)
 	}

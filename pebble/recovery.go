@@ -59,10 +59,12 @@ func (s *Store) checkSpace() error {
 	if s.opts.MinFreeBytes < 0 {
 		return nil
 	}
-	if err := s.checkSpaceIn(s.dir, "data directory"); err != nil || s.walDir == "" {
-		return err
+	err := s.checkSpaceIn(s.dir, "data directory")
+	if err == nil && s.walDir != "" {
+		err = s.checkSpaceIn(s.walDir, "write-ahead log directory")
 	}
-	return s.checkSpaceIn(s.walDir, "write-ahead log directory")
+	s.counters.shortOfSpace.Store(err != nil)
+	return err
 }
 
 func (s *Store) checkSpaceIn(dir, what string) error {
@@ -114,10 +116,12 @@ func (s *Store) checkSpaceToWrite(n int64) error {
 		return nil
 	}
 	now := time.Now()
-	if err := s.lookAtSpace(&s.dataSpace, s.dir, "data directory", now, n); err != nil || s.walDir == "" {
-		return err
+	err := s.lookAtSpace(&s.dataSpace, s.dir, "data directory", now, n)
+	if err == nil && s.walDir != "" {
+		err = s.lookAtSpace(&s.walSpace, s.walDir, "write-ahead log directory", now, n)
 	}
-	return s.lookAtSpace(&s.walSpace, s.walDir, "write-ahead log directory", now, n)
+	s.counters.shortOfSpace.Store(err != nil)
+	return err
 }
 
 func (s *Store) lookAtSpace(look *spaceLook, dir, what string, now time.Time, n int64) error {

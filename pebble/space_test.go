@@ -115,10 +115,16 @@ func TestSpaceLooksBeforeWrites(t *testing.T) {
 	if perch.ErrorCode(err) != perch.EServiceUnavailable || !strings.Contains(err.Error(), "the data directory has 1048575 bytes free") {
 		t.Fatalf("a write under the reserve = %v, want ServiceUnavailable saying what is free", err)
 	}
+	if !s.Stats().ShortOfSpace {
+		t.Error("Stats: not short of space after a write was refused for it")
+	}
 	before = disks.looked(dir)
 	disks.set(dir, 1<<30)
 	if err := commitEvents(s, 1); err != nil {
 		t.Fatalf("a write after space was freed = %v", err)
+	}
+	if s.Stats().ShortOfSpace {
+		t.Error("Stats: short of space after a write found enough")
 	}
 	if n := disks.looked(dir) - before; n != 1 {
 		t.Errorf("the write after a refusal looked %d times, want 1", n)

@@ -1,6 +1,7 @@
 package pebble
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -12,9 +13,13 @@ type Stats struct {
 	// FailedGroups how many of them failed; Batches and Records count what
 	// the successful ones carried (records of every kind).
 	Groups, FailedGroups, Batches, Records uint64
-	// CommitTime is the time the writer spent committing groups, from
-	// laying out a group's keys to the end of its sync.
-	CommitTime time.Duration
+	// QueueWait is how long each batch waited, from being queued to the
+	// start of its group's commit: for the writer to finish the group in
+	// flight, mostly. GroupCommit is how long each group's commit took,
+	// from laying out its keys to the end of its sync, failed ones
+	// included. A call's time in the store is its wait and its group's
+	// commit.
+	QueueWait, GroupCommit Histogram
 	// Queued is how many batches wait for the writer now, of QueueDepth
 	// at most.
 	Queued, QueueDepth int
@@ -22,6 +27,10 @@ type Stats struct {
 	// StallTime adds up those that ended.
 	WriteStalls uint64
 	StallTime   time.Duration
+	// ShortOfSpace is whether the last look at the free space before a
+	// write (or while recovering) found less than Options.MinFreeBytes,
+	// so that writes were refused; it holds until a look finds enough.
+	ShortOfSpace bool
 	// Engine is nil while the store refuses writes to recover from a failed
 	// one, or once it is closed.
 	Engine *EngineStats
@@ -46,16 +55,21 @@ type EngineStats struct {
 // are atomic so that Stats reads them while the writer runs.
 type counters struct {
 	groups, failedGroups, batches, records atomic.Uint64
-	commitNanos                            atomic.Int64
+	queueWait, groupCommit                 latencyCounts
 	stalls                                 atomic.Uint64
 	stallNanos                             atomic.Int64
 	stallStart                             atomic.Int64 // unix nanos of the stall in progress, 0 if none
+	shortOfSpace                           atomic.Bool
 }
 
-// countGroup records one group's commit.
-func (c *counters) countGroup(batches []*commitRequest, took time.Duration, err error) {
+// countGroup records one group's commit, which started at start and
+// ended at end.
+func (c *counters) countGroup(batches []*commitRequest, start, end time.Time, err error) {
 	c.groups.Add(1)
-	c.commitNanos.Add(int64(took))
+	c.groupCommit.observe(end.Sub(start))
+	for _, r := range batches {
+		c.queueWait.observe(start.Sub(r.queued))
+	}
 	if err != nil {
 		c.failedGroups.Add(1)
 		return
@@ -87,11 +101,13 @@ func (s *Store) Stats() Stats {
 		FailedGroups: c.failedGroups.Load(),
 		Batches:      c.batches.Load(),
 		Records:      c.records.Load(),
-		CommitTime:   time.Duration(c.commitNanos.Load()),
+		QueueWait:    c.queueWait.load(),
+		GroupCommit:  c.groupCommit.load(),
 		Queued:       len(s.queue),
 		QueueDepth:   cap(s.queue),
 		WriteStalls:  c.stalls.Load(),
 		StallTime:    time.Duration(c.stallNanos.Load()),
+		ShortOfSpace: c.shortOfSpace.Load(),
 	}
 	if s.gate.enter() != nil {
 		return st
@@ -112,4 +128,57 @@ func (s *Store) Stats() Stats {
 		DiskBytes:             m.DiskSpaceUsage(),
 	}
 	return st
+}
+
+// LatencyBounds are the upper bounds of the buckets of the store's latency
+// histograms: fine below a few milliseconds, where a sync of the log
+// falls on a quiet disk, and coarse up to the seconds of a write stall.
+var LatencyBounds = [...]time.Duration{
+	50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2 * time.Millisecond, 3 * time.Millisecond, 5 * time.Millisecond,
+	7500 * time.Microsecond, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, time.Second, 5 * time.Second,
+}
+
+// Histogram counts durations in the buckets of LatencyBounds.
+type Histogram struct {
+	// Counts[i] is how many durations were at most LatencyBounds[i] and
+	// above the bound before it; the last count is of those above every
+	// bound.
+	Counts [len(LatencyBounds) + 1]uint64
+	// Sum adds up the durations counted.
+	Sum time.Duration
+}
+
+// Count is how many durations h counted.
+func (h *Histogram) Count() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// latencyCounts is a Histogram that the writer adds to while Stats reads it.
+type latencyCounts struct {
+	counts [len(LatencyBounds) + 1]atomic.Uint64
+	sum    atomic.Int64
+}
+
+func (l *latencyCounts) observe(d time.Duration) {
+	i, _ := slices.BinarySearch(LatencyBounds[:], d)
+	l.counts[i].Add(1)
+	l.sum.Add(int64(d))
+}
+
+// load copies the counts one at a time while the writer may be adding to
+// them: the copy may miss a duration or two of the moment, which is as
+// exact as monitoring needs.
+func (l *latencyCounts) load() Histogram {
+	var h Histogram
+	for i := range l.counts {
+		h.Counts[i] = l.counts[i].Load()
+	}
+	h.Sum = time.Duration(l.sum.Load())
+	return h
 }

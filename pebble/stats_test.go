@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/perchdev/perch"
 )
@@ -23,8 +24,14 @@ func TestStats(t *testing.T) {
 	if st.Groups != 2 || st.FailedGroups != 0 || st.Batches != 2 || st.Records != 3 {
 		t.Errorf("groups %d (failed %d), batches %d, records %d; want 2 (0), 2, 3", st.Groups, st.FailedGroups, st.Batches, st.Records)
 	}
-	if st.CommitTime <= 0 || st.Queued != 0 || st.QueueDepth != 4096 {
-		t.Errorf("commit time %v, queued %d of %d; want > 0, 0 of 4096", st.CommitTime, st.Queued, st.QueueDepth)
+	if st.Queued != 0 || st.QueueDepth != 4096 {
+		t.Errorf("queued %d of %d; want 0 of 4096", st.Queued, st.QueueDepth)
+	}
+	if n := st.GroupCommit.Count(); n != 2 || st.GroupCommit.Sum <= 0 {
+		t.Errorf("%d group commits taking %v; want 2 taking some time", n, st.GroupCommit.Sum)
+	}
+	if n := st.QueueWait.Count(); n != 2 {
+		t.Errorf("%d batches' waits counted, want 2", n)
 	}
 	e := st.Engine
 	if e == nil {
@@ -59,5 +66,24 @@ func TestStatsCountFailedGroups(t *testing.T) {
 	}
 	if st := s.Stats(); st.Groups != 1 || st.FailedGroups != 1 || st.Batches != 0 || st.Records != 0 {
 		t.Errorf("groups %d (failed %d), batches %d, records %d; want 1 (1), 0, 0", st.Groups, st.FailedGroups, st.Batches, st.Records)
+	}
+}
+
+// TestLatencyCounts checks which bucket a duration lands in: a duration
+// equal to a bound is counted at most that bound.
+func TestLatencyCounts(t *testing.T) {
+	var l latencyCounts
+	for _, d := range []time.Duration{0, 50 * time.Microsecond, 51 * time.Microsecond, 10 * time.Millisecond, time.Minute} {
+		l.observe(d)
+	}
+	h := l.load()
+	want := map[int]uint64{0: 2, 1: 1, 9: 1, len(LatencyBounds): 1}
+	for i, n := range h.Counts {
+		if n != want[i] {
+			t.Errorf("bucket %d (up to %v): %d, want %d", i, LatencyBounds[min(i, len(LatencyBounds)-1)], n, want[i])
+		}
+	}
+	if h.Count() != 5 || h.Sum != time.Minute+10*time.Millisecond+101*time.Microsecond {
+		t.Errorf("%d durations adding up to %v", h.Count(), h.Sum)
 	}
 }

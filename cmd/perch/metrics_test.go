@@ -80,6 +80,13 @@ func TestServeMetrics(t *testing.T) {
 	if n := histogramCount(families, "perch_request_duration_seconds", "PutEvents"); n != 4 {
 		t.Errorf("PutEvents durations observed: %d, want 4", n)
 	}
+	// The three calls were committed one after the other: three groups,
+	// and each call's wait for the writer.
+	for _, name := range []string{"perch_store_queue_wait_seconds", "perch_store_group_commit_seconds"} {
+		if got := series(families, name, nil); len(got) != 1 || got[0].GetHistogram().GetSampleCount() != 3 {
+			t.Errorf("%s: %v, want one histogram of 3 durations", name, got)
+		}
+	}
 	if disk, ok := value(families, "perch_engine_disk_bytes", nil); !ok || disk <= 0 {
 		t.Errorf("perch_engine_disk_bytes = %v (found: %v), want > 0", disk, ok)
 	}
