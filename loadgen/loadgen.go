@@ -247,7 +247,7 @@ func (r *runner) serverView(ctx context.Context, before *histogram, beforeErr er
 }
 
 // next hands out the next call: its scheduled time (in closed loop, now),
-// after sleeping until then, or false when the run is over.
+// or false when the run is over. It does not wait for that time.
 func (r *runner) next(ctx context.Context) (scheduled time.Time, ok bool) {
 	if ctx.Err() != nil {
 		return time.Time{}, false
@@ -266,10 +266,15 @@ func (r *runner) next(ctx context.Context) (scheduled time.Time, ok bool) {
 			return time.Time{}, false
 		}
 	}
-	if r.interval > 0 && !r.clock.SleepUntil(ctx, scheduled) {
-		return time.Time{}, false
-	}
 	return scheduled, true
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func (r *runner) work(ctx context.Context, w int) {
@@ -283,12 +288,23 @@ func (r *runner) work(ctx context.Context, w int) {
 		if !ok {
 			return
 		}
-		sent := r.clock.Now()
+		// A call is built and signed before its time, as a client has its
+		// request ready when it sends it: the generator's own work (tens of
+		// microseconds, more when it waits for a CPU) then lies outside
+		// the latency, which is the server's and the network's. Its
+		// timestamps and signature carry the time it is due, or now if
+		// that has passed.
+		stamp := later(scheduled, r.clock.Now())
 		events, duplicates := gen.events, gen.duplicates
-		req := gen.next(sent)
+		req := gen.next(stamp)
+		h, signErr := headers.headers(ctx, req, stamp)
+		if r.interval > 0 && !r.clock.SleepUntil(ctx, scheduled) {
+			return
+		}
+		sent := r.clock.Now()
 		var out outcome
-		if h, err := headers.headers(ctx, req, sent); err != nil {
-			out = outcome{errorType: "signing error", detail: err.Error()}
+		if signErr != nil {
+			out = outcome{errorType: "signing error", detail: signErr.Error()}
 		} else {
 			out = conn.do(req.kind.Path(), h, req.body)
 		}

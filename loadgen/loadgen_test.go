@@ -138,6 +138,34 @@ func TestOpenLoopCountsFromScheduledTime(t *testing.T) {
 	}
 }
 
+// TestCallsCarryTheirScheduledTime runs one worker at one call a second:
+// each call is built and signed while the worker waits for its time, yet
+// its signature is dated when it is due, not when it was made.
+func TestCallsCarryTheirScheduledTime(t *testing.T) {
+	start := time.Unix(1700000000, 0)
+	clock := &fakeClock{now: start}
+	var mu sync.Mutex
+	var dates []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		dates = append(dates, r.Header.Get("X-Amz-Date"))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.Rate = 1
+	cfg.Requests = 3
+	if rep := runWith(t, cfg, clock, ClientFastHTTP); rep.OK != 3 {
+		t.Fatalf("%d of %d calls ok; errors %v", rep.OK, rep.Requests, rep.ErrorSamples)
+	}
+	for i, got := range dates {
+		if want := start.Add(time.Duration(i) * time.Second).UTC().Format("20060102T150405Z"); got != want {
+			t.Errorf("call %d dated %s, want %s", i, got, want)
+		}
+	}
+}
+
 // near says whether a latency read off the histogram is want, within the
 // histogram's precision of three significant digits.
 func near(got, want float64) bool { return got >= want && got <= want*1.001 }
