@@ -8,7 +8,8 @@
 #            that its engine has flushes and compactions in hand, as after
 #            any busy spell; with --metrics, so that the report adds
 #            perch's own view (the bucket of its p99, the share of calls
-#            within 10 ms, from its handler's start to its return)
+#            within 10 ms, from its handler's start to its return, and
+#            the p99 of its store's wait for the writer and group commit)
 # and prints each run and each server's medians. The log and the stores
 # live in OUT, which must be on the disk to be measured (not tmpfs).
 #
@@ -55,11 +56,11 @@ for round in $(seq "$ROUNDS"); do
 done
 
 echo
-echo "| run | calls/s | p50 ms | p99 ms | p99.9 ms | sent after, p99 ms | in the server: p99 ms, within 10 ms | errors | server CPU µs/call | load before |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| run | calls/s | p50 ms | p99 ms | p99.9 ms | sent after, p99 ms | in the server: p99 ms, within 10 ms | in the store, p99 ms: wait for the writer, group commit | errors | server CPU µs/call | load before |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 jq -r -s '
 	def n: if type == "number" then (. * 100 | round / 100) else . end;
-	.[] | "| \(.name) | \(.rps | round) | \(.p50 | n) | \(.p99 | n) | \(.p999 | n) | \(.sentAfterP99 | n) | \(if .serverP99 then "\(.serverP99), \(.serverWithin10ms | n)%" else "-" end) | \(.errors // {} | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.serverCpuUsPerCall | round) | \(.load) |"
+	.[] | "| \(.name) | \(.rps | round) | \(.p50 | n) | \(.p99 | n) | \(.p999 | n) | \(.sentAfterP99 | n) | \(if .serverP99 then "\(.serverP99), \(.serverWithin10ms | n)%" else "-" end) | \(if .storeWaitP99 then "\(.storeWaitP99), \(.storeCommitP99)" else "-" end) | \(.errors // {} | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.serverCpuUsPerCall | round) | \(.load) |"
 ' "$OUT/results.jsonl" | tee "$OUT/table.md"
 echo
 echo "medians:"

@@ -81,7 +81,9 @@ loadgen() {
 		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late, sentAfterP99: .sendDelayMs.p99,
 		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load,
 		serverP99: (if .server then "\(.server.p99Ms.above)-\(.server.p99Ms.upTo // "")" else null end),
-		serverWithin10ms: .server.within10msPercent}' "$OUT/$name.json")"
+		serverWithin10ms: .server.within10msPercent,
+		storeWaitP99: (if .server.store then "\(.server.store.waitForWriter.p99Ms.above)-\(.server.store.waitForWriter.p99Ms.upTo // "")" else null end),
+		storeCommitP99: (if .server.store then "\(.server.store.groupCommit.p99Ms.above)-\(.server.store.groupCommit.p99Ms.upTo // "")" else null end)}' "$OUT/$name.json")"
 }
 
 

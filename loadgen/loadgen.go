@@ -195,7 +195,7 @@ func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
 }
 
 func (r *runner) run(ctx context.Context) {
-	var before *histogram
+	var before *serverScrape
 	var beforeErr error
 	scraped := make(chan struct{})
 	if r.cfg.ServerMetrics != "" && r.cfg.Warmup == 0 {
@@ -235,7 +235,7 @@ func (r *runner) run(ctx context.Context) {
 
 // serverView reads the server's metrics again at the end of the run and
 // returns what it recorded since before.
-func (r *runner) serverView(ctx context.Context, before *histogram, beforeErr error) (*ServerLatency, error) {
+func (r *runner) serverView(ctx context.Context, before *serverScrape, beforeErr error) (*ServerLatency, error) {
 	if beforeErr != nil {
 		return nil, beforeErr
 	}

@@ -305,6 +305,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 	switch {
 	case rep.Server != nil:
 		fmt.Fprintf(&b, "  server     %s\n", rep.Server)
+		if rep.Server.Store != nil {
+			fmt.Fprintf(&b, "  store      %s\n", rep.Server.Store)
+		}
 	case rep.ServerError != "":
 		fmt.Fprintf(&b, "  server     no view from its metrics: %s\n", rep.ServerError)
 	}

@@ -25,6 +25,20 @@ func metricsText(ops map[string][4]int) string {
 	return b.String()
 }
 
+// storeText is the store's two histograms in the text format, with
+// cumulative counts at 1 ms, 10 ms and +Inf.
+func storeText(wait, commit [3]int) string {
+	var b strings.Builder
+	for name, c := range map[string][3]int{"perch_store_queue_wait_seconds": wait, "perch_store_group_commit_seconds": commit} {
+		fmt.Fprintf(&b, "# HELP %s x\n# TYPE %s histogram\n", name, name)
+		for i, le := range []string{"0.001", "0.01", "+Inf"} {
+			fmt.Fprintf(&b, "%s_bucket{le=%q} %d\n", name, le, c[i])
+		}
+		fmt.Fprintf(&b, "%s_sum 1\n%s_count %d\n", name, name, c[2])
+	}
+	return b.String()
+}
+
 // sequence serves its texts one per request, the last one again after.
 func sequence(t *testing.T, texts ...string) string {
 	var mu sync.Mutex
@@ -82,6 +96,30 @@ func TestServerLatency(t *testing.T) {
 	}
 	want := "p50 1-10 ms, p99 over 100 ms, p99.9 over 100 ms; 90.00% within 10 ms (100 calls, from its metrics)"
 	if got := l.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if l.Store != nil {
+		t.Errorf("a store's view %+v from metrics without the store's histograms", l.Store)
+	}
+}
+
+// TestStoreLatency reads the store's histograms beside the requests': 100
+// waits for the writer, 90 within 1 ms and 10 over 10 ms; 30 group
+// commits, 18 within 1 ms and the rest within 10 ms.
+func TestStoreLatency(t *testing.T) {
+	requests := metricsText(map[string][4]int{"PutEvents": {0, 0, 0, 0}})
+	url := sequence(t, requests+storeText([3]int{5, 8, 10}, [3]int{2, 3, 3}),
+		requests+storeText([3]int{95, 98, 110}, [3]int{20, 33, 33}))
+	l, err := scrapeTwice(t, url, "PutEvents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := l.Store
+	if st == nil || st.WaitForWriter.Count != 100 || st.GroupCommit.Count != 30 {
+		t.Fatalf("store's view %+v; want 100 waits, 30 commits", st)
+	}
+	want := "wait for the writer p50 0-1 ms, p99 over 10 ms, p99.9 over 10 ms; group commit p50 0-1 ms, p99 1-10 ms, p99.9 1-10 ms (30 groups)"
+	if got := st.String(); got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }

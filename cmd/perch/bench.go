@@ -64,7 +64,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "bound on each call")
 	fs.DurationVar(&cfg.Timeline, "timeline", 0, "also report the calls scheduled in each `interval` of this length: count, errors, p50, p99, max (0: off)")
 	fs.StringVar(&cfg.Client, "client", loadgen.ClientFastHTTP, "HTTP client: fasthttp or net/http")
-	fs.StringVar(&cfg.ServerMetrics, "server-metrics", "", "`URL` of the perch server's metrics (perch serve --metrics ADDR: http://ADDR/metrics);\nthe report adds the server's own view of the measured calls")
+	fs.StringVar(&cfg.ServerMetrics, "server-metrics", "", "`URL` of the perch server's metrics (perch serve --metrics ADDR: http://ADDR/metrics);\nthe report adds the server's own view of the measured calls, its store's included")
 
 	fs.BoolVar(&cfg.Sign, "sign", true, "sign calls with SigV4 as aws-sdk-go-v2 does")
 	fs.BoolVar(&cfg.ContentSHA256, "content-sha256", false, "also send the payload hash in X-Amz-Content-Sha256, as S3 clients do")

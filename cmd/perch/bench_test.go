@@ -38,6 +38,8 @@ func TestBenchAgainstServe(t *testing.T) {
 	// are not the run's operations).
 	if rep.Server == nil || rep.Server.Calls != 100 || rep.Server.Within10ms == nil {
 		t.Errorf("the server's view %+v (%s); want its metrics of the 100 calls", rep.Server, rep.ServerError)
+	} else if st := rep.Server.Store; st == nil || st.WaitForWriter.Count != 100 || st.GroupCommit.Count < 1 || st.GroupCommit.Count > 100 {
+		t.Errorf("the store's view %+v; want each of the 100 calls' wait, in 1 to 100 groups", st)
 	}
 	// Open loop, unsigned, against the group the first run set up.
 	rep = benchReport(t, "--endpoint", s.endpoint, "--setup", "--sign=false", "--rate", "200", "--duration", "1s", "--warmup", "0")
