@@ -76,14 +76,16 @@ loadgen() {
 	wait "$bench"
 	local per_call
 	per_call=$(server_cpu_per_call "$server" "$t0" "$(jq .requests "$OUT/$name.json")")
-	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '{
+	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '
+		def bucket: "\(.above)-\(.upTo // "")";
+		{
 		rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests, errors: .errors,
 		p50: .latencyMs.p50, p99: .latencyMs.p99, p999: .latencyMs.p999, late: .late, sentAfterP99: .sendDelayMs.p99,
 		clientCores: .clientCpuCores, serverCpuUsPerCall: $cpu, load: $load,
-		serverP99: (if .server then "\(.server.p99Ms.above)-\(.server.p99Ms.upTo // "")" else null end),
+		serverP99: (if .server then .server.p99Ms | bucket else null end),
 		serverWithin10ms: .server.within10msPercent,
-		storeWaitP99: (if .server.store then "\(.server.store.waitForWriter.p99Ms.above)-\(.server.store.waitForWriter.p99Ms.upTo // "")" else null end),
-		storeCommitP99: (if .server.store then "\(.server.store.groupCommit.p99Ms.above)-\(.server.store.groupCommit.p99Ms.upTo // "")" else null end)}' "$OUT/$name.json")"
+		storeWaitP99: (if .server.store then .server.store.waitForWriter.p99Ms | bucket else null end),
+		storeCommitP99: (if .server.store then .server.store.groupCommit.p99Ms | bucket else null end)}' "$OUT/$name.json")"
 }
 
 

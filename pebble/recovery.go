@@ -59,16 +59,21 @@ func (s *Store) checkSpace() error {
 	if s.opts.MinFreeBytes < 0 {
 		return nil
 	}
-	err := s.checkSpaceIn(s.dir, "data directory")
-	if err == nil && s.walDir != "" {
-		err = s.checkSpaceIn(s.walDir, "write-ahead log directory")
-	}
-	s.counters.shortOfSpace.Store(err != nil)
-	return err
+	return s.checkDirs(func(dir, what string, _ *spaceLook) error {
+		_, err := s.freeSpaceIn(dir, what)
+		return err
+	})
 }
 
-func (s *Store) checkSpaceIn(dir, what string) error {
-	_, err := s.freeSpaceIn(dir, what)
+// checkDirs runs check on the data directory and then, if it has room, on
+// the log's directory when it has one of its own, with each one's last
+// look at its space; the outcome is what Stats reports as ShortOfSpace.
+func (s *Store) checkDirs(check func(dir, what string, look *spaceLook) error) error {
+	err := check(s.dir, "data directory", &s.dataSpace)
+	if err == nil && s.walDir != "" {
+		err = check(s.walDir, "write-ahead log directory", &s.walSpace)
+	}
+	s.counters.shortOfSpace.Store(err != nil)
 	return err
 }
 
@@ -116,12 +121,9 @@ func (s *Store) checkSpaceToWrite(n int64) error {
 		return nil
 	}
 	now := time.Now()
-	err := s.lookAtSpace(&s.dataSpace, s.dir, "data directory", now, n)
-	if err == nil && s.walDir != "" {
-		err = s.lookAtSpace(&s.walSpace, s.walDir, "write-ahead log directory", now, n)
-	}
-	s.counters.shortOfSpace.Store(err != nil)
-	return err
+	return s.checkDirs(func(dir, what string, look *spaceLook) error {
+		return s.lookAtSpace(look, dir, what, now, n)
+	})
 }
 
 func (s *Store) lookAtSpace(look *spaceLook, dir, what string, now time.Time, n int64) error {

@@ -141,16 +141,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
-	minFree := cfg.minFreeMB << 20
-	if minFree == 0 {
-		minFree = -1 // the store's "no check"
-	}
-	minSync := cfg.minSync
-	if minSync == 0 {
-		minSync = -1 // the store's "none"
-	}
-	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, MinFreeBytes: minFree, WALDir: cfg.walDir,
-		MinSyncInterval: minSync})
+	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, WALDir: cfg.walDir,
+		MinFreeBytes: zeroMeansNone(cfg.minFreeMB << 20), MinSyncInterval: zeroMeansNone(cfg.minSync)})
 	if err != nil {
 		return fmt.Errorf("opening the store in %s: %w", cfg.data, err)
 	}
@@ -407,4 +399,13 @@ func tuneScheduler() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	}
+}
+
+// zeroMeansNone maps a flag's 0 ("none") to the store's negative "none";
+// the store takes 0 as "its default".
+func zeroMeansNone[T int64 | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
