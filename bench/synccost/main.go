@@ -11,21 +11,29 @@
 // kernel's own threads). Modes run in turn, round after round, so that
 // other load falls on all of them alike. With -interval it paces the
 // syncs, to probe what a sync costs while something else loads the
-// machine without adding much load of its own.
+// machine without adding much load of its own. With -syncers it runs
+// several threads at once, each writing its own blocks of the same file
+// and syncing it, to show how far the disk overlaps syncs in flight
+// together: each count of syncers runs in turn within a round.
 //
 //	go run ./bench/synccost -dir /path/on/the/disk [-duration 4s] [-rounds 4]
 //	go run ./bench/synccost -dir /path/on/the/disk -modes written -interval 2ms -duration 17s -rounds 1 -file-mb 48
+//	go run ./bench/synccost -dir /path/on/the/disk -modes written -syncers 1,2,4 -duration 3s -rounds 2
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,6 +57,7 @@ func main() {
 	modeList := flag.String("modes", "append,fallocate,written", "modes to measure, in turn")
 	flag.DurationVar(&interval, "interval", 0, "pause between one sync and the next write (0: none)")
 	fileMB := flag.Int64("file-mb", 256, "size of the test file in MiB")
+	syncerList := flag.String("syncers", "1", "threads writing and syncing the file at once; a list runs each in turn")
 	flag.Parse()
 	fileSize = *fileMB << 20
 	modes := strings.Split(*modeList, ",")
@@ -57,22 +66,33 @@ func main() {
 			log.Fatalf("unknown mode %q: append, fallocate or written", mode)
 		}
 	}
+	var syncers []int
+	for _, field := range strings.Split(*syncerList, ",") {
+		n, err := strconv.Atoi(field)
+		if err != nil || n < 1 {
+			log.Fatalf("-syncers %q: want positive counts, such as 1,2,4", *syncerList)
+		}
+		syncers = append(syncers, n)
+	}
 	path := filepath.Join(*dir, "synccost.tmp")
 	defer os.Remove(path)
-	fmt.Println("| round | file | syncs | p50 | p99 | p99.9 | process CPU per sync | machine busy per sync |")
-	fmt.Println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Println("| round | file | syncers | syncs | syncs a second | p50 | p99 | p99.9 | process CPU per sync | machine busy per sync |")
+	fmt.Println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for round := 1; round <= *rounds; round++ {
 		for _, mode := range modes {
-			if err := measure(path, mode, *duration, round); err != nil {
-				log.Fatal(err)
+			for _, n := range syncers {
+				if err := measure(path, mode, n, *duration, round); err != nil {
+					log.Fatal(err)
+				}
 			}
 		}
 	}
 }
 
-// measure prepares a file in the given mode, then writes and syncs one
-// block after another at its start for d.
-func measure(path, mode string, d time.Duration, round int) error {
+// measure prepares a file in the given mode, then has syncers threads
+// write and sync one block after another from its start for d, each
+// thread the next block not yet taken.
+func measure(path, mode string, syncers int, d time.Duration, round int) error {
 	os.Remove(path)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -95,22 +115,56 @@ func measure(path, mode string, d time.Duration, round int) error {
 	if err != nil {
 		return err
 	}
-	block := make([]byte, blockSize)
-	var latencies []time.Duration
+	var (
+		next      atomic.Int64 // the next block's offset
+		mu        sync.Mutex
+		latencies []time.Duration
+		firstErr  error
+		wg        sync.WaitGroup
+	)
 	cpu0, busy0 := cputime.Process(), machineBusy()
-	end := time.Now().Add(d)
-	for off := int64(0); time.Now().Before(end) && off+blockSize <= fileSize; off += blockSize {
-		start := time.Now()
-		if _, err := f.WriteAt(block, off); err != nil {
-			return err
-		}
-		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
-			return err
-		}
-		latencies = append(latencies, time.Since(start))
-		if interval > 0 {
-			time.Sleep(interval)
-		}
+	start := time.Now()
+	end := start.Add(d)
+	for range syncers {
+		wg.Go(func() {
+			// A thread of its own, as a log writer's sync has: the
+			// runtime would otherwise share threads between syncers.
+			runtime.LockOSThread()
+			block := make([]byte, blockSize)
+			var own []time.Duration
+			for time.Now().Before(end) {
+				off := next.Add(blockSize) - blockSize
+				if off+blockSize > fileSize {
+					break
+				}
+				t := time.Now()
+				_, err := f.WriteAt(block, off)
+				if err == nil {
+					err = syscall.Fdatasync(int(f.Fd()))
+				}
+				if err != nil {
+					mu.Lock()
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					return
+				}
+				own = append(own, time.Since(t))
+				if interval > 0 {
+					time.Sleep(interval)
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, own...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return firstErr
+	}
+	if len(latencies) == 0 {
+		return fmt.Errorf("no sync in %v", d)
 	}
 	n := time.Duration(len(latencies))
 	cpu, busy := (cputime.Process()-cpu0)/n, (machineBusy()-busy0)/n
@@ -118,8 +172,8 @@ func measure(path, mode string, d time.Duration, round int) error {
 	at := func(q float64) time.Duration {
 		return latencies[int(q*float64(len(latencies)-1))].Round(time.Microsecond)
 	}
-	fmt.Printf("| %d | %s | %d | %v | %v | %v | %v | %v |\n", round, mode, n, at(.5), at(.99), at(.999),
-		cpu.Round(time.Microsecond), busy.Round(time.Microsecond))
+	fmt.Printf("| %d | %s | %d | %d | %.0f | %v | %v | %v | %v | %v |\n", round, mode, syncers, n,
+		float64(n)/elapsed.Seconds(), at(.5), at(.99), at(.999), cpu.Round(time.Microsecond), busy.Round(time.Microsecond))
 	return nil
 }
 
