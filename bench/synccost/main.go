@@ -28,7 +28,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,9 +126,6 @@ func measure(path, mode string, syncers int, d time.Duration, round int) error {
 	end := start.Add(d)
 	for range syncers {
 		wg.Go(func() {
-			// A thread of its own, as a log writer's sync has: the
-			// runtime would otherwise share threads between syncers.
-			runtime.LockOSThread()
 			block := make([]byte, blockSize)
 			var own []time.Duration
 			for time.Now().Before(end) {
