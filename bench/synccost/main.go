@@ -22,7 +22,7 @@
 package main
 
 import (
-	"cmp"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -114,24 +114,22 @@ func measure(path, mode string, syncers int, d time.Duration, round int) error {
 	if err != nil {
 		return err
 	}
-	var (
-		next      atomic.Int64 // the next block's offset
-		mu        sync.Mutex
-		latencies []time.Duration
-		firstErr  error
-		wg        sync.WaitGroup
-	)
+	// Each syncer keeps its own latencies and error, merged once all
+	// are done.
+	var next atomic.Int64 // the next block's offset
+	own := make([][]time.Duration, syncers)
+	errs := make([]error, syncers)
+	var wg sync.WaitGroup
 	cpu0, busy0 := cputime.Process(), machineBusy()
 	start := time.Now()
 	end := start.Add(d)
-	for range syncers {
+	for i := range syncers {
 		wg.Go(func() {
 			block := make([]byte, blockSize)
-			var own []time.Duration
 			for time.Now().Before(end) {
 				off := next.Add(blockSize) - blockSize
 				if off+blockSize > fileSize {
-					break
+					return
 				}
 				t := time.Now()
 				_, err := f.WriteAt(block, off)
@@ -139,26 +137,22 @@ func measure(path, mode string, syncers int, d time.Duration, round int) error {
 					err = syscall.Fdatasync(int(f.Fd()))
 				}
 				if err != nil {
-					mu.Lock()
-					firstErr = cmp.Or(firstErr, err)
-					mu.Unlock()
+					errs[i] = err
 					return
 				}
-				own = append(own, time.Since(t))
+				own[i] = append(own[i], time.Since(t))
 				if interval > 0 {
 					time.Sleep(interval)
 				}
 			}
-			mu.Lock()
-			latencies = append(latencies, own...)
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	if firstErr != nil {
-		return firstErr
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
+	latencies := slices.Concat(own...)
 	if len(latencies) == 0 {
 		return fmt.Errorf("no sync in %v", d)
 	}
