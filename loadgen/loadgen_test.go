@@ -420,27 +420,6 @@ func TestUnsigned(t *testing.T) {
 	}
 }
 
-func TestNoopHandler(t *testing.T) {
-	body := string(SampleBody(testWorkload(), 1))
-	for _, tt := range []struct {
-		decode bool
-		body   string
-		want   int
-	}{
-		{false, body, http.StatusOK},
-		{false, "not json", http.StatusOK},
-		{true, body, http.StatusOK},
-		{true, "not json", http.StatusBadRequest},
-		{true, `{"eventList": 3}`, http.StatusBadRequest},
-	} {
-		rec := httptest.NewRecorder()
-		NoopHandler(tt.decode, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(tt.body)))
-		if rec.Code != tt.want {
-			t.Errorf("decode %t, body %.20q: HTTP %d, want %d", tt.decode, tt.body, rec.Code, tt.want)
-		}
-	}
-}
-
 func TestConfigChecks(t *testing.T) {
 	for _, bad := range []func(*Config){
 		func(c *Config) { c.Endpoint = "127.0.0.1:8080" },

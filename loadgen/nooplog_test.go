@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -175,36 +172,5 @@ func TestNoopLogFailsAfterAFailedSync(t *testing.T) {
 	l.datasync = func(*os.File) error { return nil }
 	if err := l.Append([]byte("b")); !errors.Is(err, broken) {
 		t.Errorf("append after a failed sync: %v, want %v still", err, broken)
-	}
-}
-
-func TestNoopHandlerWithLog(t *testing.T) {
-	dir := t.TempDir()
-	l, err := openNoopLog(dir, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := NoopHandler(true, l)
-	body := string(SampleBody(testWorkload(), 1))
-	for _, tt := range []struct {
-		body string
-		want int
-	}{{body, http.StatusOK}, {"not json", http.StatusBadRequest}} {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(tt.body)))
-		if rec.Code != tt.want {
-			t.Errorf("body %.20q: HTTP %d, want %d", tt.body, rec.Code, tt.want)
-		}
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if records := readRecords(t, filepath.Join(dir, "noop.log")); len(records) != 1 || string(records[0]) != body {
-		t.Errorf("log holds %d records; want the one body answered 200", len(records))
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(body)))
-	if rec.Code != http.StatusInternalServerError {
-		t.Errorf("with the log closed: HTTP %d, want 500", rec.Code)
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 const benchUsage = `Usage:
   perch bench [flags]                     load a running server and report what it measured
-  perch bench noop [--addr A] [--decode] [--log DIR]
+  perch bench noop [--addr A] [--decode] [--log DIR] [--http net/http|fasthttp]
                                           serve the no-op baseline
 
 perch bench sends PutEvents calls (and PutItems/PutUsers with --mix),
@@ -132,8 +132,12 @@ func runBenchNoop(ctx context.Context, args []string, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8081", "`HOST:PORT` to listen on (port 0 picks a free one)")
 	decode := fs.Bool("decode", false, "also decode each body as a PutEvents request with encoding/json")
 	logDir := fs.String("log", "", "also append each body to a log in `DIR` and answer only once it is synced (group commit): the least a durable server does")
+	server := fs.String("http", "net/http", "the HTTP `server`: net/http (perch's) or fasthttp (a lighter one, to see the HTTP server's share of a floor)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *server != "net/http" && *server != "fasthttp" {
+		return fmt.Errorf("--http %q: net/http or fasthttp", *server)
 	}
 	var noopLog *loadgen.NoopLog
 	if *logDir != "" {
@@ -147,11 +151,19 @@ func runBenchNoop(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: loadgen.NoopHandler(*decode, noopLog), ReadHeaderTimeout: 10 * time.Second}
+	var serve func(net.Listener) error
+	var shutdown func(context.Context) error
+	if *server == "fasthttp" {
+		srv := loadgen.NoopFastServer(*decode, noopLog)
+		serve, shutdown = srv.Serve, srv.ShutdownWithContext
+	} else {
+		srv := &http.Server{Handler: loadgen.NoopHandler(*decode, noopLog), ReadHeaderTimeout: 10 * time.Second}
+		serve, shutdown = srv.Serve, srv.Shutdown
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serve(ln) }()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	log.Info("perch bench noop ready", "endpoint", "http://"+ln.Addr().String(), "decode", *decode, "log", *logDir)
+	log.Info("perch bench noop ready", "endpoint", "http://"+ln.Addr().String(), "http", *server, "decode", *decode, "log", *logDir)
 	select {
 	case err := <-errc:
 		return err
@@ -159,7 +171,7 @@ func runBenchNoop(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	return shutdown(shutdownCtx)
 }
 
 func envOr(name, fallback string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -51,8 +52,17 @@ func TestBenchAgainstServe(t *testing.T) {
 var noopReady = regexp.MustCompile(`msg="perch bench noop ready" endpoint=(\S+)`)
 
 func TestBenchNoop(t *testing.T) {
-	for _, tt := range []struct{ decode, log bool }{{false, false}, {true, false}, {false, true}} {
+	for _, tt := range []struct {
+		decode, log bool
+		http        string
+	}{
+		{false, false, ""}, {true, false, ""}, {false, true, ""},
+		{false, false, "fasthttp"}, {true, true, "fasthttp"}, {true, true, "net/http"},
+	} {
 		args := []string{"bench", "noop", "--addr", "127.0.0.1:0"}
+		if tt.http != "" {
+			args = append(args, "--http", tt.http)
+		}
 		if tt.decode {
 			args = append(args, "--decode")
 		}
@@ -74,6 +84,9 @@ func TestBenchNoop(t *testing.T) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			t.Fatalf("perch bench noop printed %q (%v), not its ready line", line, err)
+		}
+		if want := cmp.Or(tt.http, "net/http"); !strings.Contains(line, "http="+want+" ") {
+			t.Errorf("%+v: the ready line %q does not name %s", tt, line, want)
 		}
 		rep := benchReport(t, "--endpoint", m[1], "--tracking-id", "any", "--requests", "50", "--warmup", "0")
 		_ = cmd.Process.Kill()
@@ -118,5 +131,11 @@ func TestServeProfiles(t *testing.T) {
 	}
 	if code := get(s.endpoint + "/debug/pprof/cmdline"); code == http.StatusOK {
 		t.Error("the API's address serves profiles")
+	}
+}
+
+func TestBenchNoopRefusesAnUnknownServer(t *testing.T) {
+	if out := runPerchFails(t, "bench", "noop", "--addr", "127.0.0.1:0", "--http", "h2o"); !strings.Contains(out, `--http "h2o": net/http or fasthttp`) {
+		t.Errorf("perch bench noop --http h2o printed %q; want the two servers it serves on", out)
 	}
 }

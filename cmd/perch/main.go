@@ -26,7 +26,7 @@ Usage:
   perch records DATASET_ARN [--endpoint URL] [--profile P] [--user-id U] [--session-id S] [--limit N]
   perch export DATASET_GROUP_ARN --out DIR [--format csv|jsonl|parquet] [--since T] [--until T] [--endpoint URL]
   perch bench [--endpoint URL] [--setup] [--rate N | --concurrency N] [--duration D] [--json] ...
-  perch bench noop [--addr HOST:PORT] [--decode] [--log DIR]
+  perch bench noop [--addr HOST:PORT] [--decode] [--log DIR] [--http net/http|fasthttp]
 
 Run "perch COMMAND --help" for a command's flags.
 `

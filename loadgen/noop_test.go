@@ -1,0 +1,153 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// noopServers are the no-op handler on each HTTP server perch bench noop
+// serves it on, each as a function from a body posted to the status
+// answered.
+func noopServers(t *testing.T, decode bool, log *NoopLog) map[string]func(body string) int {
+	return map[string]func(string) int{
+		"net/http": func(body string) int {
+			rec := httptest.NewRecorder()
+			NoopHandler(decode, log).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(body)))
+			return rec.Code
+		},
+		"fasthttp": poster(t, NoopFastServer(decode, log)),
+	}
+}
+
+// poster serves srv on a loopback port until the test ends, and returns a
+// function that posts a body to it and returns the status answered.
+func poster(t *testing.T, srv *fasthttp.Server) func(body string) int {
+	addr := serve(t, srv)
+	client := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(client.CloseIdleConnections)
+	return func(body string) int {
+		resp, err := client.Post("http://"+addr+"/events", "application/x-amz-json-1.1", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+}
+
+// serve serves srv on a loopback port until the test ends, and returns its
+// address.
+func serve(t *testing.T, srv *fasthttp.Server) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.ShutdownWithContext(ctx); err != nil {
+			t.Errorf("shutting the fasthttp server down: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("fasthttp server: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestNoopHandler(t *testing.T) {
+	body := string(SampleBody(testWorkload(), 1))
+	for _, decode := range []bool{false, true} {
+		for name, post := range noopServers(t, decode, nil) {
+			for _, tt := range []struct {
+				body string
+				want int
+			}{
+				{body, http.StatusOK},
+				{"not json", map[bool]int{false: http.StatusOK, true: http.StatusBadRequest}[decode]},
+				{`{"eventList": 3}`, map[bool]int{false: http.StatusOK, true: http.StatusBadRequest}[decode]},
+			} {
+				if got := post(tt.body); got != tt.want {
+					t.Errorf("%s, decode %t, body %.20q: HTTP %d, want %d", name, decode, tt.body, got, tt.want)
+				}
+			}
+		}
+	}
+}
+
+func TestNoopServersBoundTheBody(t *testing.T) {
+	for name, post := range noopServers(t, false, nil) {
+		if got := post(strings.Repeat("x", noopMaxBody)); got != http.StatusOK {
+			t.Errorf("%s, a body of %d bytes: HTTP %d, want 200", name, noopMaxBody, got)
+		}
+	}
+	rec := httptest.NewRecorder()
+	NoopHandler(false, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(strings.Repeat("x", noopMaxBody+1))))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("net/http, a body of %d bytes: HTTP %d, want 400", noopMaxBody+1, rec.Code)
+	}
+	// fasthttp answers from the Content-Length, before the body, and
+	// closes the connection: a client still sending would find it closed.
+	addr := serve(t, NoopFastServer(false, nil))
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "POST /events HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, noopMaxBody+1); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("fasthttp, a body of %d bytes: HTTP %d, want 400", noopMaxBody+1, resp.StatusCode)
+	}
+}
+
+func TestNoopHandlerWithLog(t *testing.T) {
+	body := string(SampleBody(testWorkload(), 1))
+	for _, name := range []string{"net/http", "fasthttp"} {
+		dir := t.TempDir()
+		l, err := openNoopLog(dir, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		post := noopServers(t, true, l)[name]
+		for _, tt := range []struct {
+			body string
+			want int
+		}{{body, http.StatusOK}, {"not json", http.StatusBadRequest}} {
+			if got := post(tt.body); got != tt.want {
+				t.Errorf("%s, body %.20q: HTTP %d, want %d", name, tt.body, got, tt.want)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if records := readRecords(t, filepath.Join(dir, "noop.log")); len(records) != 1 || string(records[0]) != body {
+			t.Errorf("%s: the log holds %d records; want the one body answered 200", name, len(records))
+		}
+		if got := post(body); got != http.StatusInternalServerError {
+			t.Errorf("%s, with the log closed: HTTP %d, want 500", name, got)
+		}
+	}
+}
