@@ -58,8 +58,8 @@ for round in $(seq "$ROUNDS"); do
 	rm -rf "$OUT/data"
 
 	for http in net/http fasthttp; do
-		suffix=${http#net/http}
-		suffix=${suffix:+-$suffix}
+		suffix=""
+		[ "$http" = fasthttp ] && suffix=-fasthttp
 		start "noop$suffix-$round" "perch bench noop ready" bench noop --addr 127.0.0.1:0 --http "$http"
 		loadgen "noop$suffix-$round" "$pid" --tracking-id any --rate "$rate"
 		stop "$pid"
