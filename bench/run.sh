@@ -161,4 +161,8 @@ jq -r -s '
 	"| \(.name) | \(.tool) | \(.rps | round) | \(.eps | round) | \(.p50 | n) | \(.p99 | n) | \(.p999 // "" | n) | \(.errors | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.rps / $base * 100 | round)% | \(.serverCpuUsPerCall | round) | \(.clientCores | n) | \(.load) |"
 ' "$OUT/results.jsonl" | tee "$OUT/table.md"
 echo
+echo "perch-overload offers twice the max: its calls wait for a free connection and that wait counts, as an"
+echo "open loop's must, so its latencies run to seconds; what it shows is the errors (ThrottlingException,"
+echo "ServiceUnavailable and no timeouts when load is shed) and the peak RSS above."
+echo
 echo "results, logs and profiles: $OUT"
