@@ -81,7 +81,7 @@ func readPutEvents(body model.Value) (trackingID string, events []perch.Event, e
 			case "properties":
 				e.Properties = v.String()
 			case "sentAt":
-				sentAt = v.Number()
+				sentAt = v.EpochSeconds()
 			case "recommendationId":
 				e.RecommendationID = v.String()
 			case "impression":
@@ -134,7 +134,7 @@ func (s *Server) putActionInteractions(ctx context.Context, body model.Value) er
 			case "sessionId":
 				a.SessionID = v.String()
 			case "timestamp":
-				timestamp = v.Number()
+				timestamp = v.EpochSeconds()
 			case "eventType":
 				a.EventType = v.String()
 			case "eventId":

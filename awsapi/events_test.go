@@ -3,7 +3,9 @@ package awsapi_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +164,64 @@ func TestEventValues(t *testing.T) {
 	}
 	if got := e.records(g.datasets["INTERACTIONS"], map[string][]string{"sessionId": {"anonymous-session"}, "limit": {"2"}}); len(got) != 2 {
 		t.Errorf("records of the session with limit 2 = %d records", len(got))
+	}
+}
+
+// TestTimestampStringsAreStored sends sentAt and timestamp as the strings
+// Paws sends (ISO 8601 text, with or without a zone, and Unix time in
+// digits) and reads back the epoch seconds each stands for. Digits get
+// the range rule of numbers, so milliseconds sent by mistake are refused;
+// any other string is a SerializationException.
+func TestTimestampStringsAreStored(t *testing.T) {
+	e := newEnv(t)
+	g := e.makeGroup("paws")
+	send := func(path, body string) (int, string, string) {
+		resp := wireRequest{name: path, region: "us-east-1"}.send(t, e.url+path, http.Header{"Content-Type": {"application/octet-stream"}}, []byte(body))
+		msg, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), string(msg)
+	}
+
+	status, code, msg := send("/events", `{"trackingId":"`+g.trackingID+`","sessionId":"s-1","userId":"u-1","eventList":[`+
+		`{"eventId":"e-1","eventType":"click","sentAt":"1970-01-01T01:00:00"},`+
+		`{"eventId":"e-2","eventType":"click","sentAt":"2023-11-14T23:13:20.125+01:00"},`+
+		`{"eventId":"e-3","eventType":"click","sentAt":"1700000100"},`+
+		`{"eventId":"e-4","eventType":"click","sentAt":"1700000000.0005"},`+
+		`{"eventId":"e-5","eventType":"click","sentAt":1700000001}]}`)
+	if status != http.StatusOK {
+		t.Fatalf("PutEvents with string timestamps: %d %s %s", status, code, msg)
+	}
+	recs := e.records(g.datasets["INTERACTIONS"], nil)
+	want := []float64{3600, 1700000000.125, 1700000100, 1700000000.001, 1700000001}
+	if len(recs) != len(want) {
+		t.Fatalf("stored %d records, want %d: %v", len(recs), len(want), recs)
+	}
+	for i, w := range want {
+		if recs[i]["sentAt"] != w {
+			t.Errorf("event %d: sentAt = %v, want %v", i+1, recs[i]["sentAt"], w)
+		}
+	}
+
+	status, code, msg = send("/action-interactions", `{"trackingId":"`+g.actionTrackingID+`","actionInteractions":[`+
+		`{"actionId":"a-1","sessionId":"s-1","eventType":"Taken","timestamp":"2023-11-14T22:13:20Z"}]}`)
+	if status != http.StatusOK {
+		t.Fatalf("PutActionInteractions with a string timestamp: %d %s %s", status, code, msg)
+	}
+	if recs := e.records(g.datasets["ACTION_INTERACTIONS"], nil); len(recs) != 1 || recs[0]["timestamp"] != 1700000000.0 {
+		t.Errorf("action interaction stored as %v, want timestamp 1700000000", recs)
+	}
+
+	for _, c := range []struct{ sentAt, code, message string }{
+		{`"1700000000000"`, "InvalidInputException", "Invalid timestamp at 'eventList.2.member.sentAt': timestamp 1700000000000 is out of range"},
+		{`"yesterday"`, "SerializationException", "Unexpected JSON string at 'eventList.2.member.sentAt', expected epoch seconds as a number, or a string"},
+		{`"2023-11-14"`, "SerializationException", "ISO 8601 date-time"},
+	} {
+		status, code, msg := send("/events", `{"trackingId":"`+g.trackingID+`","sessionId":"s-2","eventList":[`+
+			`{"eventType":"click","sentAt":"1700000000"},{"eventType":"click","sentAt":`+c.sentAt+`}]}`)
+		if status != http.StatusBadRequest || code != c.code || !strings.Contains(msg, c.message) {
+			t.Errorf("sentAt %s: %d %s %s; want 400 %s with %q", c.sentAt, status, code, msg, c.code, c.message)
+		}
+	}
+	if recs := e.records(g.datasets["INTERACTIONS"], map[string][]string{"sessionId": {"s-2"}}); len(recs) != 0 {
+		t.Errorf("refused requests stored %v", recs)
 	}
 }

@@ -122,6 +122,20 @@ func (v Value) Number() string {
 	return v.d.text[nd.start:nd.end]
 }
 
+// EpochSeconds returns a timestamp's epoch seconds in decimal: a number's
+// text as written, or what a string in one of the forms the validator
+// takes stands for (see timestampForms); "" for any other value.
+func (v Value) EpochSeconds() string {
+	switch v.node().tok {
+	case tokNumber:
+		return v.Number()
+	case tokString:
+		text, _ := epochSecondsText(v.d.v.text(&v.d.v.scratch, v.n))
+		return text
+	}
+	return ""
+}
+
 // Float returns a number, or one of the strings "NaN", "Infinity" and
 // "-Infinity" that Smithy sends for values JSON cannot hold, as a float64;
 // numbers beyond its range are ±Inf. Any other value is NaN.

@@ -34,6 +34,8 @@ func FuzzValidate(f *testing.F) {
 		{"PutItems", `{"datasetArn":"arn:aws:personalize:us-east-1:000000000000:dataset/g/ITEMS","items":[{"itemId":"i","properties":"{}"}]}`},
 		{"PutUsers", `{"datasetArn":"x","users":[{"userId":"\u0000\ud800"}]}`},
 		{"PutActionInteractions", `{"trackingId":"t","actionInteractions":[{"actionId":"a","sessionId":"s","timestamp":1,"eventType":"x"}]}`},
+		{"PutEvents", `{"trackingId":"t","sessionId":"s","eventList":[{"eventType":"click","sentAt":"1970-01-01T01:00:00"},{"eventType":"click","sentAt":"1700000100"}]}`},
+		{"PutActionInteractions", `{"trackingId":"t","actionInteractions":[{"actionId":"a","sessionId":"s","timestamp":"2023-11-14T22:13:20.5+01:00","eventType":"x"}]}`},
 		{"CreateSchema", `{"name":"s","schema":"{}","domain":"ECOMMERCE"}`},
 		{"CreateDatasetGroup", `{"name":"g","tags":[{"tagKey":"k","tagValue":"v"}]}`},
 		{"ListSchemas", `{"maxResults":100,"nextToken":"x"}`},

@@ -325,8 +325,13 @@ func TestValidate(t *testing.T) {
 			wantSerialization: "Unexpected JSON string at 'eventList.1.member', expected an object",
 		},
 		{
-			name: "string for a timestamp", svc: Events, op: "PutEvents", body: putEvents(`{"eventType":"x","sentAt":"2024-01-01T00:00:00Z"}`),
-			wantSerialization: "Unexpected JSON string at 'eventList.1.member.sentAt', expected a number of epoch seconds",
+			name: "timestamp string in no accepted form", svc: Events, op: "PutEvents", body: putEvents(`{"eventType":"x","sentAt":"2024-01-01"}`),
+			wantSerialization: "Unexpected JSON string at 'eventList.1.member.sentAt', expected " + timestampForms,
+		},
+		{
+			name: "timestamp string of a second event", svc: Events, op: "PutActionInteractions",
+			body:              `{"trackingId":"t","actionInteractions":[{"actionId":"a","sessionId":"s","eventType":"Taken","timestamp":"1700000000"},{"actionId":"a","sessionId":"s","eventType":"Taken","timestamp":"1.7e9"}]}`,
+			wantSerialization: "Unexpected JSON string at 'actionInteractions.2.member.timestamp', expected " + timestampForms,
 		},
 		{
 			name: "string for a float", svc: Events, op: "PutEvents", body: putEvents(`{"eventType":"x","sentAt":1,"eventValue":"4.5"}`),
@@ -354,7 +359,7 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name: "a type error outranks violations", svc: Events, op: "PutEvents", body: `{"trackingId":"","sessionId":"s","eventList":[{"sentAt":true}]}`,
-			wantSerialization: "Unexpected JSON boolean at 'eventList.1.member.sentAt', expected a number of epoch seconds",
+			wantSerialization: "Unexpected JSON boolean at 'eventList.1.member.sentAt', expected " + timestampForms,
 		},
 	}
 	for _, tt := range tests {

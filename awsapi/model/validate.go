@@ -141,7 +141,12 @@ func (v *validator) checkType(s *shape, n int32) error {
 		if tok == tokNumber {
 			return nil
 		}
-		want = "a number of epoch seconds"
+		if tok == tokString {
+			if _, ok := epochSecondsText(v.text(&v.scratch, n)); ok {
+				return nil
+			}
+		}
+		want = timestampForms
 	}
 	return &SerializationError{Message: fmt.Sprintf("Unexpected JSON %s at '%s', expected %s", tokenName(tok), v.path, want)}
 }
