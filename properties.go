@@ -112,8 +112,36 @@ func (s *AvroSchema) CheckProperties(properties string, t DatasetType) error {
 	return keys.check(properties)
 }
 
+// PropertiesError is why CheckProperties refused a properties string, in
+// parts, so that the events API can say where the record is before what is
+// wrong with it.
+type PropertiesError struct {
+	// NotJSON says the text is not one JSON object without duplicate keys,
+	// which AWS words "Error parsing properties json" and clients match on.
+	NotJSON bool
+	// Reason says what is wrong: the parser's complaint, or which key does
+	// not fit the schema and why.
+	Reason string
+}
+
+func (e *PropertiesError) Error() string {
+	if e.NotJSON {
+		return parseErrorText + ": " + e.Reason
+	}
+	return e.Reason
+}
+
+// Unwrap gives the error's AWS code, InvalidInputException, to callers
+// that answer with whatever *Error an error holds.
+func (e *PropertiesError) Unwrap() error { return &Error{Code: EInvalidInput, Message: e.Error()} }
+
 func parseError(reason string) error {
-	return Errorf(EInvalidInput, "%s: %s", parseErrorText, reason)
+	return &PropertiesError{NotJSON: true, Reason: reason}
+}
+
+// unfit reports a member that does not fit the schema.
+func unfit(format string, args ...any) error {
+	return &PropertiesError{Reason: fmt.Sprintf(format, args...)}
 }
 
 // check walks the object once, checking its syntax as it goes, and each
@@ -131,9 +159,9 @@ func (k *propertyKeys) check(properties string) error {
 		return parseError(json.Unmarshal([]byte(properties), &v).Error())
 	}
 	switch {
-	case err == errNotAnObject:
+	case errors.Is(err, errNotAnObject):
 		return parseError(notAnObject(strings.TrimSpace(properties)))
-	case err == nil || err == errBrokenJSON:
+	case err == nil || errors.Is(err, errBrokenJSON):
 		// The reader refused what encoding/json takes: refuse it too
 		// rather than store what the reader cannot read back.
 		return parseError("the object could not be read")
@@ -430,12 +458,10 @@ func (k *propertyKeys) field(key string) (int, error) {
 		return i, nil
 	}
 	if k.reserved && isReservedKey(key) {
-		return 0, Errorf(EInvalidInput,
-			"properties key '%s' is reserved: send it as the record's own member, not inside properties", key)
+		return 0, unfit("properties key '%s' is reserved: send it as the record's own member, not inside properties", key)
 	}
 	if f, ok := k.carried[key]; ok {
-		return 0, Errorf(EInvalidInput,
-			"properties key '%s' names field %s, which is sent as the record's own member, not inside properties",
+		return 0, unfit("properties key '%s' names field %s, which is sent as the record's own member, not inside properties",
 			key, f.Name)
 	}
 	return 0, k.unknown(key)
@@ -445,8 +471,7 @@ func (k *propertyKeys) field(key string) (int, error) {
 // when it differs only by case or is the field's own name.
 func (k *propertyKeys) unknown(key string) error {
 	if len(k.sorted) == 0 {
-		return Errorf(EInvalidInput,
-			"properties key '%s' does not match any field of the dataset's schema; this dataset's schema has no fields that can be sent in properties",
+		return unfit("properties key '%s' does not match any field of the dataset's schema; this dataset's schema has no fields that can be sent in properties",
 			key)
 	}
 	hint := ""
@@ -456,7 +481,7 @@ func (k *propertyKeys) unknown(key string) error {
 			break
 		}
 	}
-	return Errorf(EInvalidInput,
+	return unfit(
 		"properties key '%s' does not match any field of the dataset's schema%s; valid keys are: %s",
 		key, hint, strings.Join(k.sorted, ", "))
 }
@@ -468,17 +493,16 @@ func checkValue(key string, f *Field, value string) error {
 		if f.Nullable {
 			return nil
 		}
-		return Errorf(EInvalidInput, "properties key '%s' must be %s (field %s is not nullable), found null",
+		return unfit("properties key '%s' must be %s (field %s is not nullable), found null",
 			key, typeName(f.Type), f.Name)
 	}
 	if ok, why := fits(f.Type, value); !ok {
-		return Errorf(EInvalidInput, "properties key '%s' must be %s (field %s), found %s%s",
+		return unfit("properties key '%s' must be %s (field %s), found %s%s",
 			key, typeName(f.Type), f.Name, foundValue(value), why)
 	}
 	if f.Categorical {
 		if n := utf8.RuneCountInString(scalarText(value)); n > MaxCategoricalLength {
-			return Errorf(EInvalidInput,
-				"properties key '%s' (categorical field %s) is %d characters long; at most %d are allowed, | separators included",
+			return unfit("properties key '%s' (categorical field %s) is %d characters long; at most %d are allowed, | separators included",
 				key, f.Name, n, MaxCategoricalLength)
 		}
 	}

@@ -5,6 +5,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -121,19 +122,16 @@ func checkProperties(schema *perch.AvroSchema, properties string, t perch.Datase
 		return nil
 	}
 	err := schema.CheckProperties(properties, t)
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if e, ok := err.(*perch.Error); ok {
-		msg = e.Message
+	var refused *perch.PropertiesError
+	if !errors.As(err, &refused) {
+		return err
 	}
 	where := fmt.Sprintf("%s.%d.member.properties", list, i+1)
-	if rest, ok := strings.CutPrefix(msg, "Error parsing properties json"); ok {
-		// Keep AWS's wording first so clients matching on it still match.
-		return perch.Errorf(perch.EInvalidInput, "Error parsing properties json at '%s'%s", where, rest)
+	if refused.NotJSON {
+		// AWS's wording first, so that clients matching on it still match.
+		return perch.Errorf(perch.EInvalidInput, "Error parsing properties json at '%s': %s", where, refused.Reason)
 	}
-	return perch.Errorf(perch.EInvalidInput, "Invalid properties at '%s': %s", where, msg)
+	return perch.Errorf(perch.EInvalidInput, "Invalid properties at '%s': %s", where, refused.Reason)
 }
 
 // typeName is the dataset type as the documentation writes it.
