@@ -82,9 +82,12 @@ type Catalog interface {
 	// Target resolves a trackingId to the dataset its records go to: the
 	// INTERACTIONS dataset of the tracker's group for an event tracker's
 	// id, the ACTION_INTERACTIONS dataset itself for that dataset's id.
-	// It returns the dataset's parsed schema with it.
+	// It returns the dataset's parsed schema with it. Both are shared and
+	// must not be modified: the events API calls this on every request, and
+	// it must not wait for control-plane changes.
 	Target(ctx context.Context, trackingID string) (*Dataset, *AvroSchema, error)
-	// DatasetSchema returns the dataset named by arn with its parsed schema.
+	// DatasetSchema returns the dataset named by arn with its parsed
+	// schema, shared as Target's are.
 	DatasetSchema(ctx context.Context, arn string) (*Dataset, *AvroSchema, error)
 	// HoldDataset keeps the dataset named by arn from deletion until
 	// release is called: DeleteDataset fails with EResourceInUse, naming

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/perchdev/perch"
@@ -53,14 +54,15 @@ type Catalog struct {
 	groups   map[string]*perch.DatasetGroup
 	datasets map[string]*perch.Dataset
 	trackers map[string]*perch.EventTracker
-	// tracked maps a trackingId to the ARN of the event tracker or the
-	// Action interactions dataset it names.
-	tracked map[string]string
 	// parsed caches the parsed form of each schema by ARN, so the write
 	// path never parses a schema twice.
 	parsed map[string]parsedSchema
 	// holds lists, per dataset ARN, the jobs that keep it from deletion.
 	holds map[string]map[string]bool
+
+	// routes is published by every change of datasets and trackers, for
+	// the events API to read without mu (see routes.go).
+	routes atomic.Pointer[routes]
 }
 
 // parsedSchema is a schema's parsed form, or why a schema stored by an
@@ -85,7 +87,6 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 		groups:           map[string]*perch.DatasetGroup{},
 		datasets:         map[string]*perch.Dataset{},
 		trackers:         map[string]*perch.EventTracker{},
-		tracked:          map[string]string{},
 		parsed:           map[string]parsedSchema{},
 		holds:            map[string]map[string]bool{},
 	}
@@ -123,9 +124,6 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 	}
 	for _, d := range datasets {
 		c.datasets[d.ARN] = d
-		if d.TrackingID != "" {
-			c.tracked[d.TrackingID] = d.ARN
-		}
 	}
 	trackers, err := rs.EventTrackers(ctx)
 	if err != nil {
@@ -133,8 +131,8 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 	}
 	for _, t := range trackers {
 		c.trackers[t.ARN] = t
-		c.tracked[t.TrackingID] = t.ARN
 	}
+	c.publishRoutes()
 	return c, nil
 }
 
@@ -184,14 +182,6 @@ func checkDomain(domain string) error {
 	}
 	return perch.Errorf(perch.EInvalidInput, "Domain %s is not supported. Valid domains: %s, %s.",
 		domain, perch.DomainEcommerce, perch.DomainVideoOnDemand)
-}
-
-// domainName spells a domain for messages, where "" would read as nothing.
-func domainName(domain string) string {
-	if domain == "" {
-		return "none (custom)"
-	}
-	return domain
 }
 
 // invalidInput reports a rule failure as InvalidInputException, keeping

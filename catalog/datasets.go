@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -22,7 +21,7 @@ func (c *Catalog) CreateDataset(ctx context.Context, in perch.CreateDatasetInput
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	g, err := c.activeGroup(scope, in.GroupARN)
+	g, err := lookup(c.groups, scope, in.GroupARN)
 	if err != nil {
 		return nil, err
 	}
@@ -30,19 +29,13 @@ func (c *Catalog) CreateDataset(ctx context.Context, in perch.CreateDatasetInput
 	if err != nil {
 		return nil, err
 	}
-	if g.Domain != "" && (t == perch.Actions || t == perch.ActionInteractions) {
-		return nil, perch.Errorf(perch.EInvalidInput,
-			"Dataset group %s is a %s domain dataset group; %s datasets can only be created in custom dataset groups.",
-			g.ARN, g.Domain, t)
-	}
-	arn := scope.DatasetARN(g.Name, t)
-	if _, ok := c.datasets[arn]; ok {
-		return nil, perch.Errorf(perch.EResourceAlreadyExists,
-			"Dataset group %s already has a dataset of type %s: %s", g.ARN, t, arn)
+	if err := perch.CheckNewDataset(g, t, inScope(c.datasets, scope, datasetOf(g.ARN))); err != nil {
+		return nil, err
 	}
 	if err := c.checkSchemaFits(s, t, g); err != nil {
 		return nil, err
 	}
+	arn := scope.DatasetARN(g.Name, t)
 	id, err := c.rs.NextDatasetID(ctx)
 	if err != nil {
 		return nil, stored(err, "allocate an id for dataset", arn)
@@ -69,28 +62,18 @@ func (c *Catalog) CreateDataset(ctx context.Context, in perch.CreateDatasetInput
 		return nil, stored(err, "store dataset", arn)
 	}
 	c.datasets[arn] = d
-	if d.TrackingID != "" {
-		c.tracked[d.TrackingID] = arn
-	}
+	c.publishRoutes()
 	return cloneDataset(d), nil
 }
 
 // checkSchemaFits checks that schema s can back a dataset of type t in
 // group g.
 func (c *Catalog) checkSchemaFits(s *perch.Schema, t perch.DatasetType, g *perch.DatasetGroup) error {
-	if s.Domain != g.Domain {
-		return perch.Errorf(perch.EInvalidInput,
-			"Schema %s has domain %s but dataset group %s has domain %s; they must match.",
-			s.ARN, domainName(s.Domain), g.ARN, domainName(g.Domain))
-	}
 	avro, err := c.schemaOf(s.ARN)
 	if err != nil {
 		return err
 	}
-	if err := avro.CheckDatasetType(t, g.Domain); err != nil {
-		return invalidInput(err)
-	}
-	return nil
+	return perch.CheckSchemaFits(s, avro, t, g)
 }
 
 // DescribeDataset implements perch.Catalog.
@@ -125,18 +108,14 @@ func (c *Catalog) DeleteDataset(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	if holders := c.holds[arn]; len(holders) > 0 {
-		names := slices.Sorted(maps.Keys(holders))
-		return perch.Errorf(perch.EResourceInUse,
-			"Dataset %s is in use by %s; delete it once the job is done.", arn, strings.Join(names, ", "))
+	if err := perch.CheckDatasetUnheld(arn, slices.Collect(maps.Keys(c.holds[arn]))); err != nil {
+		return err
 	}
 	if err := c.rs.DeleteDataset(ctx, d); err != nil {
 		return stored(err, "delete dataset", arn)
 	}
 	delete(c.datasets, arn)
-	if d.TrackingID != "" {
-		delete(c.tracked, d.TrackingID)
-	}
+	c.publishRoutes()
 	return nil
 }
 
@@ -170,28 +149,8 @@ func (c *Catalog) UpdateDataset(ctx context.Context, datasetARN, schemaARN strin
 		return nil, stored(err, "store dataset", datasetARN)
 	}
 	c.datasets[datasetARN] = next
+	c.publishRoutes()
 	return cloneDataset(next), nil
-}
-
-// DatasetSchema implements perch.Catalog. The schema is shared and must
-// not be modified.
-func (c *Catalog) DatasetSchema(ctx context.Context, arn string) (*perch.Dataset, *perch.AvroSchema, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	d, err := lookup(c.datasets, c.scopeOf(ctx), arn)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c.withSchema(d)
-}
-
-// withSchema returns a copy of d with its parsed schema.
-func (c *Catalog) withSchema(d *perch.Dataset) (*perch.Dataset, *perch.AvroSchema, error) {
-	avro, err := c.schemaOf(d.SchemaARN)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cloneDataset(d), avro, nil
 }
 
 // HoldDataset implements perch.Catalog.

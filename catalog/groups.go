@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/perchdev/perch"
 )
@@ -21,9 +20,8 @@ func (c *Catalog) CreateDatasetGroup(ctx context.Context, in perch.CreateDataset
 	if _, ok := c.groups[arn]; ok {
 		return nil, alreadyExists(arn)
 	}
-	if n := len(inScope(c.groups, scope, all)); n >= c.maxDatasetGroups {
-		return nil, perch.Errorf(perch.ELimitExceeded,
-			"Cannot create dataset group %s. The account already has %d dataset groups, the most allowed. Please delete some and try again.", in.Name, n)
+	if err := perch.CheckQuota("dataset group", in.Name, len(inScope(c.groups, scope, all)), c.maxDatasetGroups); err != nil {
+		return nil, err
 	}
 	now := perch.TimestampOf(c.now())
 	g := &perch.DatasetGroup{
@@ -74,17 +72,8 @@ func (c *Catalog) DeleteDatasetGroup(ctx context.Context, arn string) error {
 	if _, err := lookup(c.groups, scope, arn); err != nil {
 		return err
 	}
-	var dependents []string
-	for _, d := range inScope(c.datasets, scope, datasetOf(arn)) {
-		dependents = append(dependents, "dataset "+d.ARN)
-	}
-	for _, t := range inScope(c.trackers, scope, trackerOf(arn)) {
-		dependents = append(dependents, "event tracker "+t.ARN)
-	}
-	if len(dependents) > 0 {
-		slices.Sort(dependents)
-		return perch.Errorf(perch.EResourceInUse,
-			"Dataset group %s still has resources: %s. Delete them first.", arn, strings.Join(dependents, ", "))
+	if err := perch.CheckGroupEmpty(arn, inScope(c.datasets, scope, datasetOf(arn)), inScope(c.trackers, scope, trackerOf(arn))); err != nil {
+		return err
 	}
 	if err := c.rs.DeleteDatasetGroup(ctx, arn); err != nil {
 		return stored(err, "delete dataset group", arn)
@@ -101,18 +90,4 @@ func datasetOf(groupARN string) func(*perch.Dataset) bool {
 // trackerOf keeps the event trackers of the group groupARN; "" keeps all.
 func trackerOf(groupARN string) func(*perch.EventTracker) bool {
 	return func(t *perch.EventTracker) bool { return groupARN == "" || t.GroupARN == groupARN }
-}
-
-// activeGroup finds the group arn of scope and checks that it can take
-// new datasets and trackers.
-func (c *Catalog) activeGroup(scope perch.Scope, arn string) (*perch.DatasetGroup, error) {
-	g, err := lookup(c.groups, scope, arn)
-	if err != nil {
-		return nil, err
-	}
-	if g.Status != perch.StatusActive {
-		return nil, perch.Errorf(perch.EResourceInUse,
-			"Dataset group %s is in status %s; it must be ACTIVE.", arn, g.Status)
-	}
-	return g, nil
 }

@@ -3,8 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/perchdev/perch"
 )
@@ -26,9 +24,8 @@ func (c *Catalog) CreateSchema(ctx context.Context, in perch.CreateSchemaInput) 
 	if _, ok := c.schemas[arn]; ok {
 		return nil, alreadyExists(arn)
 	}
-	if n := len(inScope(c.schemas, scope, all)); n >= c.maxSchemas {
-		return nil, perch.Errorf(perch.ELimitExceeded,
-			"Cannot create schema %s. The account already has %d schemas, the most allowed. Please delete some and try again.", in.Name, n)
+	if err := perch.CheckQuota("schema", in.Name, len(inScope(c.schemas, scope, all)), c.maxSchemas); err != nil {
+		return nil, err
 	}
 	now := perch.TimestampOf(c.now())
 	s := &perch.Schema{ARN: arn, Name: in.Name, Definition: in.Definition, Domain: in.Domain, Created: now, Updated: now}
@@ -70,18 +67,8 @@ func (c *Catalog) DeleteSchema(ctx context.Context, arn string) error {
 	if _, err := lookup(c.schemas, scope, arn); err != nil {
 		return err
 	}
-	users := inScope(c.datasets, scope, func(d *perch.Dataset) bool {
-		return d.SchemaARN == arn || d.LatestUpdate != nil && d.LatestUpdate.SchemaARN == arn
-	})
-	if len(users) > 0 {
-		names := make([]string, len(users))
-		for i, d := range users {
-			names[i] = d.ARN
-		}
-		slices.Sort(names)
-		return perch.Errorf(perch.EResourceInUse,
-			"Schema %s is in use by dataset %s. Delete the dataset or update it to another schema first.",
-			arn, strings.Join(names, ", "))
+	if err := perch.CheckSchemaUnused(arn, inScope(c.datasets, scope, all)); err != nil {
+		return err
 	}
 	if err := c.rs.DeleteSchema(ctx, arn); err != nil {
 		return stored(err, "delete schema", arn)

@@ -16,18 +16,12 @@ func (c *Catalog) CreateEventTracker(ctx context.Context, in perch.CreateEventTr
 	scope := c.scopeOf(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	g, err := c.activeGroup(scope, in.GroupARN)
+	g, err := lookup(c.groups, scope, in.GroupARN)
 	if err != nil {
 		return nil, err
 	}
-	if existing := inScope(c.trackers, scope, trackerOf(g.ARN)); len(existing) > 0 {
-		return nil, perch.Errorf(perch.EResourceAlreadyExists,
-			"Dataset group %s already has an event tracker: %s", g.ARN, existing[0].ARN)
-	}
-	named := inScope(c.trackers, scope, func(t *perch.EventTracker) bool { return t.Name == in.Name })
-	if len(named) > 0 {
-		return nil, perch.Errorf(perch.EResourceAlreadyExists,
-			"An event tracker named %s already exists: %s", in.Name, named[0].ARN)
+	if err := perch.CheckNewEventTracker(g, in.Name, inScope(c.trackers, scope, all)); err != nil {
+		return nil, err
 	}
 	arn := c.newTrackerARN(scope)
 	now := perch.TimestampOf(c.now())
@@ -46,7 +40,7 @@ func (c *Catalog) CreateEventTracker(ctx context.Context, in perch.CreateEventTr
 		return nil, stored(err, "store event tracker", arn)
 	}
 	c.trackers[arn] = t
-	c.tracked[t.TrackingID] = arn
+	c.publishRoutes()
 	return cloneTracker(t), nil
 }
 
@@ -91,41 +85,13 @@ func trackerPosition(t *perch.EventTracker) perch.Position {
 func (c *Catalog) DeleteEventTracker(ctx context.Context, arn string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t, err := lookup(c.trackers, c.scopeOf(ctx), arn)
-	if err != nil {
+	if _, err := lookup(c.trackers, c.scopeOf(ctx), arn); err != nil {
 		return err
 	}
 	if err := c.rs.DeleteEventTracker(ctx, arn); err != nil {
 		return stored(err, "delete event tracker", arn)
 	}
 	delete(c.trackers, arn)
-	delete(c.tracked, t.TrackingID)
+	c.publishRoutes()
 	return nil
-}
-
-// Target implements perch.Catalog. The events API models no
-// ResourceNotFoundException, so an unknown trackingId is invalid input.
-// The schema is shared and must not be modified.
-func (c *Catalog) Target(ctx context.Context, trackingID string) (*perch.Dataset, *perch.AvroSchema, error) {
-	scope := c.scopeOf(ctx)
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	arn, ok := c.tracked[trackingID]
-	if !ok || !scope.Owns(arn) {
-		return nil, nil, perch.Errorf(perch.EInvalidInput,
-			"The tracking ID %s does not match any event tracker or Action interactions dataset.", trackingID)
-	}
-	if d, ok := c.datasets[arn]; ok {
-		return c.withSchema(d)
-	}
-	t := c.trackers[arn]
-	var interactions *perch.Dataset
-	if g, ok := c.groups[t.GroupARN]; ok {
-		interactions = c.datasets[scope.DatasetARN(g.Name, perch.Interactions)]
-	}
-	if interactions == nil {
-		return nil, nil, perch.Errorf(perch.EInvalidInput,
-			"The dataset group %s of event tracker %s has no Interactions dataset.", t.GroupARN, t.ARN)
-	}
-	return c.withSchema(interactions)
 }

@@ -1,0 +1,151 @@
+package perch
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+// The rules between resources, as pure functions of the resources they
+// concern. A catalog calls them with what it holds in memory, a store
+// with what it reads inside its own transaction; either way a rule is
+// decided, and worded, in one place. Callers pass the resources of the
+// request's account and region only.
+
+// CheckQuota fails with ELimitExceeded when an account that already has
+// n resources of a kind ("schema", "dataset group") may have at most max,
+// so that name cannot be created.
+func CheckQuota(kind, name string, n, max int) error {
+	if n < max {
+		return nil
+	}
+	return Errorf(ELimitExceeded,
+		"Cannot create %s %s. The account already has %d %ss, the most allowed. Please delete some and try again.", kind, name, n, kind)
+}
+
+// CheckGroupActive fails with EResourceInUse unless the group can take new
+// datasets and event trackers.
+func CheckGroupActive(g *DatasetGroup) error {
+	if g.Status == StatusActive {
+		return nil
+	}
+	return Errorf(EResourceInUse, "Dataset group %s is in status %s; it must be ACTIVE.", g.ARN, g.Status)
+}
+
+// CheckNewDataset checks that group g can take a dataset of type t, given
+// the datasets it has: one of each type, and no action datasets in a
+// domain dataset group.
+func CheckNewDataset(g *DatasetGroup, t DatasetType, datasets []*Dataset) error {
+	if err := CheckGroupActive(g); err != nil {
+		return err
+	}
+	if g.Domain != "" && (t == Actions || t == ActionInteractions) {
+		return Errorf(EInvalidInput,
+			"Dataset group %s is a %s domain dataset group; %s datasets can only be created in custom dataset groups.",
+			g.ARN, g.Domain, t)
+	}
+	for _, d := range datasets {
+		if d.GroupARN == g.ARN && d.Type == t {
+			return Errorf(EResourceAlreadyExists, "Dataset group %s already has a dataset of type %s: %s", g.ARN, t, d.ARN)
+		}
+	}
+	return nil
+}
+
+// CheckSchemaFits checks that schema s, parsed as avro, can back a dataset
+// of type t in group g: the same domain, and the type's required and
+// reserved fields.
+func CheckSchemaFits(s *Schema, avro *AvroSchema, t DatasetType, g *DatasetGroup) error {
+	if s.Domain != g.Domain {
+		return Errorf(EInvalidInput,
+			"Schema %s has domain %s but dataset group %s has domain %s; they must match.",
+			s.ARN, domainName(s.Domain), g.ARN, domainName(g.Domain))
+	}
+	if err := avro.CheckDatasetType(t, g.Domain); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return Errorf(EInvalidInput, "%s", err)
+	}
+	return nil
+}
+
+// domainName spells a domain for messages, where "" would read as nothing.
+func domainName(domain string) string {
+	if domain == "" {
+		return "none (custom)"
+	}
+	return domain
+}
+
+// CheckNewEventTracker checks that group g can take an event tracker
+// named name, given the account's trackers: one per group, and names
+// unique in the account.
+func CheckNewEventTracker(g *DatasetGroup, name string, trackers []*EventTracker) error {
+	if err := CheckGroupActive(g); err != nil {
+		return err
+	}
+	for _, t := range trackers {
+		if t.GroupARN == g.ARN {
+			return Errorf(EResourceAlreadyExists, "Dataset group %s already has an event tracker: %s", g.ARN, t.ARN)
+		}
+	}
+	for _, t := range trackers {
+		if t.Name == name {
+			return Errorf(EResourceAlreadyExists, "An event tracker named %s already exists: %s", name, t.ARN)
+		}
+	}
+	return nil
+}
+
+// CheckSchemaUnused fails with EResourceInUse when any of the account's
+// datasets uses the schema arn, or is being updated to it.
+func CheckSchemaUnused(arn string, datasets []*Dataset) error {
+	var users []string
+	for _, d := range datasets {
+		if d.SchemaARN == arn || d.LatestUpdate != nil && d.LatestUpdate.SchemaARN == arn {
+			users = append(users, d.ARN)
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	slices.Sort(users)
+	return Errorf(EResourceInUse,
+		"Schema %s is in use by dataset %s. Delete the dataset or update it to another schema first.",
+		arn, strings.Join(users, ", "))
+}
+
+// CheckGroupEmpty fails with EResourceInUse while the group arn has
+// datasets or an event tracker among the account's.
+func CheckGroupEmpty(arn string, datasets []*Dataset, trackers []*EventTracker) error {
+	var dependents []string
+	for _, d := range datasets {
+		if d.GroupARN == arn {
+			dependents = append(dependents, "dataset "+d.ARN)
+		}
+	}
+	for _, t := range trackers {
+		if t.GroupARN == arn {
+			dependents = append(dependents, "event tracker "+t.ARN)
+		}
+	}
+	if len(dependents) == 0 {
+		return nil
+	}
+	slices.Sort(dependents)
+	return Errorf(EResourceInUse,
+		"Dataset group %s still has resources: %s. Delete them first.", arn, strings.Join(dependents, ", "))
+}
+
+// CheckDatasetUnheld fails with EResourceInUse while jobs (named by
+// holders, such as "dataset import job ARN") work on the dataset arn.
+func CheckDatasetUnheld(arn string, holders []string) error {
+	if len(holders) == 0 {
+		return nil
+	}
+	names := slices.Sorted(slices.Values(holders))
+	return Errorf(EResourceInUse,
+		"Dataset %s is in use by %s; delete it once the job is done.", arn, strings.Join(names, ", "))
+}
