@@ -55,6 +55,10 @@ type Options struct {
 	// waits for nothing. Default DefaultMinSyncInterval; a negative value
 	// syncs as soon as a commit asks.
 	MinSyncInterval time.Duration
+	// Tuning shapes the engine's compactions and value separation. The
+	// zero value is Pebble's own defaults; MeasuredTuning is what perch
+	// serves with.
+	Tuning Tuning
 
 	// beforeApply, when set, runs in the writer before each group is applied;
 	// an error fails the group as a failed commit would. Tests use it to hold
@@ -87,12 +91,11 @@ func (o *Options) setDefaults() {
 }
 
 // DefaultMinSyncInterval spaces the log's syncs by a quarter of a
-// millisecond. At 4,000 calls/s on the machine of BENCHMARKS.md (round
-// 11) it made commit groups a third larger and took 10% of the server's
-// CPU per call off (the syncs and the wake-ups around them; lower in
-// eleven rounds of twelve), and the median p99 went from 14.6 to 13.4 ms
-// for 0.4 ms more at the p50; at full load the syncs take longer than
-// that anyway.
+// millisecond: at 4,000 calls/s on the machine of BENCHMARKS.md it made
+// commit groups a third larger and took 10% of the server's CPU per call
+// off (the syncs and the wake-ups around them), and the median p99 of
+// twelve runs went from 14.6 to 13.4 ms for 0.4 ms more at the p50. At
+// full load the syncs take longer than that anyway.
 const DefaultMinSyncInterval = 250 * time.Microsecond
 
 // Store is a perch.Store kept in a Pebble database in one directory (its
@@ -214,24 +217,13 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 	defer recoverEngineFatal(&err)
 	logger := engineLogger{s.opts.Logger.With("component", "pebble")}
 	opts := &pdb.Options{
-		MemTableSize: s.opts.MemTableSize,
-		CacheSize:    s.opts.CacheSize,
-		// Every PutEvents call adds keys all over the key space (an
-		// event's dedup key, the user and session index keys), so every
-		// compaction out of L0 rewrites much of the level below it.
-		// Compacting L0 only once it has 8 sublevels (Pebble's default:
-		// 4), into a base level four times larger, takes about a tenth of
-		// the server's CPU per call off in minute-long runs at full load
-		// (BENCHMARKS.md, round 6). Writes stall at 48 L0 sublevels
-		// rather than 12, so that a burst is absorbed by L0 instead.
-		L0CompactionThreshold: 8,
-		L0StopWritesThreshold: 48,
-		LBaseMaxBytes:         256 << 20,
-		FormatMajorVersion:    pdb.FormatNewest,
-		Logger:                logger,
-		EventListener:         engineEvents(logger, &s.counters),
-		FS:                    walFS{vfs.Default},
-		WALDir:                s.walDir,
+		MemTableSize:       s.opts.MemTableSize,
+		CacheSize:          s.opts.CacheSize,
+		FormatMajorVersion: pdb.FormatNewest,
+		Logger:             logger,
+		EventListener:      engineEvents(logger, &s.counters),
+		FS:                 walFS{vfs.Default},
+		WALDir:             s.walDir,
 	}
 	if interval := s.opts.MinSyncInterval; interval > 0 {
 		opts.WALMinSyncInterval = func() time.Duration { return interval }
@@ -241,39 +233,12 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 		return nil, err
 	}
 	opts.WALRecoveryDirs = recovery
-	// A run's record is most of a call's bytes, and nothing ever rewrites
-	// it, yet every compaction its keys take part in would copy it again.
-	// Pebble's value separation writes values of at least
-	// minSeparatedValue bytes to blob files when a memtable is flushed,
-	// and compactions then carry only a reference to them: at full load
-	// this takes a tenth of the server's CPU per call (BENCHMARKS.md,
-	// round 7). A table may refer to at most 10 blob files overlapping in
-	// key order before a compaction copies its values into new ones, which
-	// bounds what a read may have to open. Once a fifth of the values in
-	// blob files are no longer referred to (data deletion jobs, deleted
-	// datasets, FULL imports), blob files older than five minutes are
-	// rewritten to give the space back.
-	opts.Experimental.ValueSeparationPolicy = func() pdb.ValueSeparationPolicy {
-		return pdb.ValueSeparationPolicy{
-			Enabled:               true,
-			MinimumSize:           minSeparatedValue,
-			MaxBlobReferenceDepth: 10,
-			RewriteMinimumAge:     5 * time.Minute,
-			TargetGarbageRatio:    0.2,
-		}
-	}
+	s.opts.Tuning.apply(opts)
 	if db, err = pdb.Open(s.dir, opts); err == nil && len(recovery) > 0 {
 		s.log.Info("write-ahead log moved; the old one was replayed", "from", recovery[0].Dirname, "to", cmp.Or(s.walDir, s.dir))
 	}
 	return db, err
 }
-
-// minSeparatedValue is the size from which a value goes to a blob file.
-// The indexes' empty values and a bare event stay beside their keys,
-// where a reader needs no second lookup; a run of one event with
-// properties and impressions (150-250 bytes) goes, which takes 7% of the
-// server's CPU per call off one-event calls (256 bytes: nothing).
-const minSeparatedValue = 128
 
 // engineEvents logs the engine's flushes, compactions and files at debug
 // level, where they explain a latency timeline (perch bench --timeline),

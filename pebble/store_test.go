@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/perchdev/perch"
 )
@@ -876,15 +878,17 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// TestRunsAreSeparatedFromKeys checks that the values of at least
-// minSeparatedValue bytes, and only those, land in blob files when the
-// memtable is flushed, that a deleted run's value is no longer referred
-// to once compacted away, and that the other records read back whole
-// after the compaction and a restart.
+// TestRunsAreSeparatedFromKeys checks that, with the measured tuning, the
+// values of at least its separation size, and only those, land in blob
+// files when the memtable is flushed, that a deleted run's value is no
+// longer referred to once compacted away, and that the other records read
+// back whole after the compaction and a restart.
 func TestRunsAreSeparatedFromKeys(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	s := openStore(t, dir, Options{})
+	tuned := Options{Tuning: MeasuredTuning()}
+	minSeparated := tuned.Tuning.ValueSeparation.MinSize
+	s := openStore(t, dir, tuned)
 	ds := dataset(1, perch.Interactions)
 	var run []perch.Event
 	for i := range 10 {
@@ -902,7 +906,7 @@ func TestRunsAreSeparatedFromKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	for it.First(); it.Valid(); it.Next() {
-		if n := len(it.Value()); n >= minSeparatedValue {
+		if n := len(it.Value()); n >= minSeparated {
 			separable += uint64(n)
 		}
 	}
@@ -910,7 +914,7 @@ func TestRunsAreSeparatedFromKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	if separable == 0 {
-		t.Fatalf("no value of %d bytes or more among the test's records", minSeparatedValue)
+		t.Fatalf("no value of %d bytes or more among the test's records", minSeparated)
 	}
 	if err := s.db.Flush(); err != nil {
 		t.Fatal(err)
@@ -918,7 +922,7 @@ func TestRunsAreSeparatedFromKeys(t *testing.T) {
 	blobs := s.db.Metrics().BlobFiles
 	if blobs.LiveCount == 0 || blobs.ReferencedValueSize != separable {
 		t.Fatalf("after a flush: %d blob files holding %d bytes of values, want the %d bytes of the values of %d bytes or more",
-			blobs.LiveCount, blobs.ReferencedValueSize, separable, minSeparatedValue)
+			blobs.LiveCount, blobs.ReferencedValueSize, separable, minSeparated)
 	}
 
 	if n, err := s.DeleteUsers(ctx, ds, []string{"u3"}); err != nil || n != 10 {
@@ -933,7 +937,7 @@ func TestRunsAreSeparatedFromKeys(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = openStore(t, dir, Options{})
+	s = openStore(t, dir, tuned)
 	if got := events(t, s, ds.ID, perch.RecordQuery{UserID: "u1"}); !reflect.DeepEqual(got, run) {
 		t.Errorf("u1's events after compaction and restart:\n got %+v\nwant %+v", got, run)
 	}
@@ -960,5 +964,79 @@ func TestMinSyncIntervalSpacesSyncs(t *testing.T) {
 	}
 	if got := eventIDs(events(t, s, ds.ID, perch.RecordQuery{})); len(got) != 3 {
 		t.Errorf("events = %v, want 3", got)
+	}
+}
+
+// TestTuningMayChangeBetweenOpens checks that a store written with values
+// in blob files reads back whole under Pebble's defaults, and the other
+// way round, so that the tuning can change from one start to the next.
+func TestTuningMayChangeBetweenOpens(t *testing.T) {
+	dir := t.TempDir()
+	ds := dataset(1, perch.Interactions)
+	var want []perch.Event
+	for i, tuning := range []Tuning{MeasuredTuning(), {}, MeasuredTuning()} {
+		s := openStore(t, dir, Options{Tuning: tuning})
+		var run []perch.Event
+		for j := range 10 {
+			e := event(fmt.Sprintf("event-%d-%d", i, j), "u", "s")
+			e.Properties = `{"device": "phone"}`
+			run = append(run, e)
+		}
+		commit(t, s, &perch.Batch{Dataset: ds, Events: run})
+		want = append(want, run...)
+		if err := s.db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && s.db.Metrics().BlobFiles.LiveCount == 0 {
+			t.Fatal("the measured tuning put no value in a blob file")
+		}
+		if got := events(t, s, ds.ID, perch.RecordQuery{}); !reflect.DeepEqual(got, want) {
+			t.Fatalf("opening %d (%+v): read back\n%+v\nwant\n%+v", i, tuning, got, want)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestTuningReachesTheEngine reads back the options Pebble recorded for
+// the zero tuning (Pebble's defaults, values beside their keys) and for
+// the measured one.
+func TestTuningReachesTheEngine(t *testing.T) {
+	for _, tuning := range []Tuning{{}, MeasuredTuning()} {
+		dir := t.TempDir()
+		s := openStore(t, dir, Options{Tuning: tuning})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		desc, err := pdb.Peek(dir, vfs.Default)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := os.ReadFile(desc.OptionsFilename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recorded pdb.Options
+		if err := recorded.Parse(string(text), nil); err != nil {
+			t.Fatal(err)
+		}
+		want := tuning
+		if want.L0CompactionThreshold == 0 {
+			want.L0CompactionThreshold, want.L0StopWritesThreshold, want.LBaseMaxBytes = 4, 12, 64<<20
+		}
+		policy := recorded.Experimental.ValueSeparationPolicy()
+		got := Tuning{
+			L0CompactionThreshold: recorded.L0CompactionThreshold,
+			L0StopWritesThreshold: recorded.L0StopWritesThreshold,
+			LBaseMaxBytes:         recorded.LBaseMaxBytes,
+		}
+		if policy.Enabled {
+			got.ValueSeparation = ValueSeparation{MinSize: policy.MinimumSize, MaxBlobReferenceDepth: policy.MaxBlobReferenceDepth,
+				TargetGarbageRatio: policy.TargetGarbageRatio, RewriteMinAge: policy.RewriteMinimumAge}
+		}
+		if got != want {
+			t.Errorf("tuning %+v: the engine recorded %+v", tuning, got)
+		}
 	}
 }

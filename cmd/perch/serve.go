@@ -141,7 +141,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
-	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, WALDir: cfg.walDir,
+	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, WALDir: cfg.walDir, Tuning: pebble.MeasuredTuning(),
 		MinFreeBytes: zeroMeansNone(cfg.minFreeMB << 20), MinSyncInterval: zeroMeansNone(cfg.minSync)})
 	if err != nil {
 		return fmt.Errorf("opening the store in %s: %w", cfg.data, err)
