@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/perchdev/perch"
@@ -16,7 +15,7 @@ import (
 // under it, so it cannot collide with a Personalize route.
 const readPrefix = "/_perch/"
 
-// serveRead serves perch's read API:
+// readOperations are perch's read API, by their path under readPrefix:
 //
 //	GET /_perch/health
 //	GET /_perch/records?datasetArn=ARN[&userId=U][&sessionId=S][&id=ID][&limit=N][&ingestionMode=M]
@@ -26,28 +25,16 @@ const readPrefix = "/_perch/"
 // Records come back as JSON Lines (application/x-ndjson), one record per
 // line, with the events API's field names; datasets as JSON Lines of
 // datasetArn and datasetType; an export as training data (see export.go).
-func (s *Server) serveRead(w http.ResponseWriter, r *http.Request) {
-	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		fail(apiError{http.StatusMethodNotAllowed, eUnknownOperation, "The read API only answers GET"})
-		return
-	}
-	serve := readOperations[strings.TrimPrefix(r.URL.Path, readPrefix)]
-	if serve == nil {
-		fail(apiError{http.StatusNotFound, eUnknownOperation, "No read API at " + r.URL.Path})
-		return
-	}
-	serve(s, w, r)
-}
-
-// readOperations are the read API's operations by their path under
-// readPrefix; OperationName names them from it too.
-var readOperations = map[string]func(*Server, http.ResponseWriter, *http.Request){
+// The server's routing and OperationName both name them from this table.
+var readOperations = map[string]readOp{
 	"health":   (*Server).serveHealth,
 	"records":  (*Server).serveRecords,
 	"datasets": (*Server).serveDatasets,
 	"export":   (*Server).serveExport,
 }
+
+// readOp serves one operation of the read API, which takes no body.
+type readOp func(*Server, http.ResponseWriter, *http.Request)
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentTypeJSON)

@@ -94,26 +94,132 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// ServeHTTP serves every request in one order: the checks of its header
+// section and its route; for an events call, admission to the in-flight
+// bound; its body, read once; its signature, over that body; then the
+// operation. Routing and admission look at nothing but the header
+// section, so that a call past the bound is refused before its body is
+// read or its signature checked: shedding load costs next to nothing. A
+// request that names no operation is told so only after authentication,
+// so that only a caller with a valid signature learns which routes exist.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	contentType := errorContentType(r)
 	if e := checkRequest(r); e != nil {
-		writeError(w, errorContentType(r), *e)
+		writeError(w, contentType, *e)
 		return
 	}
-	account, raw, ok := s.authenticate(w, r)
-	if !ok {
+	rt := s.route(r)
+	if rt.api == eventsAPI && rt.op != nil && s.inFlight != nil {
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			writeError(w, contentType, toAPIError(model.Events, s.tooBusy(), s.log))
+			return
+		}
+	}
+	// The body is read when something uses it: the operation, which takes
+	// it as its input, or the signature, which covers it.
+	var raw []byte
+	if rt.op != nil || s.verifier != nil && !rt.open {
+		var e *apiError
+		if raw, e = readBody(w, r); e != nil {
+			writeError(w, contentType, *e)
+			return
+		}
+	}
+	account := s.account
+	if !rt.open {
+		var e *apiError
+		if account, e = s.authenticate(r, raw); e != nil {
+			writeError(w, contentType, *e)
+			return
+		}
+	}
+	if rt.unknown != nil {
+		writeError(w, contentType, *rt.unknown)
 		return
 	}
 	r = r.WithContext(perch.WithAccount(r.Context(), account))
-
-	switch {
-	case r.Header.Get("X-Amz-Target") != "":
-		s.serveControl(w, r, raw)
-	case strings.HasPrefix(r.URL.Path, readPrefix):
-		s.serveRead(w, r)
-	default:
-		s.serveEvents(w, r, raw)
+	switch rt.api {
+	case controlPlane:
+		s.serveControl(w, r, rt, raw)
+	case eventsAPI:
+		s.serveEvents(w, r, rt.op, raw)
+	case readAPI:
+		rt.read(s, w, r)
 	}
+}
+
+// api is one of the APIs a Server serves.
+type api int
+
+const (
+	controlPlane api = iota
+	eventsAPI
+	readAPI
+)
+
+// route is what a request's header section says it asks for. Routing
+// reads nothing else, so that the request can be admitted or refused
+// before its body is read.
+type route struct {
+	api api
+	// op is the control-plane or events operation asked for, whose input
+	// is the body; nil for the read API and when the request names no
+	// operation.
+	op      *model.Operation
+	control controlOp
+	read    readOp
+	// unknown is the answer to a request that names no operation. It is
+	// given after authentication, so that only a caller with a valid
+	// signature learns which routes exist.
+	unknown *apiError
+	// open is the health probe, served without a signature so that
+	// orchestrators need no keys.
+	open bool
+}
+
+// route reads r's route from its target header, method and path. A
+// target means the control plane, a path under readPrefix the read API,
+// anything else the events API.
+func (s *Server) route(r *http.Request) route {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		rt := route{api: controlPlane}
+		name, ok := strings.CutPrefix(target, targetPrefix)
+		op, control := model.Personalize.Operation(name), s.control[name]
+		switch {
+		case !ok || op == nil || control == nil:
+			rt.unknown = &apiError{http.StatusBadRequest, eUnknownOperation, "Operation " + target + " is not supported by this endpoint"}
+		case r.Method != http.MethodPost || r.URL.Path != "/":
+			rt.unknown = &apiError{http.StatusNotFound, eUnknownOperation, "Control-plane operations are POST / with an X-Amz-Target header"}
+		default:
+			rt.op, rt.control = op, control
+		}
+		return rt
+	}
+	if name, ok := strings.CutPrefix(r.URL.Path, readPrefix); ok {
+		rt := route{api: readAPI, open: name == "health"}
+		switch {
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			rt.unknown = &apiError{http.StatusMethodNotAllowed, eUnknownOperation, "The read API only answers GET"}
+		case readOperations[name] == nil:
+			rt.unknown = &apiError{http.StatusNotFound, eUnknownOperation, "No read API at " + r.URL.Path}
+		default:
+			rt.read = readOperations[name]
+		}
+		return rt
+	}
+	rt := route{api: eventsAPI, op: model.Events.OperationFor(r.Method, r.URL.Path)}
+	if rt.op == nil {
+		status := http.StatusNotFound
+		if model.Events.OperationFor(http.MethodPost, r.URL.Path) != nil {
+			status = http.StatusMethodNotAllowed
+		}
+		rt.unknown = &apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"}
+	}
+	return rt
 }
 
 // OperationName names the operation r asks for, as the service models do
@@ -141,64 +247,33 @@ func OperationName(r *http.Request) string {
 	return "unknown"
 }
 
-// serveControl and serveEvents take the body as sent when authentication
-// has read it already, nil when not.
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, raw []byte) {
+// serveControl and serveEvents take the body as sent, which they decode
+// (Content-Encoding) before validating it.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, rt route, raw []byte) {
 	fail := func(e apiError) { writeError(w, contentTypeAWSJSON, e) }
-	target := r.Header.Get("X-Amz-Target")
-	name, ok := strings.CutPrefix(target, targetPrefix)
-	op := model.Personalize.Operation(name)
-	if !ok || op == nil || s.control[name] == nil {
-		fail(apiError{http.StatusBadRequest, eUnknownOperation, "Operation " + target + " is not supported by this endpoint"})
-		return
-	}
-	if r.Method != http.MethodPost || r.URL.Path != "/" {
-		fail(apiError{http.StatusNotFound, eUnknownOperation, "Control-plane operations are POST / with an X-Amz-Target header"})
-		return
-	}
-	body, apiErr := readBody(w, r, raw)
+	body, apiErr := decodeContent(r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
 		return
 	}
-	if err := op.Validate(body); err != nil {
+	if err := rt.op.Validate(body); err != nil {
 		fail(toAPIError(model.Personalize, err, s.log))
 		return
 	}
-	out, err := s.control[name](r.Context(), body)
+	out, err := rt.control(r.Context(), body)
 	if err != nil {
 		fail(toAPIError(model.Personalize, err, s.log))
 		return
 	}
 	w.Header().Set("Content-Type", contentTypeAWSJSON)
 	if err := json.NewEncoder(w).Encode(out); err != nil {
-		s.log.Debug("writing response", "op", name, "err", err)
+		s.log.Debug("writing response", "op", rt.op.Name, "err", err)
 	}
 }
 
-func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, raw []byte) {
+func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, op *model.Operation, raw []byte) {
 	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
-	op := model.Events.OperationFor(r.Method, r.URL.Path)
-	if op == nil {
-		status := http.StatusNotFound
-		if model.Events.OperationFor(http.MethodPost, r.URL.Path) != nil {
-			status = http.StatusMethodNotAllowed
-		}
-		fail(apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"})
-		return
-	}
-	// The bound is taken before the body is read, so that refusing costs
-	// next to nothing when the server has more than it can do.
-	if s.inFlight != nil {
-		select {
-		case s.inFlight <- struct{}{}:
-			defer func() { <-s.inFlight }()
-		default:
-			fail(toAPIError(model.Events, s.tooBusy(), s.log))
-			return
-		}
-	}
-	body, apiErr := readBody(w, r, raw)
+	body, apiErr := decodeContent(r, raw)
 	if apiErr != nil {
 		fail(*apiErr)
 		return
@@ -224,21 +299,9 @@ func (s *Server) tooBusy() error {
 		"Rate exceeded: the server is already serving %d events calls; retry with backoff", cap(s.inFlight))
 }
 
-// readBody reads the whole body up to MaxBodyBytes, unless raw holds it
-// already, and undoes its Content-Encoding.
-func readBody(w http.ResponseWriter, r *http.Request, raw []byte) ([]byte, *apiError) {
-	if raw == nil {
-		var apiErr *apiError
-		if raw, apiErr = readRawBody(w, r); apiErr != nil {
-			return nil, apiErr
-		}
-	}
-	return decodeContent(r, raw)
-}
-
-// readRawBody reads the body as sent, up to MaxBodyBytes: what a
-// signature covers. The slice it returns is never nil.
-func readRawBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+// readBody reads the body as sent, up to MaxBodyBytes: what a signature
+// covers, and what the operation decodes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	if r.ContentLength > MaxBodyBytes {
 		return nil, tooLarge()
 	}
