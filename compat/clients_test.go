@@ -35,6 +35,9 @@ type client struct {
 	adapt func(*step) string
 	// requires says why the client cannot run here and how to install it.
 	requires func() error
+	// skip, when it says something, is why the client is not run: the
+	// suite cannot install it, and the test is skipped saying so.
+	skip func() string
 	// run drives the client through p and returns the client's version
 	// and one result per step.
 	run func(ctx context.Context, p *plan) (string, []result, error)
@@ -78,7 +81,10 @@ func clients() []*client {
 			mayLack: []string{"PutActions", "PutActionInteractions"},
 			adapt:   dataFireAdapt, run: script("node", "js/datafire.js")},
 		{id: "go", name: "Go SDK v2", region: "eu-west-3", run: runGoSDK},
-		{id: "paws", name: "Paws (raw HTTP)", region: "eu-north-1", eventsOnly: true, run: runPaws},
+		{id: "paws", name: "Paws (Perl)", region: "eu-north-1", eventsOnly: true, mayLack: pawsLacks,
+			adapt: pawsAdapt, skip: pawsMissing, run: runPaws},
+		{id: "paws-wire", name: "Paws's requests (raw HTTP)", region: "eu-north-1", eventsOnly: true, mayLack: pawsLacks,
+			adapt: pawsAdapt, run: runPawsWire},
 	}
 }
 
@@ -251,6 +257,12 @@ func TestClients(t *testing.T) {
 }
 
 func runClient(t *testing.T, c *client, rep *clientReport, endpoint string) {
+	if c.skip != nil {
+		if why := c.skip(); why != "" {
+			rep.skip(why)
+			t.Skip(why)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	n := names{p: c.id}
@@ -259,6 +271,7 @@ func runClient(t *testing.T, c *client, rep *clientReport, endpoint string) {
 
 	all := append(controlSteps(n), eventSteps(n)...)
 	all = append(all, seedSteps(n)...)
+	all = append(all, pawsSteps(n)...)
 	steps := forClient(c.id, all)
 	for _, s := range all {
 		if why, ok := s.except[c.id]; ok {

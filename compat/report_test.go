@@ -43,6 +43,8 @@ type clientReport struct {
 	notes []string
 	// problems are failures outside any cell: the client did not run.
 	problems []string
+	// skipped says why the client was not run at all.
+	skipped string
 }
 
 func (c *clientReport) cell(op, kase string) *cell {
@@ -77,6 +79,12 @@ func (c *clientReport) fail(op, kase, format string, args ...any) {
 	}
 	cl := c.cell(op, kase)
 	cl.fails = append(cl.fails, msg)
+}
+
+func (c *clientReport) skip(why string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skipped = why
 }
 
 func (c *clientReport) note(format string, args ...any) {
@@ -155,6 +163,9 @@ func (r *suiteReport) write(w io.Writer) {
 		if len(c.problems) > 0 {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.name, version, "(client)", "FAIL", "FAIL")
 		}
+		if c.skipped != "" {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.name, version, "(not run)", "skipped", "skipped")
+		}
 		ops := map[string]bool{}
 		for k := range c.cells {
 			ops[k.op] = true
@@ -189,6 +200,9 @@ func (r *suiteReport) write(w io.Writer) {
 			if c.cells[k].lacks != "" && !slices.Contains(lines, line) {
 				lines = append(lines, line)
 			}
+		}
+		if c.skipped != "" {
+			lines = append(lines, "skipped: "+c.skipped)
 		}
 		for _, n := range c.notes {
 			lines = append(lines, "note: "+n)
