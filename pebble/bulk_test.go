@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -280,26 +279,6 @@ func TestDeleteUsersInManyBatches(t *testing.T) {
 	}
 	if left := actionInteractions(t, s, d.ID, perch.RecordQuery{}); len(left) != 0 {
 		t.Errorf("%d records left", len(left))
-	}
-}
-
-func TestOpenUpgradesVersion1(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.db.Set(keyVersion, encodeUint64(formatVersionNoBulk), pdb.Sync); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	s = openStore(t, dir, Options{})
-	v, err := getUint64(s.db, keyVersion)
-	if err != nil || v != formatVersion {
-		t.Errorf("version after opening a version 1 store = %d, %v; want %d", v, err, formatVersion)
-	}
-	if _, err := getUint64(s.db, keyGen); !errors.Is(err, pdb.ErrNotFound) {
-		t.Errorf("generation counter: %v", err)
 	}
 }
 

@@ -34,8 +34,7 @@
 // unsigned varint: with it no id's keys can start another id's prefix,
 // whatever bytes ids hold.
 //
-//	m/version                      format version (3); Open upgrades 1 and 2,
-//	                               refuses others
+//	m/version                      format version (3); Open refuses any other
 //	m/seq                          last sequence number assigned
 //	m/datasetid                    last id NextDatasetID returned
 //	m/gen                          last bulk generation assigned
@@ -65,12 +64,11 @@
 // A run is the consecutive interaction records of one batch with the same
 // user and session (see run): one record key and one key per index for the
 // run, a dedup key per record. Values are one encoding byte followed by
-// one record in binary (3, see record.go), one record's JSON (1, written
-// before version 3) or a run's records (2, see splitRecords); Duplicate
-// is never stored. A record is a duplicate when the first
-// dedup key of its eventId in its dataset has a lower sequence number than
-// its own: readers work that out with one seek per record, so the writer
-// never has to read.
+// one record in binary (3, see record.go) or a run's records (2, see
+// splitRecords); Duplicate is never stored. A record is a duplicate when
+// the first dedup key of its eventId in its dataset has a lower sequence
+// number than its own: readers work that out with one seek per record, so
+// the writer never has to read.
 //
 // Index keys of both interaction kinds share u/ and s/: a dataset holds
 // only one kind, and a reader skips index entries whose record is not of

@@ -7,18 +7,11 @@ import (
 )
 
 // formatVersion is the version of the key layout and record encoding
-// described in doc.go. Version 2 added bulk data (generations); version 3
-// runs (several records under one record key and one index key, see run)
-// and binary records (encoding 3). Each older version is a newer store
-// without what came later (a JSON record and its index keys of version 2
-// are a run of one), so Open upgrades versions 1 and 2 by rewriting the
-// version, and refuses every other. Older builds refuse an upgraded store,
-// which they would misread.
-const (
-	formatVersion       = 3
-	formatVersionNoRuns = 2
-	formatVersionNoBulk = 1
-)
+// described in doc.go. Open refuses a store of any other version, older
+// or newer, rather than misread it. It is 3, not 1, because pre-release
+// builds wrote versions 1 and 2 (without bulk generations, runs or
+// binary records), and those must be refused too.
+const formatVersion = 3
 
 // Keys of the store's own metadata; their values are 8-byte big-endian
 // integers.

@@ -209,8 +209,8 @@ func (r *snapshotReader) family(it **pdb.Iterator, tag byte, datasetID uint64) e
 	return err
 }
 
-// found is a record a walk reached: its value (encoding 1 or 3), its
-// number and its span.
+// found is a record a walk reached: its value (encoding 3), its number
+// and its span.
 type found struct {
 	r     *snapshotReader
 	span  *span

@@ -2,7 +2,6 @@ package pebble
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,12 +12,13 @@ import (
 
 // The first byte of every stored record value says how the rest is
 // encoded, so that a later encoding can be introduced value by value.
+// Byte 1 (one record as JSON) was written only by pre-release stores,
+// which Open refuses; a value in it, or in any encoding not listed here,
+// is an error.
 const (
-	// recordEncoding: one record, as JSON. Written before version 3.
-	recordEncoding byte = 1
 	// runEncoding: the records of a run (see run): their count as an
 	// unsigned varint, then each record as its length (an unsigned
-	// varint) and its value in encoding 1 or 3.
+	// varint) and its value in encoding 3.
 	runEncoding byte = 2
 	// binaryEncoding: one record, binary (see appendEvent).
 	binaryEncoding byte = 3
@@ -53,14 +53,14 @@ func appendRun[T any](b []byte, records []T, appendRecord func([]byte, *T) ([]by
 }
 
 // splitRecords appends to dst each record of a stored value, as a value of
-// encoding 1 or 3: the value itself, or each record of a run in order. The
+// encoding 3: the value itself, or each record of a run in order. The
 // records are slices of value.
 func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
 	if len(value) == 0 {
 		return dst, errBadValue
 	}
 	switch value[0] {
-	case recordEncoding, binaryEncoding:
+	case binaryEncoding:
 		return append(dst, value), nil
 	case runEncoding:
 		n, k := binary.Uvarint(value[1:])
@@ -86,11 +86,10 @@ func splitRecords(value []byte, dst [][]byte) ([][]byte, error) {
 
 // Records are stored in encoding 3: binary, each field in a fixed order,
 // strings and lists prefixed with their length as unsigned varints,
-// timestamps as signed varints of milliseconds. Against the JSON of
-// encoding 1 this leaves out the member names and quoting, about half of a
-// typical event, which the engine would otherwise copy into its memtable,
-// log, flushes and every compaction. Stores written before version 3 hold
-// encoding 1 (JSON); readers take both.
+// timestamps as signed varints of milliseconds. Against JSON this leaves
+// out the member names and quoting, about half of a typical event, which
+// the engine would otherwise copy into its memtable, log, flushes and
+// every compaction.
 //
 // Duplicate and Bulk are never stored: readers work them out.
 
@@ -291,17 +290,10 @@ func (f *fields) end() error {
 	return f.err
 }
 
-// decodeRecord reads one record (encoding 1 or 3) into v, a *perch.Event,
+// decodeRecord reads one record (encoding 3) into v, a *perch.Event,
 // *perch.ActionInteraction or *perch.Entity.
 func decodeRecord(b []byte, v any) error {
-	if len(b) == 0 {
-		return errBadValue
-	}
-	switch b[0] {
-	case recordEncoding:
-		return json.Unmarshal(b[1:], v)
-	case binaryEncoding:
-	default:
+	if len(b) == 0 || b[0] != binaryEncoding {
 		return errBadValue
 	}
 	f := &fields{b: b[1:]}

@@ -1,7 +1,6 @@
 package pebble
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -14,8 +13,6 @@ import (
 // TestRecordsReadBack encodes records and wants them back as they were,
 // apart from what is never stored, for awkward strings, numbers,
 // timestamps and empty members; and every shorter or longer value refused.
-// Records in encoding 1 (JSON, written before version 3) read back as
-// encoding/json reads them.
 func TestRecordsReadBack(t *testing.T) {
 	awkward := []string{
 		"", "plain", `quote " and backslash \ and slash /`, "ctl \x00\x01\x1f\x7f \n\r\t\b\f",
@@ -95,21 +92,6 @@ func TestRecordsReadBack(t *testing.T) {
 		if err := decodeRecord(append(enc, 0), reflect.New(typ).Interface()); err == nil {
 			t.Errorf("%q with a trailing byte decoded", enc)
 		}
-
-		js, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, want = reflect.New(typ).Interface(), reflect.New(typ).Interface()
-		if err := decodeRecord(append([]byte{recordEncoding}, js...), got); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(js, want); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("encoding 1: read back\n%+v\nencoding/json reads\n%+v", got, want)
-		}
 	}
 }
 
@@ -145,6 +127,25 @@ func TestDecodeRecordRefusesUnknownFlags(t *testing.T) {
 	}
 }
 
+// TestDecodeRecordRefusesOtherEncodings: only encoding 3 is a record; a
+// JSON record of a pre-release store (encoding 1) is refused like any
+// unknown encoding, not decoded.
+func TestDecodeRecordRefusesOtherEncodings(t *testing.T) {
+	enc := appendEntity(nil, &perch.Entity{ID: "x"})
+	for _, b := range []byte{0, 1, runEncoding, 4, 0xff} {
+		value := append([]byte{b}, enc[1:]...)
+		if err := decodeRecord(value, new(perch.Entity)); err == nil {
+			t.Errorf("a value in encoding %d decoded", b)
+		}
+	}
+	if err := decodeRecord(append([]byte{1}, `{"id":"x"}`...), new(perch.Entity)); err == nil {
+		t.Error("a JSON record decoded")
+	}
+	if _, err := splitRecords(append([]byte{1}, `{"id":"x"}`...), nil); err == nil {
+		t.Error("a JSON record split")
+	}
+}
+
 // TestEncodeBatchRefusesNonFiniteValues: JSON has no NaN or infinity.
 func TestEncodeBatchRefusesNonFiniteValues(t *testing.T) {
 	inf := math.Inf(1)
@@ -163,8 +164,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	run, _ := appendRun(nil, []perch.Event{{EventID: "a"}, {EventID: "b"}}, appendEvent)
 	for _, seed := range [][]byte{e, run,
 		appendActionInteraction(nil, &perch.ActionInteraction{EventID: "a", ActionID: "x", Impression: []string{"y"}}),
-		appendEntity(nil, &perch.Entity{ID: "i", Properties: `{"a":1}`, Updated: 5}),
-		append([]byte{recordEncoding}, `{"eventId":"e"}`...)} {
+		appendEntity(nil, &perch.Entity{ID: "i", Properties: `{"a":1}`, Updated: 5})} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, value []byte) {

@@ -3,13 +3,10 @@ package pebble
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
-
-	pdb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/perchdev/perch"
 )
@@ -137,57 +134,6 @@ func TestRunsAreBounded(t *testing.T) {
 	}
 }
 
-// TestOpenUpgradesVersion2: a version 2 store (a record key and index keys
-// per record, records in JSON) is read, extended and deleted from as runs
-// of one record.
-func TestOpenUpgradesVersion2(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := dataset(1, perch.Interactions)
-	b := s.db.NewBatch()
-	var key []byte
-	for seq, e := range []perch.Event{event("e1", "u1", "s1"), event("e2", "u1", "s1"), event("e1", "u2", "s1")} {
-		seq := uint64(seq + 1)
-		js, err := json.Marshal(e) // version 2 records are JSON
-		if err != nil {
-			t.Fatal(err)
-		}
-		value := append([]byte{recordEncoding}, js...)
-		key = setRunKeys(b, key, tagEvent, d.ID, seq, value, e.UserID, e.SessionID)
-		key = setDedupKey(b, key, d.ID, seq, e.EventID)
-	}
-	set(b, keySeq, encodeUint64(3))
-	set(b, keyVersion, encodeUint64(formatVersionNoRuns))
-	if err := b.Commit(pdb.Sync); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	s.Close()
-
-	s = openStore(t, dir, Options{})
-	if v, err := getUint64(s.db, keyVersion); err != nil || v != formatVersion {
-		t.Errorf("version after opening a version 2 store = %d, %v; want %d", v, err, formatVersion)
-	}
-	commit(t, s, &perch.Batch{Dataset: d, Events: []perch.Event{event("e2", "u1", "s2"), event("e3", "u1", "s2")}})
-	wantReads(t, s, d, []readCase{
-		{perch.RecordQuery{}, "e1 e2 e1(dup) e2(dup) e3"},
-		{perch.RecordQuery{UserID: "u1"}, "e1 e2 e2(dup) e3"},
-		{perch.RecordQuery{SessionID: "s1"}, "e1 e2 e1(dup)"},
-	})
-	if n, err := s.DeleteUsers(context.Background(), d, []string{"u1"}); err != nil || n != 4 {
-		t.Fatalf("DeleteUsers = %d, %v; want 4", n, err)
-	}
-	if got, want := eventsOf(t, s, d, perch.RecordQuery{}), "e1"; got != want {
-		t.Errorf("after deleting u1: %q, want %q", got, want)
-	}
-	if n := countKeys(t, s, appendDatasetPrefix(nil, tagDedup, d.ID)); n != 1 {
-		t.Errorf("%d dedup keys left, want 1", n)
-	}
-}
-
 // TestSplitRecords: a run's value splits into its records, and a damaged
 // value is an error, never a panic or a wrong record.
 func TestSplitRecords(t *testing.T) {
@@ -218,7 +164,7 @@ func TestSplitRecords(t *testing.T) {
 			t.Errorf("a run cut to %d bytes split", i)
 		}
 	}
-	for _, bad := range [][]byte{{}, {0}, {4}, {runEncoding}, {runEncoding, 0xff}, {runEncoding, 1, 0}, {runEncoding, 2, 1, recordEncoding}} {
+	for _, bad := range [][]byte{{}, {0}, {4}, {runEncoding}, {runEncoding, 0xff}, {runEncoding, 1, 0}, {runEncoding, 2, 1, binaryEncoding}} {
 		if _, err := splitRecords(bad, nil); err == nil {
 			t.Errorf("%q split", bad)
 		}

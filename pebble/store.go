@@ -147,7 +147,7 @@ var _ perch.Store = (*Store)(nil)
 
 // Open opens the store in dir, creating it if needed, and starts its
 // writer. Open refuses a directory that holds another kind of Pebble
-// database or a store in an unknown format version.
+// database or a store in another format version than this build's.
 func Open(dir string, opts Options) (*Store, error) {
 	opts.setDefaults()
 	s := &Store{
@@ -275,13 +275,8 @@ func (s *Store) load() error {
 		}
 	case err != nil:
 		return err
-	case version == formatVersionNoBulk || version == formatVersionNoRuns:
-		if err := s.db.Set(keyVersion, encodeUint64(formatVersion), pdb.Sync); err != nil {
-			return err
-		}
 	case version != formatVersion:
-		return fmt.Errorf("the store is in format version %d; this build reads versions %d to %d",
-			version, formatVersionNoBulk, formatVersion)
+		return fmt.Errorf("the store is in format version %d; this build reads only version %d", version, formatVersion)
 	}
 	if s.seq, err = getUint64(s.db, keySeq); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err

@@ -485,22 +485,39 @@ func TestDurableAcrossReopen(t *testing.T) {
 	}
 }
 
+// TestOpenRefusesForeignStores: a store of any other format version than
+// this build's, older (the pre-release versions 1 and 2) or newer, is
+// refused with an error naming both versions, and left as it was; so is
+// a Pebble database that is not a store.
 func TestOpenRefusesForeignStores(t *testing.T) {
-	t.Run("unknown version", func(t *testing.T) {
-		dir := t.TempDir()
-		s, err := Open(dir, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.db.Set(keyVersion, encodeUint64(formatVersion+1), pdb.Sync); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		if s, err := Open(dir, Options{}); err == nil {
-			s.Close()
-			t.Fatal("Open of a store in an unknown version succeeded")
-		}
-	})
+	for _, version := range []uint64{0, 1, 2, formatVersion + 1} {
+		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.db.Set(keyVersion, encodeUint64(version), pdb.Sync); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s, err = Open(dir, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open of a store in format version %d succeeded", version)
+			}
+			want := fmt.Sprintf("the store is in format version %d; this build reads only version %d", version, formatVersion)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Open = %v, want an error saying %q", err, want)
+			}
+			// Refused, not upgraded: a second Open says the same.
+			if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("second Open = %v, want an error saying %q", err, want)
+			}
+		})
+	}
 	t.Run("another database", func(t *testing.T) {
 		dir := t.TempDir()
 		db, err := pdb.Open(dir, &pdb.Options{Logger: engineLogger{slog.New(slog.DiscardHandler)}})
