@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch"
 )
 
 // Metrics is one server's registry of metrics.
@@ -98,79 +98,86 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// WatchStore adds the store's figures, read from stats at every scrape.
-func (m *Metrics) WatchStore(stats func() pebble.Stats) {
+// WatchStore adds a store's figures, read from stats at every scrape:
+// its commits, queue and latencies, whether it is available and short of
+// space, and, when it reports an engine, the engine's write stalls and,
+// while the store is available, the engine's state.
+func (m *Metrics) WatchStore(stats func() perch.StoreStats) {
 	m.reg.MustRegister(storeCollector{stats})
 }
 
-// storeCollector turns pebble.Stats into metrics when scraped.
-type storeCollector struct{ stats func() pebble.Stats }
+// storeCollector turns perch.StoreStats into metrics when scraped.
+type storeCollector struct{ stats func() perch.StoreStats }
 
 type storeMetric struct {
 	desc  *prometheus.Desc
 	kind  prometheus.ValueType
-	value func(*pebble.Stats) float64
+	value func(*perch.StoreStats) float64
 }
 
 func storeDesc(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 
-// storeMetrics need a store; engineMetrics its engine, which is absent
-// while the store recovers from a failed write.
+// storeMetrics are every store's; stallMetrics those of a store that
+// reports an engine; engineMetrics the engine's state, which an
+// unavailable store (recovering from a failed write, or closed) does not
+// have.
 var (
 	storeMetrics = []storeMetric{
 		{storeDesc("perch_store_commit_groups_total", "Synced commits of queued batches the store's writer made."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Groups) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Commits) }},
 		{storeDesc("perch_store_commit_groups_failed_total", "Synced commits that failed."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.FailedGroups) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.FailedCommits) }},
 		{storeDesc("perch_store_committed_batches_total", "Events API calls whose records were committed."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Batches) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Batches) }},
 		{storeDesc("perch_store_committed_records_total", "Records the events API put (events, action interactions, items, users, actions) that were committed."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Records) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Records) }},
 		{storeDesc("perch_store_queued_batches", "Batches waiting for the writer."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Queued) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Queued) }},
 		{storeDesc("perch_store_queue_capacity_batches", "Batches that may wait before commits are refused as busy."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.QueueDepth) }},
-		{storeDesc("perch_store_write_stalls_total", "Times the storage engine stalled writes until its background work caught up."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.WriteStalls) }},
-		{storeDesc("perch_store_write_stall_seconds_total", "Time writes stalled, over the stalls that ended."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return s.StallTime.Seconds() }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.QueueCapacity) }},
 		{storeDesc("perch_store_available", "1 while the store's engine is open, 0 while the store recovers from a failed write (writes are refused meanwhile) or once it is closed."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return boolValue(s.Engine != nil) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return boolValue(s.Available) }},
 		{storeDesc("perch_store_short_of_space", "1 while writes are refused because the disk has less free space than the server keeps in reserve (--min-free-mb), as of the last write."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return boolValue(s.ShortOfSpace) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return boolValue(s.ShortOfSpace) }},
 	}
 	storeHistograms = []struct {
 		desc  *prometheus.Desc
-		value func(*pebble.Stats) *pebble.Histogram
+		value func(*perch.StoreStats) *perch.Histogram
 	}{
 		{storeDesc("perch_store_queue_wait_seconds", "Time each batch waited for the writer, from being queued to the start of its group's commit."),
-			func(s *pebble.Stats) *pebble.Histogram { return &s.QueueWait }},
+			func(s *perch.StoreStats) *perch.Histogram { return &s.QueueWait }},
 		{storeDesc("perch_store_group_commit_seconds", "Time each group's commit took, from laying out its keys to the end of its sync."),
-			func(s *pebble.Stats) *pebble.Histogram { return &s.GroupCommit }},
+			func(s *perch.StoreStats) *perch.Histogram { return &s.CommitDuration }},
+	}
+	stallMetrics = []storeMetric{
+		{storeDesc("perch_store_write_stalls_total", "Times the storage engine stalled writes until its background work caught up."),
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.WriteStalls) }},
+		{storeDesc("perch_store_write_stall_seconds_total", "Time writes stalled, over the stalls that ended."),
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return s.Engine.StallTime.Seconds() }},
 	}
 	engineMetrics = []storeMetric{
 		{storeDesc("perch_engine_l0_sublevels", "Sublevels of the storage engine's level 0."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.L0Sublevels) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.L0Sublevels) }},
 		{storeDesc("perch_engine_l0_tables", "Tables in level 0."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.L0Tables) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.L0Tables) }},
 		{storeDesc("perch_engine_read_amplification", "Tables or sublevels a read may have to look in."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.ReadAmplification) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.ReadAmplification) }},
 		{storeDesc("perch_engine_compaction_debt_bytes", "Bytes the engine estimates it must compact to bring its levels into shape."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.CompactionDebtBytes) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.CompactionDebtBytes) }},
 		{storeDesc("perch_engine_compactions_total", "Compactions completed since the store opened its engine."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Engine.Compactions) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.Compactions) }},
 		{storeDesc("perch_engine_compactions_in_progress", "Compactions running."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.CompactionsInProgress) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.CompactionsInProgress) }},
 		{storeDesc("perch_engine_flushes_total", "Memtable flushes completed since the store opened its engine."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Engine.Flushes) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.Flushes) }},
 		{storeDesc("perch_engine_memtable_bytes", "Bytes held by memtables."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.MemTableBytes) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.MemTableBytes) }},
 		{storeDesc("perch_engine_memtables", "Memtables, the one being written included."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.MemTables) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.MemTables) }},
 		{storeDesc("perch_engine_wal_written_bytes_total", "Bytes written to the write-ahead log since the store opened its engine."),
-			prometheus.CounterValue, func(s *pebble.Stats) float64 { return float64(s.Engine.WALBytesWritten) }},
+			prometheus.CounterValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.WALBytesWritten) }},
 		{storeDesc("perch_engine_disk_bytes", "Bytes the engine keeps on disk: tables, blob files, logs and manifests."),
-			prometheus.GaugeValue, func(s *pebble.Stats) float64 { return float64(s.Engine.DiskBytes) }},
+			prometheus.GaugeValue, func(s *perch.StoreStats) float64 { return float64(s.Engine.DiskBytes) }},
 	}
 )
 
@@ -186,6 +193,9 @@ func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- m.desc
 	}
 	for _, m := range storeHistograms {
+		ch <- m.desc
+	}
+	for _, m := range stallMetrics {
 		ch <- m.desc
 	}
 	for _, m := range engineMetrics {
@@ -205,6 +215,12 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if st.Engine == nil {
 		return
 	}
+	for _, m := range stallMetrics {
+		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&st))
+	}
+	if !st.Available {
+		return
+	}
 	for _, m := range engineMetrics {
 		ch <- prometheus.MustNewConstMetric(m.desc, m.kind, m.value(&st))
 	}
@@ -212,10 +228,10 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 
 // cumulativeBuckets turns h's counts into Prometheus's buckets: for each
 // upper bound in seconds, how many durations were at most that long.
-func cumulativeBuckets(h *pebble.Histogram) map[float64]uint64 {
-	buckets := make(map[float64]uint64, len(pebble.LatencyBounds))
+func cumulativeBuckets(h *perch.Histogram) map[float64]uint64 {
+	buckets := make(map[float64]uint64, len(perch.LatencyBounds))
 	var n uint64
-	for i, bound := range pebble.LatencyBounds {
+	for i, bound := range perch.LatencyBounds {
 		n += h.Counts[i]
 		buckets[bound.Seconds()] = n
 	}

@@ -9,7 +9,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch"
 )
 
 // gather returns the registry's families by name.
@@ -92,21 +92,25 @@ func TestInstrumentCountsOutcomes(t *testing.T) {
 	}
 }
 
+// TestWatchStore reads a store that recovers from a failed write (its
+// engine's stalls counted, no engine state), then the same store
+// available, then a store without an engine of the kind metrics knows.
 func TestWatchStore(t *testing.T) {
-	stats := pebble.Stats{
-		Groups: 3, FailedGroups: 1, Batches: 4, Records: 40,
-		Queued: 2, QueueDepth: 4096, WriteStalls: 1, StallTime: time.Second,
+	stats := perch.StoreStats{
+		Commits: 3, FailedCommits: 1, Batches: 4, Records: 40,
+		Queued: 2, QueueCapacity: 4096,
+		Engine: &perch.EngineStats{WriteStalls: 1, StallTime: time.Second},
 	}
 	// Two batches waited at most 50 µs, one at most 10 ms, one more than
 	// 5 s; the three groups took at most 1 ms.
 	stats.QueueWait.Counts[0] = 2
 	stats.QueueWait.Counts[9] = 1
-	stats.QueueWait.Counts[len(pebble.LatencyBounds)] = 1
+	stats.QueueWait.Counts[len(perch.LatencyBounds)] = 1
 	stats.QueueWait.Sum = 6 * time.Second
-	stats.GroupCommit.Counts[4] = 3
-	stats.GroupCommit.Sum = 1500 * time.Microsecond
+	stats.CommitDuration.Counts[4] = 3
+	stats.CommitDuration.Sum = 1500 * time.Microsecond
 	m := New()
-	m.WatchStore(func() pebble.Stats { return stats })
+	m.WatchStore(func() perch.StoreStats { return stats })
 	families := gather(t, m)
 	for name, want := range map[string]float64{
 		"perch_store_commit_groups_total":        3,
@@ -137,8 +141,8 @@ func TestWatchStore(t *testing.T) {
 		if h.GetSampleCount() != want.count || h.GetSampleSum() != want.sum {
 			t.Errorf("%s: %d durations adding up to %v s, want %d, %v", name, h.GetSampleCount(), h.GetSampleSum(), want.count, want.sum)
 		}
-		if len(h.GetBucket()) != len(pebble.LatencyBounds) {
-			t.Errorf("%s: %d buckets, want %d", name, len(h.GetBucket()), len(pebble.LatencyBounds))
+		if len(h.GetBucket()) != len(perch.LatencyBounds) {
+			t.Errorf("%s: %d buckets, want %d", name, len(h.GetBucket()), len(perch.LatencyBounds))
 		}
 		for _, b := range h.GetBucket() {
 			if n, ok := want.buckets[b.GetUpperBound()]; ok && b.GetCumulativeCount() != n {
@@ -147,23 +151,38 @@ func TestWatchStore(t *testing.T) {
 		}
 	}
 	if families["perch_engine_l0_sublevels"] != nil {
-		t.Error("engine metrics from a store without an engine")
+		t.Error("engine metrics from a store without an engine open")
 	}
 
-	stats.Engine = &pebble.EngineStats{L0Sublevels: 5, CompactionDebtBytes: 1 << 20, DiskBytes: 1 << 30, WALBytesWritten: 7}
+	stats.Available = true
+	stats.Engine = &perch.EngineStats{WriteStalls: 2, StallTime: 3 * time.Second,
+		L0Sublevels: 5, CompactionDebtBytes: 1 << 20, DiskBytes: 1 << 30, WALBytesWritten: 7}
 	stats.ShortOfSpace = true
 	families = gather(t, m)
 	for name, want := range map[string]float64{
-		"perch_store_available":                1,
-		"perch_store_short_of_space":           1,
-		"perch_engine_l0_sublevels":            5,
-		"perch_engine_compaction_debt_bytes":   1 << 20,
-		"perch_engine_disk_bytes":              1 << 30,
-		"perch_engine_wal_written_bytes_total": 7,
+		"perch_store_available":                 1,
+		"perch_store_short_of_space":            1,
+		"perch_store_write_stalls_total":        2,
+		"perch_store_write_stall_seconds_total": 3,
+		"perch_engine_l0_sublevels":             5,
+		"perch_engine_compaction_debt_bytes":    1 << 20,
+		"perch_engine_disk_bytes":               1 << 30,
+		"perch_engine_wal_written_bytes_total":  7,
 	} {
 		m := find(t, families, name, nil)
 		if got := m.GetCounter().GetValue() + m.GetGauge().GetValue(); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+
+	stats.Engine = nil
+	families = gather(t, m)
+	if got := find(t, families, "perch_store_committed_records_total", nil).GetCounter().GetValue(); got != 40 {
+		t.Errorf("a store without an engine: perch_store_committed_records_total = %v, want 40", got)
+	}
+	for _, name := range []string{"perch_store_write_stalls_total", "perch_engine_l0_sublevels", "perch_engine_disk_bytes"} {
+		if families[name] != nil {
+			t.Errorf("%s from a store without an engine", name)
 		}
 	}
 }

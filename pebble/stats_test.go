@@ -10,8 +10,8 @@ import (
 )
 
 // TestStats commits two batches and checks the writer's tallies, the
-// engine's figures after a flush, and that a closed store reports no
-// engine but keeps its tallies.
+// engine's figures after a flush, and that a closed store is unavailable,
+// reports no engine state but keeps its tallies.
 func TestStats(t *testing.T) {
 	s := openStore(t, t.TempDir(), Options{})
 	ds := dataset(1, perch.Interactions)
@@ -21,21 +21,21 @@ func TestStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := s.Stats()
-	if st.Groups != 2 || st.FailedGroups != 0 || st.Batches != 2 || st.Records != 3 {
-		t.Errorf("groups %d (failed %d), batches %d, records %d; want 2 (0), 2, 3", st.Groups, st.FailedGroups, st.Batches, st.Records)
+	if st.Commits != 2 || st.FailedCommits != 0 || st.Batches != 2 || st.Records != 3 {
+		t.Errorf("groups %d (failed %d), batches %d, records %d; want 2 (0), 2, 3", st.Commits, st.FailedCommits, st.Batches, st.Records)
 	}
-	if st.Queued != 0 || st.QueueDepth != 4096 {
-		t.Errorf("queued %d of %d; want 0 of 4096", st.Queued, st.QueueDepth)
+	if st.Queued != 0 || st.QueueCapacity != 4096 {
+		t.Errorf("queued %d of %d; want 0 of 4096", st.Queued, st.QueueCapacity)
 	}
-	if n := st.GroupCommit.Count(); n != 2 || st.GroupCommit.Sum <= 0 {
-		t.Errorf("%d group commits taking %v; want 2 taking some time", n, st.GroupCommit.Sum)
+	if n := st.CommitDuration.Count(); n != 2 || st.CommitDuration.Sum <= 0 {
+		t.Errorf("%d group commits taking %v; want 2 taking some time", n, st.CommitDuration.Sum)
 	}
 	if n := st.QueueWait.Count(); n != 2 {
 		t.Errorf("%d batches' waits counted, want 2", n)
 	}
 	e := st.Engine
-	if e == nil {
-		t.Fatal("no engine figures from an open store")
+	if !st.Available || e == nil {
+		t.Fatalf("an open store: available %v, engine figures %v", st.Available, e)
 	}
 	if e.Flushes < 1 || e.L0Tables < 1 || e.DiskBytes == 0 || e.WALBytesWritten == 0 || e.MemTables < 1 {
 		t.Errorf("engine after a flush: %+v", *e)
@@ -44,8 +44,11 @@ func TestStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := s.Stats()
-	if closed.Engine != nil || closed.Records != 3 {
-		t.Errorf("closed store: engine %v, records %d; want none, 3", closed.Engine, closed.Records)
+	if closed.Available || closed.Records != 3 {
+		t.Errorf("closed store: available %v, records %d; want false, 3", closed.Available, closed.Records)
+	}
+	if e := closed.Engine; e == nil || e.DiskBytes != 0 || e.Flushes != 0 {
+		t.Errorf("closed store: engine %+v; want its stall counts and no state", e)
 	}
 }
 
@@ -64,8 +67,8 @@ func TestStatsCountFailedGroups(t *testing.T) {
 	if err == nil {
 		t.Fatal("Commit succeeded through an injected failure")
 	}
-	if st := s.Stats(); st.Groups != 1 || st.FailedGroups != 1 || st.Batches != 0 || st.Records != 0 {
-		t.Errorf("groups %d (failed %d), batches %d, records %d; want 1 (1), 0, 0", st.Groups, st.FailedGroups, st.Batches, st.Records)
+	if st := s.Stats(); st.Commits != 1 || st.FailedCommits != 1 || st.Batches != 0 || st.Records != 0 {
+		t.Errorf("groups %d (failed %d), batches %d, records %d; want 1 (1), 0, 0", st.Commits, st.FailedCommits, st.Batches, st.Records)
 	}
 }
 
@@ -77,10 +80,10 @@ func TestLatencyCounts(t *testing.T) {
 		l.observe(d)
 	}
 	h := l.load()
-	want := map[int]uint64{0: 2, 1: 1, 9: 1, len(LatencyBounds): 1}
+	want := map[int]uint64{0: 2, 1: 1, 9: 1, len(perch.LatencyBounds): 1}
 	for i, n := range h.Counts {
 		if n != want[i] {
-			t.Errorf("bucket %d (up to %v): %d, want %d", i, LatencyBounds[min(i, len(LatencyBounds)-1)], n, want[i])
+			t.Errorf("bucket %d (up to %v): %d, want %d", i, perch.LatencyBounds[min(i, len(perch.LatencyBounds)-1)], n, want[i])
 		}
 	}
 	if h.Count() != 5 || h.Sum != time.Minute+10*time.Millisecond+101*time.Microsecond {

@@ -869,7 +869,7 @@ func TestEngineEventsAreLogged(t *testing.T) {
 	events.WriteStallBegin(pdb.WriteStallBeginInfo{Reason: "memtable count limit reached"})
 	time.Sleep(time.Millisecond)
 	events.WriteStallEnd()
-	if st := s.Stats(); st.WriteStalls != 1 || st.StallTime < time.Millisecond {
+	if st := s.Stats().Engine; st.WriteStalls != 1 || st.StallTime < time.Millisecond {
 		t.Errorf("Stats after one stall of 1 ms: %d stalls, %v stalled", st.WriteStalls, st.StallTime)
 	}
 	mu.Lock()
