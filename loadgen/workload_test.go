@@ -9,6 +9,26 @@ import (
 	"time"
 )
 
+// putEventsBody is a PutEvents request as the model shapes it.
+type putEventsBody struct {
+	TrackingID string `json:"trackingId"`
+	UserID     string `json:"userId"`
+	SessionID  string `json:"sessionId"`
+	EventList  []struct {
+		EventID           string      `json:"eventId"`
+		EventType         string      `json:"eventType"`
+		EventValue        *float64    `json:"eventValue"`
+		ItemID            string      `json:"itemId"`
+		Properties        string      `json:"properties"`
+		SentAt            json.Number `json:"sentAt"`
+		RecommendationID  string      `json:"recommendationId"`
+		Impression        []string    `json:"impression"`
+		MetricAttribution *struct {
+			EventAttributionSource string `json:"eventAttributionSource"`
+		} `json:"metricAttribution"`
+	} `json:"eventList"`
+}
+
 // decodeEvents parses a generated PutEvents body.
 func decodeEvents(t *testing.T, body []byte) putEventsBody {
 	t.Helper()

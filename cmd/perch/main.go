@@ -4,7 +4,9 @@
 //	perch serve [flags]            serve the control plane and events API
 //	perch records DATASET_ARN      print a dataset's stored records as JSON Lines
 //	perch export GROUP_ARN         write a dataset group's training data to files
-//	perch bench [flags]            load a running server and measure it
+//
+// The load generator is a command of its own, cmd/perch-bench, so that
+// this binary carries only the server and its clients.
 package main
 
 import (
@@ -25,8 +27,6 @@ Usage:
               [--auth none|sigv4 --credentials FILE] [--tls-cert FILE --tls-key FILE]
   perch records DATASET_ARN [--endpoint URL] [--profile P] [--user-id U] [--session-id S] [--limit N]
   perch export DATASET_GROUP_ARN --out DIR [--format csv|jsonl|parquet] [--since T] [--until T] [--endpoint URL]
-  perch bench [--endpoint URL] [--setup] [--rate N | --concurrency N] [--duration D] [--json] ...
-  perch bench noop [--addr HOST:PORT] [--decode] [--log DIR] [--http net/http|fasthttp]
 
 Run "perch COMMAND --help" for a command's flags.
 `
@@ -69,8 +69,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return runRecords(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], stdout, stderr)
-	case "bench":
-		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -338,6 +339,25 @@ func TestServeTakesOneMoreProc(t *testing.T) {
 	}
 	if got := procs(startServerWithEnv(t, t.TempDir(), []string{"GOMAXPROCS=1"})); got != "1" {
 		t.Errorf("with GOMAXPROCS=1: procs = %s, want 1", got)
+	}
+}
+
+func TestServeProfiles(t *testing.T) {
+	addr := freeAddr(t)
+	s := startServer(t, t.TempDir(), "--pprof", addr)
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("http://" + addr + "/debug/pprof/cmdline"); code != http.StatusOK {
+		t.Errorf("--pprof %s: /debug/pprof/cmdline answered %d", addr, code)
+	}
+	if code := get(s.endpoint + "/debug/pprof/cmdline"); code == http.StatusOK {
+		t.Error("the API's address serves profiles")
 	}
 }
 

@@ -1,4 +1,4 @@
-package loadgen
+package main
 
 import (
 	"encoding/binary"
@@ -10,10 +10,10 @@ import (
 	"sync"
 )
 
-// NoopLogBytes is the size of the durable no-op server's log file.
-const NoopLogBytes = 64 << 20
+// ringLogBytes is the size of the durable no-op server's log file.
+const ringLogBytes = 64 << 20
 
-// NoopLog is the log of the durable no-op server: the least a server does
+// ringLog is the log of the durable no-op server: the least a server does
 // whose 200 means "on disk". Each body is appended as a record (length,
 // CRC-32C, bytes) and its caller waits until an fdatasync has covered it;
 // one goroutine writes and syncs whatever arrived while the last sync ran
@@ -24,7 +24,7 @@ const NoopLogBytes = 64 << 20
 // the file's size or of its blocks' allocation: the cheapest sync there
 // is. The ring makes it a baseline of the cost of durability, not a store:
 // nothing reads it back.
-type NoopLog struct {
+type ringLog struct {
 	f        *os.File
 	size     int64
 	datasync func(*os.File) error
@@ -49,14 +49,13 @@ type logGroup struct {
 }
 
 var (
-	errNoopLogClosed = errors.New("the log is closed")
-	castagnoli       = crc32.MakeTable(crc32.Castagnoli)
+	errLogClosed = errors.New("the log is closed")
+	castagnoli   = crc32.MakeTable(crc32.Castagnoli)
 )
 
-// OpenNoopLog creates (or starts afresh) the log noop.log in dir.
-func OpenNoopLog(dir string) (*NoopLog, error) { return openNoopLog(dir, NoopLogBytes) }
-
-func openNoopLog(dir string, size int64) (*NoopLog, error) {
+// openRingLog creates (or starts afresh) the log noop.log of size bytes in
+// dir.
+func openRingLog(dir string, size int64) (*ringLog, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "noop.log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -69,7 +68,7 @@ func openNoopLog(dir string, size int64) (*NoopLog, error) {
 		f.Close()
 		return nil, err
 	}
-	l := &NoopLog{f: f, size: size, datasync: datasync,
+	l := &ringLog{f: f, size: size, datasync: datasync,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go l.write()
 	return l, nil
@@ -97,12 +96,12 @@ func syncDir(dir string) error {
 
 // Append adds body to the log and returns once it is synced, or the error
 // that kept it from being synced.
-func (l *NoopLog) Append(body []byte) error {
+func (l *ringLog) Append(body []byte) error {
 	l.mu.Lock()
 	switch {
 	case l.closed:
 		l.mu.Unlock()
-		return errNoopLogClosed
+		return errLogClosed
 	case l.err != nil:
 		err := l.err
 		l.mu.Unlock()
@@ -126,7 +125,7 @@ func (l *NoopLog) Append(body []byte) error {
 
 // write is the writer goroutine. After Close it commits what is pending,
 // so that no caller of Append is left waiting.
-func (l *NoopLog) write() {
+func (l *ringLog) write() {
 	defer close(l.done)
 	var spare []byte
 	for {
@@ -142,7 +141,7 @@ func (l *NoopLog) write() {
 
 // commit writes and syncs the pending group, and returns its buffer for
 // reuse.
-func (l *NoopLog) commit(spare []byte) []byte {
+func (l *ringLog) commit(spare []byte) []byte {
 	l.mu.Lock()
 	records, g := l.pending, l.group
 	l.pending, l.group = spare[:0], nil
@@ -170,7 +169,7 @@ func (l *NoopLog) commit(spare []byte) []byte {
 
 // writeRecords writes b at the ring's next offset, going round past its
 // end, and syncs it.
-func (l *NoopLog) writeRecords(b []byte) error {
+func (l *ringLog) writeRecords(b []byte) error {
 	for len(b) > 0 {
 		n := min(int64(len(b)), l.size-l.off)
 		if _, err := l.f.WriteAt(b[:n], l.off); err != nil {
@@ -184,11 +183,11 @@ func (l *NoopLog) writeRecords(b []byte) error {
 
 // Close waits for the appends under way and closes the file; later appends
 // fail.
-func (l *NoopLog) Close() error {
+func (l *ringLog) Close() error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return errNoopLogClosed
+		return errLogClosed
 	}
 	l.closed = true
 	l.mu.Unlock()

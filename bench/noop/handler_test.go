@@ -1,4 +1,4 @@
-package loadgen
+package main
 
 import (
 	"bufio"
@@ -14,18 +14,20 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/perchdev/perch/loadgen"
 )
 
-// noopHTTPServers are the HTTP servers perch bench noop serves on.
-var noopHTTPServers = []string{"net/http", "fasthttp"}
+// httpServers are the HTTP servers --http names.
+var httpServers = []string{"net/http", "fasthttp"}
 
-// noopServer is the no-op handler on the named HTTP server, as a function
+// postTo is the no-op handler on the named HTTP server, as a function
 // from a body posted to the status answered.
-func noopServer(t *testing.T, server string, decode bool, log *NoopLog) func(body string) int {
+func postTo(t *testing.T, server string, decode bool, log *ringLog) func(body string) int {
 	if server == "fasthttp" {
-		return poster(t, NoopFastServer(decode, log))
+		return poster(t, fastServer(decode, log))
 	}
-	h := NoopHandler(decode, log)
+	h := handler(decode, log)
 	return func(body string) int {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(body)))
@@ -36,7 +38,7 @@ func noopServer(t *testing.T, server string, decode bool, log *NoopLog) func(bod
 // poster serves srv on a loopback port until the test ends, and returns a
 // function that posts a body to it and returns the status answered.
 func poster(t *testing.T, srv *fasthttp.Server) func(body string) int {
-	addr := serve(t, srv)
+	addr := serveFast(t, srv)
 	client := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(client.CloseIdleConnections)
 	return func(body string) int {
@@ -52,9 +54,9 @@ func poster(t *testing.T, srv *fasthttp.Server) func(body string) int {
 	}
 }
 
-// serve serves srv on a loopback port until the test ends, and returns its
-// address.
-func serve(t *testing.T, srv *fasthttp.Server) string {
+// serveFast serves srv on a loopback port until the test ends, and returns
+// its address.
+func serveFast(t *testing.T, srv *fasthttp.Server) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +76,15 @@ func serve(t *testing.T, srv *fasthttp.Server) string {
 	return ln.Addr().String()
 }
 
-func TestNoopHandler(t *testing.T) {
-	body := string(SampleBody(testWorkload(), 1))
+func TestHandler(t *testing.T) {
+	body := string(loadgen.SampleBody(loadgen.DefaultWorkload(), 1))
 	for _, decode := range []bool{false, true} {
 		undecodable := http.StatusOK // answered unread without --decode
 		if decode {
 			undecodable = http.StatusBadRequest
 		}
-		for _, name := range noopHTTPServers {
-			post := noopServer(t, name, decode, nil)
+		for _, name := range httpServers {
+			post := postTo(t, name, decode, nil)
 			for _, tt := range []struct {
 				body string
 				want int
@@ -99,26 +101,26 @@ func TestNoopHandler(t *testing.T) {
 	}
 }
 
-func TestNoopServersBoundTheBody(t *testing.T) {
-	for _, name := range noopHTTPServers {
-		if got := noopServer(t, name, false, nil)(strings.Repeat("x", noopMaxBody)); got != http.StatusOK {
-			t.Errorf("%s, a body of %d bytes: HTTP %d, want 200", name, noopMaxBody, got)
+func TestServersBoundTheBody(t *testing.T) {
+	for _, name := range httpServers {
+		if got := postTo(t, name, false, nil)(strings.Repeat("x", maxBody)); got != http.StatusOK {
+			t.Errorf("%s, a body of %d bytes: HTTP %d, want 200", name, maxBody, got)
 		}
 	}
 	rec := httptest.NewRecorder()
-	NoopHandler(false, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(strings.Repeat("x", noopMaxBody+1))))
+	handler(false, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/events", strings.NewReader(strings.Repeat("x", maxBody+1))))
 	if rec.Code != http.StatusBadRequest {
-		t.Errorf("net/http, a body of %d bytes: HTTP %d, want 400", noopMaxBody+1, rec.Code)
+		t.Errorf("net/http, a body of %d bytes: HTTP %d, want 400", maxBody+1, rec.Code)
 	}
 	// fasthttp answers from the Content-Length, before the body, and
 	// closes the connection: a client still sending would find it closed.
-	addr := serve(t, NoopFastServer(false, nil))
+	addr := serveFast(t, fastServer(false, nil))
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := fmt.Fprintf(conn, "POST /events HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, noopMaxBody+1); err != nil {
+	if _, err := fmt.Fprintf(conn, "POST /events HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, maxBody+1); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -127,19 +129,19 @@ func TestNoopServersBoundTheBody(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("fasthttp, a body of %d bytes: HTTP %d, want 400", noopMaxBody+1, resp.StatusCode)
+		t.Errorf("fasthttp, a body of %d bytes: HTTP %d, want 400", maxBody+1, resp.StatusCode)
 	}
 }
 
-func TestNoopHandlerWithLog(t *testing.T) {
-	body := string(SampleBody(testWorkload(), 1))
-	for _, name := range noopHTTPServers {
+func TestHandlerWithLog(t *testing.T) {
+	body := string(loadgen.SampleBody(loadgen.DefaultWorkload(), 1))
+	for _, name := range httpServers {
 		dir := t.TempDir()
-		l, err := openNoopLog(dir, 1<<20)
+		l, err := openRingLog(dir, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
-		post := noopServer(t, name, true, l)
+		post := postTo(t, name, true, l)
 		for _, tt := range []struct {
 			body string
 			want int

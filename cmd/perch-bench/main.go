@@ -1,41 +1,65 @@
+// Command perch-bench loads a running perch, or any server of the Amazon
+// Personalize events API, and reports what it measured: calls, events and
+// records per second, latency percentiles, errors by type and, against
+// perch serve --metrics, the server's own view of the same calls.
+//
+//	go build -o perch-bench ./cmd/perch-bench
+//	perch-bench --endpoint http://127.0.0.1:8080 --setup --rate 2000 --duration 1m
+//
+// It is a command of its own so that the server's binary carries only the
+// server; the generator is the loadgen package, which tests and
+// benchmarks share.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
+	"os/signal"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/perchdev/perch/loadgen"
 )
 
-const benchUsage = `Usage:
-  perch bench [flags]                     load a running server and report what it measured
-  perch bench noop [--addr A] [--decode] [--log DIR] [--http net/http|fasthttp]
-                                          serve the no-op baseline
+const usage = `Usage:
+  perch-bench [flags]
 
-perch bench sends PutEvents calls (and PutItems/PutUsers with --mix),
-SigV4-signed, closed loop (--concurrency) or at a fixed rate (--rate), and
-reports calls and events per second, latency percentiles and errors by type.
+perch-bench loads a running server with PutEvents calls (and PutItems and
+PutUsers with --mix), SigV4-signed, closed loop (--concurrency) or at a fixed
+rate (--rate), and reports calls and events per second, latency percentiles
+and errors by type.
 `
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "noop" {
-		return runBenchNoop(ctx, args[1:], stderr)
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "perch-bench:", err)
+		os.Exit(2)
 	}
+}
+
+// errUsage means what was wrong with the command line was said already.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	w := loadgen.DefaultWorkload()
 	cfg := loadgen.Config{}
-	fs := flag.NewFlagSet("perch bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("perch-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage+"\nFlags:\n")
+		fmt.Fprint(stderr, usage+"\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.Endpoint, "endpoint", "http://127.0.0.1:8080", "`URL` of the server under load")
@@ -76,8 +100,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "write the report as JSON")
 	printBody := fs.Bool("print-body", false, "print one generated PutEvents body and exit (for wrk)")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to `file`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "perch-bench: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
 	}
 	var err error
 	if w.Mix, err = loadgen.ParseMix(*mix); err != nil {
@@ -98,7 +129,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
-		fmt.Fprintf(stderr, "perch bench: dataset group %s, tracking id %s\n", res.DatasetGroupARN, res.TrackingID)
+		fmt.Fprintf(stderr, "perch-bench: dataset group %s, tracking id %s\n", res.DatasetGroupARN, res.TrackingID)
 		w.TrackingID, w.ItemsDataset, w.UsersDataset = res.TrackingID, res.ItemsDataset, res.UsersDataset
 	}
 	cfg.Workload = w
@@ -123,55 +154,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return enc.Encode(rep)
 	}
 	return rep.WriteText(stdout)
-}
-
-// runBenchNoop serves the no-op baseline until ctx ends.
-func runBenchNoop(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("perch bench noop", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8081", "`HOST:PORT` to listen on (port 0 picks a free one)")
-	decode := fs.Bool("decode", false, "also decode each body as a PutEvents request with encoding/json")
-	logDir := fs.String("log", "", "also append each body to a log in `DIR` and answer only once it is synced (group commit): the least a durable server does")
-	server := fs.String("http", "net/http", "the HTTP `server`: net/http (perch's) or fasthttp (a lighter one, to see the HTTP server's share of a floor)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *server != "net/http" && *server != "fasthttp" {
-		return fmt.Errorf("--http %q: net/http or fasthttp", *server)
-	}
-	var noopLog *loadgen.NoopLog
-	if *logDir != "" {
-		var err error
-		if noopLog, err = loadgen.OpenNoopLog(*logDir); err != nil {
-			return fmt.Errorf("--log: %w", err)
-		}
-		defer noopLog.Close()
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	var serve func(net.Listener) error
-	var shutdown func(context.Context) error
-	if *server == "fasthttp" {
-		srv := loadgen.NoopFastServer(*decode, noopLog)
-		serve, shutdown = srv.Serve, srv.ShutdownWithContext
-	} else {
-		srv := &http.Server{Handler: loadgen.NoopHandler(*decode, noopLog), ReadHeaderTimeout: 10 * time.Second}
-		serve, shutdown = srv.Serve, srv.Shutdown
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- serve(ln) }()
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	log.Info("perch bench noop ready", "endpoint", "http://"+ln.Addr().String(), "http", *server, "decode", *decode, "log", *logDir)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return shutdown(shutdownCtx)
 }
 
 func envOr(name, fallback string) string {

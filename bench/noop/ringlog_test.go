@@ -1,4 +1,4 @@
-package loadgen
+package main
 
 import (
 	"bytes"
@@ -39,9 +39,9 @@ func readRecords(t *testing.T, path string) [][]byte {
 	return records
 }
 
-func TestNoopLogKeepsEveryBody(t *testing.T) {
+func TestRingLogKeepsEveryBody(t *testing.T) {
 	dir := t.TempDir()
-	l, err := openNoopLog(dir, 1<<20)
+	l, err := openRingLog(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,15 +83,15 @@ func TestNoopLogKeepsEveryBody(t *testing.T) {
 	if n := syncs.Load(); n < 1 || n > callers*each {
 		t.Errorf("%d syncs for %d appends", n, callers*each)
 	}
-	if err := l.Append([]byte("late")); !errors.Is(err, errNoopLogClosed) {
+	if err := l.Append([]byte("late")); !errors.Is(err, errLogClosed) {
 		t.Errorf("append after Close: %v, want the log closed", err)
 	}
 }
 
-// TestNoopLogGroupsWhatArrivesDuringASync holds the first sync until more
+// TestRingLogGroupsWhatArrivesDuringASync holds the first sync until more
 // appends are queued; they must all go in the one next sync.
-func TestNoopLogGroupsWhatArrivesDuringASync(t *testing.T) {
-	l, err := openNoopLog(t.TempDir(), 1<<20)
+func TestRingLogGroupsWhatArrivesDuringASync(t *testing.T) {
+	l, err := openRingLog(t.TempDir(), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,9 +138,9 @@ func TestNoopLogGroupsWhatArrivesDuringASync(t *testing.T) {
 	}
 }
 
-func TestNoopLogGoesRound(t *testing.T) {
+func TestRingLogGoesRound(t *testing.T) {
 	dir := t.TempDir()
-	l, err := openNoopLog(dir, 4096)
+	l, err := openRingLog(dir, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +158,8 @@ func TestNoopLogGoesRound(t *testing.T) {
 	}
 }
 
-func TestNoopLogFailsAfterAFailedSync(t *testing.T) {
-	l, err := openNoopLog(t.TempDir(), 1<<20)
+func TestRingLogFailsAfterAFailedSync(t *testing.T) {
+	l, err := openRingLog(t.TempDir(), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
