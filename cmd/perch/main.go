@@ -32,9 +32,6 @@ Run "perch COMMAND --help" for a command's flags.
 `
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		execWithMallocHugePages()
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -51,6 +51,7 @@ type serveConfig struct {
 	s3Endpoint  string
 	pprof       string
 	metrics     string
+	tune        string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -76,6 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
 	fs.StringVar(&cfg.pprof, "pprof", "", "serve Go's runtime profiles (net/http/pprof) on `HOST:PORT`, apart from the APIs; off by default")
 	fs.StringVar(&cfg.metrics, "metrics", "", "serve Prometheus metrics at /metrics on `HOST:PORT`, apart from the APIs; off by default")
+	fs.StringVar(&cfg.tune, "tune", tuneAuto, "`mode` auto: the collector's pace, GOMAXPROCS and the storage engine's compactions as measured\nin BENCHMARKS.md (GOGC, GOMEMLIMIT and GOMAXPROCS still win); off: Go's and the engine's defaults")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -87,6 +89,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
+	}
+	if err := checkTune(cfg.tune); err != nil {
+		return err
 	}
 	if !sigv4.ValidAccountID(cfg.account) {
 		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.account)
@@ -109,103 +114,211 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return serve(ctx, cfg, log, stdout)
 }
 
+// serve runs the server until ctx ends, in three steps: open checks the
+// configuration and loads the store, run serves, and shutDown drains and
+// closes.
 func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Writer) error {
-	tuneGC()
-	tuneScheduler()
-	// Configuration errors come before anything is opened or created.
-	var verifier *sigv4.Verifier
-	account := cfg.account
+	tuneProcess(cfg.tune)
+	in, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	err = in.run(ctx, stdout)
+	return errors.Join(err, in.shutDown())
+}
+
+// instance is one server: what open made of the configuration, and the
+// listeners run started, for shutDown.
+type instance struct {
+	cfg      serveConfig
+	log      *slog.Logger
+	verifier *sigv4.Verifier   // nil with --auth none
+	cert     *certificateFiles // nil without --tls-cert
+	// demoAccount is the account --quickstart makes its resources in.
+	demoAccount string
+
+	store   backend
+	catalog *catalog.Catalog
+	jobs    *jobs.Service
+	api     *awsapi.Server
+
+	http      *http.Server // nil until run serves the API
+	stopApart []func()     // the listeners of --pprof and --metrics
+}
+
+// backend is what the server needs of a store: the domain's Store, and
+// the figures --metrics exports.
+type backend interface {
+	perch.Store
+	Stats() perch.StoreStats
+}
+
+// open checks what the configuration names (credentials, certificate),
+// before anything is opened or created, then opens the store and loads
+// the resources and jobs in it.
+func open(ctx context.Context, cfg serveConfig, log *slog.Logger) (*instance, error) {
+	in := &instance{cfg: cfg, log: log, demoAccount: cfg.account}
 	if cfg.auth == "sigv4" {
 		keys, err := sigv4.LoadCredentials(cfg.credentials)
 		if err != nil {
-			return fmt.Errorf("--credentials: %w", err)
+			return nil, fmt.Errorf("--credentials: %w", err)
 		}
-		verifier = sigv4.NewVerifier(keys, cfg.region, "personalize")
+		in.verifier = sigv4.NewVerifier(keys, cfg.region, "personalize")
 		if fi, err := os.Stat(cfg.credentials); err == nil && fi.Mode().Perm()&0o077 != 0 {
 			log.Warn("the credentials file is readable by other users; chmod 600 it", "file", cfg.credentials, "mode", fi.Mode().Perm())
 		}
 		// The demo resources go to the first profile's account, whose
 		// key can then reach them.
-		account = keys.Keys()[0].Account
+		in.demoAccount = keys.Keys()[0].Account
 	}
-	var tlsConfig *tls.Config
-	var cert *certificateFiles
 	if cfg.tlsCert != "" {
-		cert = &certificateFiles{certFile: cfg.tlsCert, keyFile: cfg.tlsKey}
-		if err := cert.load(); err != nil {
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		in.cert = &certificateFiles{certFile: cfg.tlsCert, keyFile: cfg.tlsKey}
+		if err := in.cert.load(); err != nil {
+			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
-		tlsConfig = &tls.Config{GetCertificate: cert.get, MinVersion: tls.VersionTLS12}
 	}
+	store, err := openStore(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	in.store = store
+	if err := in.load(ctx); err != nil {
+		in.close()
+		return nil, err
+	}
+	return in, nil
+}
 
+// openStore opens the store the configuration names: the embedded Pebble
+// store in --data/store, created if missing.
+func openStore(cfg serveConfig, log *slog.Logger) (backend, error) {
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
+		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
-	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, WALDir: cfg.walDir, Tuning: pebble.MeasuredTuning(),
+	store, err := pebble.Open(filepath.Join(cfg.data, "store"), pebble.Options{Logger: log, WALDir: cfg.walDir, Tuning: engineTuning(cfg.tune),
 		MinFreeBytes: zeroMeansNone(cfg.minFreeMB << 20), MinSyncInterval: zeroMeansNone(cfg.minSync)})
 	if err != nil {
-		return fmt.Errorf("opening the store in %s: %w", cfg.data, err)
+		return nil, fmt.Errorf("opening the store in %s: %w", cfg.data, err)
 	}
-	defer func() {
-		if err := store.Close(); err != nil {
-			log.Error("closing the store", "err", err)
-		}
-	}()
-	scope := perch.Scope{Region: cfg.region, Account: cfg.account}
-	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
+	return store, nil
+}
+
+// load reads the resources and the jobs from the store and puts the API
+// over them. Jobs interrupted by the last shutdown or crash start again.
+func (in *instance) load(ctx context.Context) error {
+	scope := perch.Scope{Region: in.cfg.region, Account: in.cfg.account}
+	cat, err := catalog.Open(ctx, in.store.Resources(), scope, catalog.Options{})
 	if err != nil {
 		return fmt.Errorf("loading resources: %w", err)
 	}
-	objects, err := openObjects(ctx, cfg)
+	objects, err := openObjects(ctx, in.cfg)
 	if err != nil {
 		return err
 	}
-	jobService, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: scope, Logger: log})
+	jobService, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: in.store, Objects: objects, Scope: scope, Logger: in.log})
 	if err != nil {
 		return fmt.Errorf("loading jobs: %w", err)
 	}
-	defer jobService.Close()
-	api := awsapi.New(awsapi.Config{
+	in.catalog, in.jobs = cat, jobService
+	in.api = awsapi.New(awsapi.Config{
 		Catalog:     cat,
-		Ingest:      ingest.New(cat, store),
-		Store:       store,
+		Ingest:      ingest.New(cat, in.store),
+		Store:       in.store,
 		Jobs:        jobService,
-		Account:     cfg.account,
-		Verifier:    verifier,
-		MaxInFlight: cfg.maxInFlight,
-		Logger:      log,
+		Account:     in.cfg.account,
+		Verifier:    in.verifier,
+		MaxInFlight: in.cfg.maxInFlight,
+		Logger:      in.log,
 	})
+	return nil
+}
 
-	tcp, err := net.Listen("tcp", cfg.addr)
+// run listens on --addr (and on --pprof and --metrics, apart), makes the
+// --quickstart resources, serves, logs the ready line and returns when ctx
+// ends or the API's server fails. A listener that cannot be opened fails
+// it before anything is served.
+func (in *instance) run(ctx context.Context, stdout io.Writer) error {
+	tcp, err := net.Listen("tcp", in.cfg.addr)
 	if err != nil {
 		return err
 	}
-	ln := connlimit.NewListener(tcp, cfg.maxConns)
+	ln := connlimit.NewListener(tcp, in.cfg.maxConns)
 	endpoint := "http://" + ln.Addr().String()
-	if tlsConfig != nil {
+	if in.cert != nil {
 		endpoint = "https://" + ln.Addr().String()
 	}
-	if cfg.quickstart {
+	if in.cfg.quickstart {
 		hint := "any credentials work"
-		if verifier != nil {
-			hint = fmt.Sprintf("sign with profile [%s] of %s", verifier.Keys().Keys()[0].Profile, cfg.credentials)
+		if in.verifier != nil {
+			hint = fmt.Sprintf("sign with profile [%s] of %s", in.verifier.Keys().Keys()[0].Profile, in.cfg.credentials)
 		}
-		if err := quickstart(perch.WithAccount(ctx, account), cat, endpoint, cfg.region, hint, stdout); err != nil {
+		if err := quickstart(perch.WithAccount(ctx, in.demoAccount), in.catalog, endpoint, in.cfg.region, hint, stdout); err != nil {
 			ln.Close()
 			return fmt.Errorf("quickstart: %w", err)
 		}
 	}
+	handler, err := in.handler()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := in.httpServer(handler)
+	reloadOnHangup(ctx, in.reloads())
+	in.http = srv
+	errc := make(chan error, 1)
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	who := []any{"account", in.cfg.account}
+	if in.verifier != nil {
+		who = []any{"keys", len(in.verifier.Keys().Keys())}
+	}
+	in.log.Info("perch ready", append([]any{"endpoint", endpoint, "data", in.cfg.data, "region", in.cfg.region, "auth", in.cfg.auth}, append(who,
+		"procs", runtime.GOMAXPROCS(0), "tune", in.cfg.tune)...)...)
 
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// handler is the API behind the bound on connections and, with --metrics,
+// counted and timed. It opens the listeners of --pprof and --metrics.
+func (in *instance) handler() (http.Handler, error) {
 	tooMany := perch.Errorf(perch.EServiceUnavailable, "The server has too many open connections; retry with backoff")
-	handler := connlimit.Handler(api, func(w http.ResponseWriter, r *http.Request) {
+	handler := connlimit.Handler(in.api, func(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, r, tooMany)
 	})
-	var meters *metrics.Metrics
-	if cfg.metrics != "" {
-		meters = metrics.New()
-		meters.WatchStore(store.Stats)
-		handler = meters.Instrument(handler, awsapi.OperationName)
+	if in.cfg.pprof != "" {
+		stop, err := serveApart("--pprof", in.cfg.pprof, profiles(), "serving profiles", "/debug/pprof/", in.log)
+		if err != nil {
+			return nil, err
+		}
+		in.stopApart = append(in.stopApart, stop)
 	}
+	if in.cfg.metrics != "" {
+		meters := metrics.New()
+		meters.WatchStore(in.store.Stats)
+		handler = meters.Instrument(handler, awsapi.OperationName)
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", meters.Handler())
+		stop, err := serveApart("--metrics", in.cfg.metrics, mux, "serving metrics", "/metrics", in.log)
+		if err != nil {
+			return nil, err
+		}
+		in.stopApart = append(in.stopApart, stop)
+	}
+	return handler, nil
+}
+
+// httpServer serves handler, over TLS with --tls-cert.
+func (in *instance) httpServer(handler http.Handler) *http.Server {
 	srv := &http.Server{
 		Handler:           handler,
 		ConnContext:       connlimit.ConnContext,
@@ -216,62 +329,55 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, stdout io.Wri
 		// Larger than the API's own limit, so that headers between the two
 		// are refused in AWS's envelope; past it net/http answers 431.
 		MaxHeaderBytes: 4 * awsapi.MaxHeaderBytes,
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-		TLSConfig:      tlsConfig,
+		ErrorLog:       slog.NewLogLogger(in.log.Handler(), slog.LevelDebug),
 	}
-	var reloads []func()
-	if verifier != nil {
-		reloads = append(reloads, func() { reloadCredentials(verifier, cfg.credentials, log) })
+	if in.cert != nil {
+		srv.TLSConfig = &tls.Config{GetCertificate: in.cert.get, MinVersion: tls.VersionTLS12}
 	}
-	if cert != nil {
-		reloads = append(reloads, func() { cert.reload(log) })
-	}
-	reloadOnHangup(ctx, reloads)
-	errc := make(chan error, 1)
-	go func() {
-		if tlsConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	if cfg.pprof != "" {
-		stop, err := serveApart("--pprof", cfg.pprof, profiles(), "serving profiles", "/debug/pprof/", log)
-		if err != nil {
-			srv.Close()
-			return err
-		}
-		defer stop()
-	}
-	if meters != nil {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", meters.Handler())
-		stop, err := serveApart("--metrics", cfg.metrics, mux, "serving metrics", "/metrics", log)
-		if err != nil {
-			srv.Close()
-			return err
-		}
-		defer stop()
-	}
-	who := []any{"account", cfg.account}
-	if verifier != nil {
-		who = []any{"keys", len(verifier.Keys().Keys())}
-	}
-	log.Info("perch ready", append([]any{"endpoint", endpoint, "data", cfg.data, "region", cfg.region, "auth", cfg.auth}, append(who,
-		"procs", runtime.GOMAXPROCS(0))...)...)
+	return srv
+}
 
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+// reloads are what SIGHUP re-reads: the credentials file and the
+// certificate, when the server has them.
+func (in *instance) reloads() []func() {
+	var reloads []func()
+	if in.verifier != nil {
+		reloads = append(reloads, func() { reloadCredentials(in.verifier, in.cfg.credentials, in.log) })
 	}
-	log.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
+	if in.cert != nil {
+		reloads = append(reloads, func() { in.cert.reload(in.log) })
 	}
-	return nil
+	return reloads
+}
+
+// shutDown stops accepting connections and finishes the requests in
+// flight (30 s at most), then closes the listeners apart, stops the job
+// worker and closes the store, which commits what is queued.
+func (in *instance) shutDown() error {
+	var err error
+	if in.http != nil {
+		in.log.Info("shutting down: finishing in-flight requests")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if e := in.http.Shutdown(ctx); e != nil {
+			err = fmt.Errorf("shutting down: %w", e)
+		}
+		cancel()
+	}
+	for _, stop := range in.stopApart {
+		stop()
+	}
+	in.close()
+	return err
+}
+
+// close stops the job worker, if it runs, and closes the store.
+func (in *instance) close() {
+	if in.jobs != nil {
+		in.jobs.Close()
+	}
+	if err := in.store.Close(); err != nil {
+		in.log.Error("closing the store", "err", err)
+	}
 }
 
 // reloadOnHangup runs every reload on each SIGHUP until ctx ends, so
@@ -380,25 +486,6 @@ func profiles() http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
-}
-
-// tuneScheduler gives Go's scheduler one more P than it takes by default
-// (one per CPU, or per CPU of the container's quota). The storage engine's
-// flushes and compactions run for hundreds of milliseconds at a time, and
-// the scheduler makes a running goroutine give up its P only after 10 ms;
-// with a P per CPU, the requests and commits woken by the network or a
-// sync of the log wait behind that work whenever it holds every P. With
-// one more P than CPUs, the kernel shares the CPUs among the threads
-// instead, at a much finer grain. On the machine of BENCHMARKS.md (round
-// 8) this took the p99.9 latency at half of the maximum rate and at full
-// load down by half or more, and the full-load rate up a little.
-// GOMAXPROCS in the environment takes precedence, as usual. Setting it
-// stops the runtime from following a container's CPU quota if the quota
-// changes while the server runs; the next start takes the new quota.
-func tuneScheduler() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-	}
 }
 
 // zeroMeansNone maps a flag's 0 ("none") to the store's negative "none";

@@ -321,7 +321,7 @@ func TestRecordsWithABareEnvironment(t *testing.T) {
 var defaultProcs = runtime.GOMAXPROCS(0)
 
 // perch serve runs with one P more than the runtime's default, unless
-// GOMAXPROCS says otherwise.
+// GOMAXPROCS says otherwise or --tune off leaves the default alone.
 func TestServeTakesOneMoreProc(t *testing.T) {
 	want := defaultProcs + 1
 	if env := os.Getenv("GOMAXPROCS"); env != "" {
@@ -339,6 +339,11 @@ func TestServeTakesOneMoreProc(t *testing.T) {
 	}
 	if got := procs(startServerWithEnv(t, t.TempDir(), []string{"GOMAXPROCS=1"})); got != "1" {
 		t.Errorf("with GOMAXPROCS=1: procs = %s, want 1", got)
+	}
+	if env := os.Getenv("GOMAXPROCS"); env == "" {
+		if got := procs(startServer(t, t.TempDir(), "--tune", "off")); got != strconv.Itoa(defaultProcs) {
+			t.Errorf("--tune off: procs = %s, want the runtime's default %d", got, defaultProcs)
+		}
 	}
 }
 
@@ -359,6 +364,26 @@ func TestServeProfiles(t *testing.T) {
 	if code := get(s.endpoint + "/debug/pprof/cmdline"); code == http.StatusOK {
 		t.Error("the API's address serves profiles")
 	}
+}
+
+// A listener apart that cannot be opened fails the start before the API
+// is served, and leaves the store closed for the next start.
+func TestServeFailsOnABusyAddressApart(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dataDir := t.TempDir()
+	for _, flag := range []string{"--pprof", "--metrics"} {
+		cmd := exec.Command(perchBin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir, flag, busy.Addr().String())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), flag+":") || strings.Contains(stderr.String(), "perch ready") {
+			t.Errorf("perch serve %s on a busy address: %v, %q; want a refusal before it is ready", flag, err, stderr.String())
+		}
+	}
+	startServer(t, dataDir)
 }
 
 // TestServeRefusesNegativeLimits checks that numeric flags that cannot be
