@@ -57,6 +57,8 @@ type env struct {
 	verifier *sigv4.Verifier
 	// maxInFlight bounds the events calls served at once (0: no bound).
 	maxInFlight int
+	// wrap, when set, wraps the server's handler, to watch what it does.
+	wrap func(http.Handler) http.Handler
 }
 
 // newEnv starts a server; opts adjust the catalog's options (quotas).
@@ -95,10 +97,14 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(awsapi.New(awsapi.Config{
+	var handler http.Handler = awsapi.New(awsapi.Config{
 		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Jobs: js, Account: testAccount, Verifier: e.verifier,
 		MaxInFlight: e.maxInFlight,
-	}))
+	})
+	if e.wrap != nil {
+		handler = e.wrap(handler)
+	}
+	srv := httptest.NewServer(handler)
 	e.url = srv.URL
 	closed := false
 	e.close = func() {
