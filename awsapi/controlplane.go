@@ -1,229 +1,82 @@
 package awsapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi/model"
 )
 
-// controlOp handles one control-plane operation: body in, response out.
+// controlOp serves one control-plane operation: the validated body in,
+// the answer to encode out.
 type controlOp func(ctx context.Context, body []byte) (any, error)
 
-func (s *Server) controlOps() map[string]controlOp {
-	c := s.catalog
-	return map[string]controlOp{
-		"CreateSchema": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ Name, Schema, Domain string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			sc, err := c.CreateSchema(ctx, perch.CreateSchemaInput{Name: in.Name, Definition: in.Schema, Domain: in.Domain})
-			if err != nil {
-				return nil, err
-			}
-			return map[string]string{"schemaArn": sc.ARN}, nil
-		},
-		"DescribeSchema": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ SchemaArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			sc, err := c.DescribeSchema(ctx, in.SchemaArn)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]any{"schema": sc}, nil
-		},
-		"ListSchemas": func(ctx context.Context, body []byte) (any, error) {
-			var in listInput
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			list, next, err := c.ListSchemas(ctx, in.page())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]schemaSummary, len(list))
-			for i, sc := range list {
-				out[i] = schemaSummary{sc.Name, sc.ARN, sc.Created, sc.Updated, sc.Domain}
-			}
-			return listOutput("schemas", out, next), nil
-		},
-		"DeleteSchema": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ SchemaArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteSchema(ctx, in.SchemaArn)
-		},
-
-		"CreateDatasetGroup": func(ctx context.Context, body []byte) (any, error) {
-			var in struct {
-				Name, RoleArn, KmsKeyArn, Domain string
-				Tags                             []perch.Tag
-			}
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			g, err := c.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{
-				Name: in.Name, RoleARN: in.RoleArn, KMSKeyARN: in.KmsKeyArn, Domain: in.Domain, Tags: in.Tags,
-			})
-			if err != nil {
-				return nil, err
-			}
-			out := map[string]string{"datasetGroupArn": g.ARN}
-			if g.Domain != "" {
-				out["domain"] = g.Domain
-			}
-			return out, nil
-		},
-		"DescribeDatasetGroup": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ DatasetGroupArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			g, err := c.DescribeDatasetGroup(ctx, in.DatasetGroupArn)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]any{"datasetGroup": datasetGroupOf(g)}, nil
-		},
-		"ListDatasetGroups": func(ctx context.Context, body []byte) (any, error) {
-			var in listInput
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			list, next, err := c.ListDatasetGroups(ctx, in.page())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]datasetGroupSummary, len(list))
-			for i, g := range list {
-				out[i] = datasetGroupSummary{g.Name, g.ARN, g.Status, g.Created, g.Updated, g.FailureReason, g.Domain}
-			}
-			return listOutput("datasetGroups", out, next), nil
-		},
-		"DeleteDatasetGroup": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ DatasetGroupArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteDatasetGroup(ctx, in.DatasetGroupArn)
-		},
-
-		"CreateDataset": func(ctx context.Context, body []byte) (any, error) {
-			var in struct {
-				Name, SchemaArn, DatasetGroupArn, DatasetType string
-				Tags                                          []perch.Tag
-			}
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			d, err := c.CreateDataset(ctx, perch.CreateDatasetInput{
-				Name: in.Name, SchemaARN: in.SchemaArn, GroupARN: in.DatasetGroupArn, Type: in.DatasetType, Tags: in.Tags,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return map[string]string{"datasetArn": d.ARN}, nil
-		},
-		"DescribeDataset": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ DatasetArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			d, err := c.DescribeDataset(ctx, in.DatasetArn)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]any{"dataset": datasetOf(d)}, nil
-		},
-		"ListDatasets": func(ctx context.Context, body []byte) (any, error) {
-			var in listInput
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			list, next, err := c.ListDatasets(ctx, in.DatasetGroupArn, in.page())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]datasetSummary, len(list))
-			for i, d := range list {
-				out[i] = datasetSummary{d.Name, d.ARN, d.Type, d.Status, d.Created, d.Updated}
-			}
-			return listOutput("datasets", out, next), nil
-		},
-		"UpdateDataset": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ DatasetArn, SchemaArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			d, err := c.UpdateDataset(ctx, in.DatasetArn, in.SchemaArn)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]string{"datasetArn": d.ARN}, nil
-		},
-		"DeleteDataset": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ DatasetArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteDataset(ctx, in.DatasetArn)
-		},
-
-		"CreateEventTracker": func(ctx context.Context, body []byte) (any, error) {
-			var in struct {
-				Name, DatasetGroupArn string
-				Tags                  []perch.Tag
-			}
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			t, err := c.CreateEventTracker(ctx, perch.CreateEventTrackerInput{Name: in.Name, GroupARN: in.DatasetGroupArn, Tags: in.Tags})
-			if err != nil {
-				return nil, err
-			}
-			return map[string]string{"eventTrackerArn": t.ARN, "trackingId": t.TrackingID}, nil
-		},
-		"DescribeEventTracker": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ EventTrackerArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			t, err := c.DescribeEventTracker(ctx, in.EventTrackerArn)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]any{"eventTracker": eventTrackerOf(t)}, nil
-		},
-		"ListEventTrackers": func(ctx context.Context, body []byte) (any, error) {
-			var in listInput
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			list, next, err := c.ListEventTrackers(ctx, in.DatasetGroupArn, in.page())
-			if err != nil {
-				return nil, err
-			}
-			out := make([]eventTrackerSummary, len(list))
-			for i, t := range list {
-				out[i] = eventTrackerSummary{t.Name, t.ARN, t.Status, t.Created, t.Updated}
-			}
-			return listOutput("eventTrackers", out, next), nil
-		},
-		"DeleteEventTracker": func(ctx context.Context, body []byte) (any, error) {
-			var in struct{ EventTrackerArn string }
-			if err := decode(body, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteEventTracker(ctx, in.EventTrackerArn)
-		},
+// op makes a controlOp of call, which takes the operation's input as
+// decoded from the body and returns its answer in the model's shape. Every
+// control-plane operation is served through it, so that each is no more
+// than its input, its answer and the call between them.
+func op[In, Out any](call func(context.Context, In) (Out, error)) controlOp {
+	return func(ctx context.Context, body []byte) (any, error) {
+		var in In
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		out, err := call(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 }
 
-// listInput is the input of every List operation (datasetGroupArn only
-// where the operation has it; the validator rejects nothing it lacks).
+// decode reads a body the validator has accepted into a request struct.
+// Its members are matched by encoding/json regardless of case; the
+// validator has refused any key that names a member in another case. An
+// empty body is an empty input, as botocore sends {} and some clients
+// send nothing.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &model.SerializationError{Message: "Could not decode the request body: " + err.Error()}
+	}
+	return nil
+}
+
+// empty is the answer of the operations that answer nothing: {}.
+type empty struct{}
+
+func (s *Server) controlOps() map[string]controlOp {
+	return map[string]controlOp{
+		"CreateSchema":   op(s.createSchema),
+		"DescribeSchema": op(s.describeSchema),
+		"ListSchemas":    op(s.listSchemas),
+		"DeleteSchema":   op(s.deleteSchema),
+
+		"CreateDatasetGroup":   op(s.createDatasetGroup),
+		"DescribeDatasetGroup": op(s.describeDatasetGroup),
+		"ListDatasetGroups":    op(s.listDatasetGroups),
+		"DeleteDatasetGroup":   op(s.deleteDatasetGroup),
+
+		"CreateDataset":   op(s.createDataset),
+		"DescribeDataset": op(s.describeDataset),
+		"ListDatasets":    op(s.listDatasets),
+		"UpdateDataset":   op(s.updateDataset),
+		"DeleteDataset":   op(s.deleteDataset),
+
+		"CreateEventTracker":   op(s.createEventTracker),
+		"DescribeEventTracker": op(s.describeEventTracker),
+		"ListEventTrackers":    op(s.listEventTrackers),
+		"DeleteEventTracker":   op(s.deleteEventTracker),
+	}
+}
+
+// listInput is the input of every List operation (datasetGroupArn and
+// datasetArn only where the operation has them; the validator has refused
+// a member the operation lacks).
 type listInput struct {
 	DatasetGroupArn string
 	DatasetArn      string
@@ -235,17 +88,205 @@ func (in listInput) page() perch.Page {
 	return perch.Page{NextToken: in.NextToken, MaxResults: in.MaxResults}
 }
 
-// listOutput is a List response: the results under key, and nextToken only
-// when there is another page.
-func listOutput[T any](key string, items []T, next string) map[string]any {
-	out := map[string]any{key: items}
-	if next != "" {
-		out["nextToken"] = next
+// summaries is a List operation's page of results in the model's summary
+// shape: an empty list, never null, when there are none.
+func summaries[R, S any](results []R, summary func(R) S) []S {
+	out := make([]S, len(results))
+	for i, r := range results {
+		out[i] = summary(r)
 	}
 	return out
 }
 
-// Response shapes: the model's, which differ from what perch persists.
+// Schemas.
+
+type createSchemaOutput struct {
+	ARN string `json:"schemaArn"`
+}
+
+func (s *Server) createSchema(ctx context.Context, in struct{ Name, Schema, Domain string }) (createSchemaOutput, error) {
+	sc, err := s.catalog.CreateSchema(ctx, perch.CreateSchemaInput{Name: in.Name, Definition: in.Schema, Domain: in.Domain})
+	if err != nil {
+		return createSchemaOutput{}, err
+	}
+	return createSchemaOutput{sc.ARN}, nil
+}
+
+type describeSchemaOutput struct {
+	Schema *perch.Schema `json:"schema"`
+}
+
+func (s *Server) describeSchema(ctx context.Context, in struct{ SchemaArn string }) (describeSchemaOutput, error) {
+	sc, err := s.catalog.DescribeSchema(ctx, in.SchemaArn)
+	return describeSchemaOutput{sc}, err
+}
+
+type listSchemasOutput struct {
+	NextToken string          `json:"nextToken,omitempty"`
+	Schemas   []schemaSummary `json:"schemas"`
+}
+
+func (s *Server) listSchemas(ctx context.Context, in listInput) (listSchemasOutput, error) {
+	list, next, err := s.catalog.ListSchemas(ctx, in.page())
+	return listSchemasOutput{next, summaries(list, schemaSummaryOf)}, err
+}
+
+func (s *Server) deleteSchema(ctx context.Context, in struct{ SchemaArn string }) (empty, error) {
+	return empty{}, s.catalog.DeleteSchema(ctx, in.SchemaArn)
+}
+
+// Dataset groups.
+
+type createDatasetGroupInput struct {
+	Name, RoleArn, KmsKeyArn, Domain string
+	Tags                             []perch.Tag
+}
+
+type createDatasetGroupOutput struct {
+	ARN    string `json:"datasetGroupArn"`
+	Domain string `json:"domain,omitempty"`
+}
+
+func (s *Server) createDatasetGroup(ctx context.Context, in createDatasetGroupInput) (createDatasetGroupOutput, error) {
+	g, err := s.catalog.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{
+		Name: in.Name, RoleARN: in.RoleArn, KMSKeyARN: in.KmsKeyArn, Domain: in.Domain, Tags: in.Tags,
+	})
+	if err != nil {
+		return createDatasetGroupOutput{}, err
+	}
+	return createDatasetGroupOutput{g.ARN, g.Domain}, nil
+}
+
+type describeDatasetGroupOutput struct {
+	DatasetGroup datasetGroup `json:"datasetGroup"`
+}
+
+func (s *Server) describeDatasetGroup(ctx context.Context, in struct{ DatasetGroupArn string }) (describeDatasetGroupOutput, error) {
+	g, err := s.catalog.DescribeDatasetGroup(ctx, in.DatasetGroupArn)
+	if err != nil {
+		return describeDatasetGroupOutput{}, err
+	}
+	return describeDatasetGroupOutput{datasetGroupOf(g)}, nil
+}
+
+type listDatasetGroupsOutput struct {
+	DatasetGroups []datasetGroupSummary `json:"datasetGroups"`
+	NextToken     string                `json:"nextToken,omitempty"`
+}
+
+func (s *Server) listDatasetGroups(ctx context.Context, in listInput) (listDatasetGroupsOutput, error) {
+	list, next, err := s.catalog.ListDatasetGroups(ctx, in.page())
+	return listDatasetGroupsOutput{summaries(list, datasetGroupSummaryOf), next}, err
+}
+
+func (s *Server) deleteDatasetGroup(ctx context.Context, in struct{ DatasetGroupArn string }) (empty, error) {
+	return empty{}, s.catalog.DeleteDatasetGroup(ctx, in.DatasetGroupArn)
+}
+
+// Datasets.
+
+type createDatasetInput struct {
+	Name, SchemaArn, DatasetGroupArn, DatasetType string
+	Tags                                          []perch.Tag
+}
+
+// datasetARNOutput is the answer of CreateDataset and UpdateDataset.
+type datasetARNOutput struct {
+	ARN string `json:"datasetArn"`
+}
+
+func (s *Server) createDataset(ctx context.Context, in createDatasetInput) (datasetARNOutput, error) {
+	d, err := s.catalog.CreateDataset(ctx, perch.CreateDatasetInput{
+		Name: in.Name, SchemaARN: in.SchemaArn, GroupARN: in.DatasetGroupArn, Type: in.DatasetType, Tags: in.Tags,
+	})
+	if err != nil {
+		return datasetARNOutput{}, err
+	}
+	return datasetARNOutput{d.ARN}, nil
+}
+
+type describeDatasetOutput struct {
+	Dataset dataset `json:"dataset"`
+}
+
+func (s *Server) describeDataset(ctx context.Context, in struct{ DatasetArn string }) (describeDatasetOutput, error) {
+	d, err := s.catalog.DescribeDataset(ctx, in.DatasetArn)
+	if err != nil {
+		return describeDatasetOutput{}, err
+	}
+	return describeDatasetOutput{datasetOf(d)}, nil
+}
+
+type listDatasetsOutput struct {
+	Datasets  []datasetSummary `json:"datasets"`
+	NextToken string           `json:"nextToken,omitempty"`
+}
+
+func (s *Server) listDatasets(ctx context.Context, in listInput) (listDatasetsOutput, error) {
+	list, next, err := s.catalog.ListDatasets(ctx, in.DatasetGroupArn, in.page())
+	return listDatasetsOutput{summaries(list, datasetSummaryOf), next}, err
+}
+
+func (s *Server) updateDataset(ctx context.Context, in struct{ DatasetArn, SchemaArn string }) (datasetARNOutput, error) {
+	d, err := s.catalog.UpdateDataset(ctx, in.DatasetArn, in.SchemaArn)
+	if err != nil {
+		return datasetARNOutput{}, err
+	}
+	return datasetARNOutput{d.ARN}, nil
+}
+
+func (s *Server) deleteDataset(ctx context.Context, in struct{ DatasetArn string }) (empty, error) {
+	return empty{}, s.catalog.DeleteDataset(ctx, in.DatasetArn)
+}
+
+// Event trackers.
+
+type createEventTrackerInput struct {
+	Name, DatasetGroupArn string
+	Tags                  []perch.Tag
+}
+
+type createEventTrackerOutput struct {
+	ARN        string `json:"eventTrackerArn"`
+	TrackingID string `json:"trackingId"`
+}
+
+func (s *Server) createEventTracker(ctx context.Context, in createEventTrackerInput) (createEventTrackerOutput, error) {
+	t, err := s.catalog.CreateEventTracker(ctx, perch.CreateEventTrackerInput{Name: in.Name, GroupARN: in.DatasetGroupArn, Tags: in.Tags})
+	if err != nil {
+		return createEventTrackerOutput{}, err
+	}
+	return createEventTrackerOutput{t.ARN, t.TrackingID}, nil
+}
+
+type describeEventTrackerOutput struct {
+	EventTracker eventTracker `json:"eventTracker"`
+}
+
+func (s *Server) describeEventTracker(ctx context.Context, in struct{ EventTrackerArn string }) (describeEventTrackerOutput, error) {
+	t, err := s.catalog.DescribeEventTracker(ctx, in.EventTrackerArn)
+	if err != nil {
+		return describeEventTrackerOutput{}, err
+	}
+	return describeEventTrackerOutput{eventTrackerOf(t)}, nil
+}
+
+type listEventTrackersOutput struct {
+	EventTrackers []eventTrackerSummary `json:"eventTrackers"`
+	NextToken     string                `json:"nextToken,omitempty"`
+}
+
+func (s *Server) listEventTrackers(ctx context.Context, in listInput) (listEventTrackersOutput, error) {
+	list, next, err := s.catalog.ListEventTrackers(ctx, in.DatasetGroupArn, in.page())
+	return listEventTrackersOutput{summaries(list, eventTrackerSummaryOf), next}, err
+}
+
+func (s *Server) deleteEventTracker(ctx context.Context, in struct{ EventTrackerArn string }) (empty, error) {
+	return empty{}, s.catalog.DeleteEventTracker(ctx, in.EventTrackerArn)
+}
+
+// The resources in the model's shapes, which differ from what perch
+// persists.
 
 type schemaSummary struct {
 	Name    string          `json:"name"`
@@ -253,6 +294,10 @@ type schemaSummary struct {
 	Created perch.Timestamp `json:"creationDateTime"`
 	Updated perch.Timestamp `json:"lastUpdatedDateTime"`
 	Domain  string          `json:"domain,omitempty"`
+}
+
+func schemaSummaryOf(sc *perch.Schema) schemaSummary {
+	return schemaSummary{sc.Name, sc.ARN, sc.Created, sc.Updated, sc.Domain}
 }
 
 type datasetGroup struct {
@@ -281,6 +326,10 @@ type datasetGroupSummary struct {
 	Domain        string          `json:"domain,omitempty"`
 }
 
+func datasetGroupSummaryOf(g *perch.DatasetGroup) datasetGroupSummary {
+	return datasetGroupSummary{g.Name, g.ARN, g.Status, g.Created, g.Updated, g.FailureReason, g.Domain}
+}
+
 type dataset struct {
 	Name         string               `json:"name"`
 	ARN          string               `json:"datasetArn"`
@@ -307,6 +356,10 @@ type datasetSummary struct {
 	Updated perch.Timestamp   `json:"lastUpdatedDateTime"`
 }
 
+func datasetSummaryOf(d *perch.Dataset) datasetSummary {
+	return datasetSummary{d.Name, d.ARN, d.Type, d.Status, d.Created, d.Updated}
+}
+
 type eventTracker struct {
 	Name       string          `json:"name"`
 	ARN        string          `json:"eventTrackerArn"`
@@ -328,4 +381,8 @@ type eventTrackerSummary struct {
 	Status  string          `json:"status"`
 	Created perch.Timestamp `json:"creationDateTime"`
 	Updated perch.Timestamp `json:"lastUpdatedDateTime"`
+}
+
+func eventTrackerSummaryOf(t *perch.EventTracker) eventTrackerSummary {
+	return eventTrackerSummary{t.Name, t.ARN, t.Status, t.Created, t.Updated}
 }

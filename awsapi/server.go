@@ -329,16 +329,3 @@ func tooLarge() *apiError {
 	return &apiError{http.StatusRequestEntityTooLarge, eRequestTooLarge,
 		"Request body is larger than the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes"}
 }
-
-// decode reads a body the validator has accepted into a request struct.
-// An empty body is an empty input, as botocore sends {} and some clients
-// send nothing.
-func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return &model.SerializationError{Message: "Could not decode the request body: " + err.Error()}
-	}
-	return nil
-}
