@@ -8,28 +8,35 @@ import "context"
 //
 // The store knows nothing of the service's rules (which resources may exist
 // together, what a record must contain); the catalog and the ingest path
-// enforce them before calling it.
+// enforce them before calling it. Package storetest holds every store to
+// this contract, as tests each backend runs.
 type Store interface {
 	// Resources is the persistent catalog of resources.
 	Resources() ResourceStore
 
-	// Commit writes every record of b, or none of them. Events and action
-	// interactions are appended in commit order; an event whose eventId was
-	// already committed to the same dataset is stored and read back with
-	// Duplicate set. Entities replace any earlier record with the same id.
-	// Commit returns ErrBusy, without writing, when the store's commit
-	// queue is full, and ctx.Err() if ctx ends before the batch is queued.
+	// Commit writes every record of b, or none of them, and returns nil
+	// only once they are durable; an empty batch writes nothing. Events
+	// and action interactions are appended in an order the store assigns,
+	// which is commit order for commits one after the other; an event
+	// whose eventId an earlier event of the same dataset already has is
+	// stored and read back with Duplicate set. Entities replace any earlier
+	// record with the same id, whatever their Updated. Commit writes
+	// nothing and returns ErrBusy when the store is too busy to take the
+	// batch, ctx.Err() if ctx ends before the store takes it up, and an
+	// EResourceNotFound error when the dataset was deleted.
 	Commit(ctx context.Context, b *Batch) error
 
 	// Events calls fn for each stored event of the dataset that matches q
 	// until fn returns an error (which Events returns): bulk events first,
-	// in import order, then events put through the API, oldest first.
+	// in import order, then events put through the API, in the store's
+	// order. A bulk event identical to one imported before it, in its
+	// import or in an earlier one still live, reads with Duplicate set.
 	Events(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Event) error) error
 	// ActionInteractions is Events for action interactions.
 	ActionInteractions(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*ActionInteraction) error) error
 	// Entities calls fn for the current record of each id of an items,
-	// users or actions dataset that matches q, in id order. With both
-	// sources, the newest record of an id wins.
+	// users or actions dataset that matches q, in byte order of the ids.
+	// With both sources, the newest record of an id (by Updated) wins.
 	Entities(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Entity) error) error
 
 	// BulkLoad starts loading records into d as bulk data. Nothing the
@@ -40,11 +47,12 @@ type Store interface {
 	// interactions or action interactions of both sources, duplicates
 	// included, or their records in a Users dataset. Every record stored
 	// before the call is removed; each removal is one atomic commit
-	// ordered with Commit, so no record loses its index keys or keeps
-	// them. It returns how many records it removed.
+	// ordered with Commit, so a record goes whole or stays whole. A record
+	// whose eventId only removed records had before it is no longer a
+	// duplicate. It returns how many records it removed.
 	DeleteUsers(ctx context.Context, d *Dataset, users []string) (int, error)
 
-	// Close flushes and releases the store. Commits after Close fail.
+	// Close flushes and releases the store. Every call after Close fails.
 	Close() error
 }
 
@@ -68,7 +76,8 @@ type ResourceStore interface {
 	DeleteEventTracker(ctx context.Context, arn string) error
 	EventTrackers(ctx context.Context) ([]*EventTracker, error)
 
-	// NextDatasetID returns an id no earlier call has returned, durably.
+	// NextDatasetID returns an id, never 0, that no earlier call has
+	// returned, durably: not even before a reopen.
 	NextDatasetID(ctx context.Context) (uint64, error)
 
 	PutDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
