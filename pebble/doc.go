@@ -24,7 +24,14 @@
 // it again as soon as there is room, which settles what is stored (see
 // recovery.go). Writes are refused while the file system has less than
 // Options.MinFreeBytes free, so that the engine does not run out of space
-// mid-write.
+// mid-write. Options.Tuning shapes the engine's compactions and value
+// separation: its zero value is Pebble's defaults, MeasuredTuning what
+// perch serves with (see tuning.go).
+//
+// The store keeps the contract every perch.Store keeps, which package
+// storetest tests (contract_test.go runs it on disk); the tests beside
+// the code cover this store's own keys, writer, recovery and encoding.
+// Stats reports perch.StoreStats, with Pebble's figures as its engine's.
 //
 // # Key layout
 //
