@@ -7,12 +7,15 @@
 #
 #   bench/compare.sh before=ae546af after=HEAD
 #   bench/compare.sh none=HEAD 'sigv4=HEAD --auth sigv4 --credentials $OUT/credentials'
+#   bench/compare.sh auto=HEAD 'off=HEAD --tune off'   # the machine's tuning against the defaults
 #   RATE=half bench/compare.sh after=HEAD     # also open loop at half each variant's max
 #   BENCH_ARGS='--batch 1' bench/compare.sh after=HEAD   # one event per call
 #
 # A variant is NAME=REV, then any extra arguments of perch serve (expanded
-# by the shell, so $OUT works). $OUT/credentials holds the key perch bench
+# by the shell, so $OUT works). $OUT/credentials holds the key perch-bench
 # signs with by default (perch-bench/perch-bench, account 000000000000).
+# Each variant's server is built from its revision; the load generator
+# and the no-op baseline are the working tree's, the same for every one.
 # Needs Go, git and jq. Everything listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +27,10 @@ ROUNDS=${ROUNDS:-3}
 RATE=${RATE:-}
 OUT=${OUT:-$(mktemp -d /tmp/perch-compare.XXXXXX)}
 mkdir -p "$OUT"
-[ $# -gt 0 ] || { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 warm_s=${WARMUP%s}
 
-. bench/lib.sh # builds $perch
+. bench/lib.sh # builds $perch, $bench and $noop
 
 write_credentials "$OUT/credentials"
 
@@ -52,15 +55,13 @@ echo "runs: $DURATION after $WARMUP of warmup, $CONNS connections, $ROUNDS round
 : >"$OUT/results.jsonl"
 
 for round in $(seq "$ROUNDS"); do
-	server_bin=""
-	start "noop-$round" "perch bench noop ready" bench noop --addr 127.0.0.1:0
+	start "noop-$round" "noop ready" "$noop" --addr 127.0.0.1:0
 	loadgen "noop-$round" "$pid" --tracking-id any
 	stop "$pid"
 	for name in "${names[@]}"; do
-		server_bin=${bins[$name]}
 		rm -rf "$OUT/data-$name"
 		eval "extra=(${args[$name]})"
-		start "$name-$round" "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data-$name" "${extra[@]}"
+		start "$name-$round" "perch ready" "${bins[$name]}" serve --addr 127.0.0.1:0 --data "$OUT/data-$name" "${extra[@]}"
 		loadgen "$name-$round" "$pid" --setup
 		if [ -n "$RATE" ]; then
 			rate=$(jq '.requestsPerSecond / 2 | floor' "$OUT/$name-$round.json")

@@ -7,8 +7,8 @@
 #            perch's own view (the bucket of its p99, the share of calls
 #            within 10 ms, from its handler's start to its return, and
 #            the p99 of its store's wait for the writer and group commit)
-#   noop     perch bench noop: reads each body and answers 200 at once
-#   durable  perch bench noop --log: answers once the body is synced to a
+#   noop     bench/noop: reads each body and answers 200 at once
+#   durable  bench/noop --log: answers once the body is synced to a
 #            log, with group commit: the least a durable server does
 #   noop-fasthttp, durable-fasthttp
 #            the same two on fasthttp (--http fasthttp), a lighter HTTP
@@ -37,7 +37,7 @@ OUT=${OUT:-$(mktemp -d /tmp/perch-floors.XXXXXX)}
 mkdir -p "$OUT"
 warm_s=${WARMUP%s}
 
-. bench/lib.sh # builds $perch
+. bench/lib.sh # builds $perch, $bench and $noop
 
 rate_text=$RATE
 [ "$RATE" = half ] && rate_text="half of perch's max"
@@ -45,9 +45,9 @@ echo "runs: $rate_text calls/s open loop for $DURATION after $WARMUP of warmup, 
 : >"$OUT/results.jsonl"
 for round in $(seq "$ROUNDS"); do
 	rm -rf "$OUT/data"
-	start "perch-$round" "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data" --metrics 127.0.0.1:0
+	start "perch-$round" "perch ready" "$perch" serve --addr 127.0.0.1:0 --data "$OUT/data" --metrics 127.0.0.1:0
 	metrics=$(sed -n 's/.*msg="serving metrics" endpoint=\([^ ]*\).*/\1/p' "$OUT/perch-$round.log")
-	"$perch" bench --endpoint "$endpoint" --setup --duration "$MAX" --warmup 1s --concurrency 64 --json >"$OUT/perch-$round-max.json" 2>"$OUT/perch-$round-max.err"
+	"$bench" --endpoint "$endpoint" --setup --duration "$MAX" --warmup 1s --concurrency 64 --json >"$OUT/perch-$round-max.json" 2>"$OUT/perch-$round-max.err"
 	rate=$RATE
 	if [ "$RATE" = half ]; then
 		rate=$(jq '.requestsPerSecond / 2 | round' "$OUT/perch-$round-max.json")
@@ -60,12 +60,12 @@ for round in $(seq "$ROUNDS"); do
 	for http in net/http fasthttp; do
 		suffix=""
 		[ "$http" = fasthttp ] && suffix=-fasthttp
-		start "noop$suffix-$round" "perch bench noop ready" bench noop --addr 127.0.0.1:0 --http "$http"
+		start "noop$suffix-$round" "noop ready" "$noop" --addr 127.0.0.1:0 --http "$http"
 		loadgen "noop$suffix-$round" "$pid" --tracking-id any --rate "$rate"
 		stop "$pid"
 
 		rm -rf "$OUT/log" && mkdir -p "$OUT/log"
-		start "durable$suffix-$round" "perch bench noop ready" bench noop --addr 127.0.0.1:0 --http "$http" --log "$OUT/log"
+		start "durable$suffix-$round" "noop ready" "$noop" --addr 127.0.0.1:0 --http "$http" --log "$OUT/log"
 		loadgen "durable$suffix-$round" "$pid" --tracking-id any --rate "$rate"
 		stop "$pid"
 		rm -rf "$OUT/log"

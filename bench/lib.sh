@@ -1,11 +1,16 @@
 # bench/lib.sh: what the bench/ scripts share. Sourced, not run, from the
-# repository's root once $OUT exists: it builds perch into $OUT/perch (as
-# $perch) and warns if $OUT is on tmpfs. Its helpers expect $DURATION,
+# repository's root once $OUT exists: it builds the server, the load
+# generator and the no-op baseline into $OUT (as $perch, $bench and
+# $noop) and warns if $OUT is on tmpfs. Its helpers expect $DURATION,
 # $WARMUP, $warm_s and $CONNS; $BENCH_ARGS (optional) adds arguments to
-# every perch bench run, such as --batch 1.
+# every perch-bench run, such as --batch 1.
 
 perch=$OUT/perch
+bench=$OUT/perch-bench
+noop=$OUT/noop
 go build -o "$perch" ./cmd/perch
+go build -o "$bench" ./cmd/perch-bench
+go build -o "$noop" ./bench/noop
 
 pids=()
 cleanup() {
@@ -14,12 +19,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME READY-MESSAGE ARGS...: runs perch ARGS (or $server_bin ARGS)
-# in the background and sets $endpoint and $pid once it logs READY-MESSAGE.
+# start NAME READY-MESSAGE COMMAND ARGS...: runs COMMAND ARGS (a server:
+# $perch serve ..., $noop ...) in the background and sets $endpoint and
+# $pid once it logs READY-MESSAGE.
 start() {
 	local name=$1 ready=$2
 	shift 2
-	"${server_bin:-$perch}" "$@" 2>"$OUT/$name.log" >"$OUT/$name.out" &
+	"$@" 2>"$OUT/$name.log" >"$OUT/$name.out" &
 	pid=$!
 	pids+=("$pid")
 	for _ in $(seq 100); do
@@ -62,13 +68,13 @@ server_cpu_per_call() {
 		'if $n > 0 then $t / $hz * 1e6 / $n else 0 end'
 }
 
-# loadgen NAME SERVER-PID ARGS...: perch bench against $endpoint.
+# loadgen NAME SERVER-PID ARGS...: perch-bench against $endpoint.
 loadgen() {
 	local name=$1 server=$2
 	shift 2
 	local l0 t0
 	l0=$(load)
-	"$perch" bench --endpoint "$endpoint" --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONNS" --json ${BENCH_ARGS:-} "$@" \
+	"$bench" --endpoint "$endpoint" --duration "$DURATION" --warmup "$WARMUP" --concurrency "$CONNS" --json ${BENCH_ARGS:-} "$@" \
 		>"$OUT/$name.json" 2>>"$OUT/$name.log" &
 	local bench=$!
 	sleep "$warm_s"
@@ -76,7 +82,7 @@ loadgen() {
 	wait "$bench"
 	local per_call
 	per_call=$(server_cpu_per_call "$server" "$t0" "$(jq .requests "$OUT/$name.json")")
-	record "$name" "perch bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '
+	record "$name" "perch-bench" "$(jq -c --arg load "$l0" --argjson cpu "$per_call" '
 		def bucket: "\(.above)-\(.upTo // "")";
 		{
 		rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests, errors: .errors,
@@ -90,7 +96,7 @@ loadgen() {
 
 
 # write_credentials FILE: the credentials file of perch serve --auth sigv4
-# with the key perch bench signs with by default.
+# with the key perch-bench signs with by default.
 write_credentials() {
 	printf '[bench]\naws_access_key_id = perch-bench\naws_secret_access_key = perch-bench\naws_account_id = 000000000000\n' >"$1"
 	chmod 600 "$1"

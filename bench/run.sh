@@ -11,23 +11,23 @@
 # directory. Results, logs and profiles are kept in OUT (printed at the end).
 #
 # Runs, in order, each with CONNS connections:
-#   noop         perch bench noop: reads the body, answers 200
-#                  wrk, perch bench (signed), perch bench --sign=false, and
-#                  perch bench --sign=false --client net/http
+#   noop         bench/noop: reads the body, answers 200
+#                  wrk, perch-bench (signed), perch-bench --sign=false, and
+#                  perch-bench --sign=false --client net/http
 #   noop-decode  the same server also decoding the body with encoding/json
-#                  wrk, perch bench (signed)
+#                  wrk, perch-bench (signed)
 #   perch        perch serve on an empty store, durable acks, no auth
-#                  perch bench --setup (signed) at max throughput, then
+#                  perch-bench --setup (signed) at max throughput, then
 #                  open loop at half the rate it measured, then wrk with one
-#                  fixed body, then perch bench --sign=false, then overload:
+#                  fixed body, then perch-bench --sign=false, then overload:
 #                  open loop at twice the max rate over 16 times the
 #                  connections, to see whether perch sheds load
 #   noop-half, noop-durable
 #                the floors of perch's half-rate run, at the same rate:
-#                  the no-op server, and perch bench noop --log (each body
+#                  the no-op server, and bench/noop --log (each body
 #                  synced to a log before the 200, with group commit: the
 #                  least a durable server does), also at max throughput
-#   perch-sigv4  perch serve --auth sigv4 on an empty store: perch bench
+#   perch-sigv4  perch serve --auth sigv4 on an empty store: perch-bench
 #                  --setup (signed) at max throughput
 # Each figure is also given as a ratio to the no-op server's rate measured
 # by the same tool in the same run.
@@ -53,7 +53,7 @@ seconds() { # 20s -> 20, 1m -> 60
 dur_s=$(seconds "$DURATION")
 warm_s=$(seconds "$WARMUP")
 
-. bench/lib.sh # builds $perch
+. bench/lib.sh # builds $perch, $bench and $noop
 
 # wrkrun NAME SERVER-PID BODY-FILE: wrk posting one fixed body to /events.
 wrkrun() {
@@ -91,10 +91,10 @@ wrkrun() {
 	echo "runs: $DURATION measured after $WARMUP of warmup, $CONNS connections; load average before: $(load)"
 } | tee "$OUT/machine.txt"
 : >"$OUT/results.jsonl"
-"$perch" bench --print-body >"$OUT/noop-body.json"
+"$bench" --print-body >"$OUT/noop-body.json"
 
 echo "== noop"
-start noop "perch bench noop ready" bench noop --addr 127.0.0.1:0
+start noop "noop ready" "$noop" --addr 127.0.0.1:0
 wrkrun noop-wrk "$pid" "$OUT/noop-body.json"
 loadgen noop-signed "$pid" --tracking-id any
 loadgen noop-unsigned "$pid" --tracking-id any --sign=false
@@ -102,7 +102,7 @@ loadgen noop-nethttp-unsigned "$pid" --tracking-id any --sign=false --client net
 stop "$pid"
 
 echo "== noop-decode"
-start noop-decode "perch bench noop ready" bench noop --addr 127.0.0.1:0 --decode
+start noop-decode "noop ready" "$noop" --addr 127.0.0.1:0 --decode
 wrkrun noop-decode-wrk "$pid" "$OUT/noop-body.json"
 loadgen noop-decode-signed "$pid" --tracking-id any
 stop "$pid"
@@ -111,7 +111,7 @@ echo "== perch"
 serve_args=(serve --addr 127.0.0.1:0 --data "$OUT/data")
 [ -n "$PROFILE" ] && serve_args+=(--pprof 127.0.0.1:0)
 rm -rf "$OUT/data"
-start perch "perch ready" "${serve_args[@]}"
+start perch "perch ready" "$perch" "${serve_args[@]}"
 [ -n "$PROFILE" ] && pprof_endpoint=$(sed -n 's/.*msg="serving profiles" endpoint=\([^ ]*\).*/\1/p' "$OUT/perch.log")
 if [ -n "$PROFILE" ]; then
 	(sleep "$((warm_s + 1))" && curl -s -o "$OUT/perch.cpu.pprof" "${pprof_endpoint}profile?seconds=$((dur_s > 3 ? dur_s - 2 : 1))" &&
@@ -121,7 +121,7 @@ loadgen perch-max "$pid" --setup
 rate=$(jq '.requestsPerSecond / 2 | floor' "$OUT/perch-max.json")
 loadgen perch-half-open-loop "$pid" --setup --rate "$rate" --concurrency $((CONNS * 4))
 tracking_id=$(sed -n 's/.*tracking id \([^ ]*\).*/\1/p' "$OUT/perch-max.log" | head -1)
-"$perch" bench --print-body --tracking-id "$tracking_id" >"$OUT/perch-body.json"
+"$bench" --print-body --tracking-id "$tracking_id" >"$OUT/perch-body.json"
 wrkrun perch-wrk "$pid" "$OUT/perch-body.json"
 loadgen perch-unsigned "$pid" --setup --sign=false
 loadgen perch-overload "$pid" --setup --rate $((rate * 4)) --concurrency $((CONNS * 16)) --timeout 5s
@@ -130,11 +130,11 @@ stop "$pid"
 echo "perch peak RSS (VmHWM): $rss" | tee -a "$OUT/machine.txt"
 
 echo "== the floors at perch's half rate"
-start noop-half "perch bench noop ready" bench noop --addr 127.0.0.1:0
+start noop-half "noop ready" "$noop" --addr 127.0.0.1:0
 loadgen noop-half-open-loop "$pid" --tracking-id any --rate "$rate" --concurrency $((CONNS * 4))
 stop "$pid"
 mkdir -p "$OUT/noop-log"
-start noop-durable "perch bench noop ready" bench noop --addr 127.0.0.1:0 --log "$OUT/noop-log"
+start noop-durable "noop ready" "$noop" --addr 127.0.0.1:0 --log "$OUT/noop-log"
 loadgen noop-durable-max "$pid" --tracking-id any
 loadgen noop-durable-half-open-loop "$pid" --tracking-id any --rate "$rate" --concurrency $((CONNS * 4))
 stop "$pid"
@@ -143,7 +143,7 @@ rm -rf "$OUT/noop-log"
 echo "== perch --auth sigv4"
 write_credentials "$OUT/credentials"
 rm -rf "$OUT/data"
-start perch-sigv4 "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data" --auth sigv4 --credentials "$OUT/credentials"
+start perch-sigv4 "perch ready" "$perch" serve --addr 127.0.0.1:0 --data "$OUT/data" --auth sigv4 --credentials "$OUT/credentials"
 loadgen perch-sigv4-max "$pid" --setup
 stop "$pid"
 rm -rf "$OUT/data"

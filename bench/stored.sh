@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/stored.sh checks that stored data does not slow perch down and
 # that its memory stays bounded. It fills one store through the HTTP API
-# at max throughput in MINUTES consecutive one-minute runs of perch bench
+# at max throughput in MINUTES consecutive one-minute runs of perch-bench
 # (sampling perch's RSS every 5 s), then times `perch records` for one
 # user, then measures a fresh empty store for one minute, for the ratio.
 # It is run by hand, never by CI.
@@ -21,13 +21,13 @@ WARMUP=0s
 warm_s=0
 OUT=${OUT:-$(mktemp -d /tmp/perch-stored.XXXXXX)}
 mkdir -p "$OUT"
-. bench/lib.sh # builds $perch
+. bench/lib.sh # builds $perch, $bench and $noop
 
 echo "perch bench/stored.sh, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $CONNS connections"
 : >"$OUT/results.jsonl"
 
 rm -rf "$OUT/data"
-start perch "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/data"
+start perch "perch ready" "$perch" serve --addr 127.0.0.1:0 --data "$OUT/data"
 (while kill -0 "$pid" 2>/dev/null; do
 	echo "$(date +%s) $(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null)"
 	sleep 5
@@ -63,7 +63,7 @@ stop "$pid"
 [ -n "${KEEP:-}" ] || rm -rf "$OUT/data"
 
 rm -rf "$OUT/empty"
-start empty "perch ready" serve --addr 127.0.0.1:0 --data "$OUT/empty"
+start empty "perch ready" "$perch" serve --addr 127.0.0.1:0 --data "$OUT/empty"
 loadgen empty "$pid" --setup
 stop "$pid"
 rm -rf "$OUT/empty"
