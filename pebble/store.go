@@ -91,11 +91,12 @@ func (o *Options) setDefaults() {
 }
 
 // DefaultMinSyncInterval spaces the log's syncs by a quarter of a
-// millisecond: at 4,000 calls/s on the machine of BENCHMARKS.md it made
-// commit groups a third larger and took 10% of the server's CPU per call
-// off (the syncs and the wake-ups around them), and the median p99 of
-// twelve runs went from 14.6 to 13.4 ms for 0.4 ms more at the p50. At
-// full load the syncs take longer than that anyway.
+// millisecond: at 4,000 calls/s on the machine of BENCHMARKS.md (runs in
+// docs/bench/history.md) it made commit groups a third larger and took
+// 10% of the server's CPU per call off (the syncs and the wake-ups around
+// them), and the median p99 of twelve runs went from 14.6 to 13.4 ms for
+// 0.4 ms more at the p50. At full load the syncs take longer than that
+// anyway.
 const DefaultMinSyncInterval = 250 * time.Microsecond
 
 // Store is a perch.Store kept in a Pebble database in one directory (its

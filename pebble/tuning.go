@@ -9,8 +9,8 @@ import (
 // Tuning shapes the engine's background work: when it compacts level 0,
 // when it stalls writes, how large its base level grows, and which values
 // it keeps out of compactions. The zero value is Pebble's own defaults,
-// with value separation off; MeasuredTuning is what the benchmarks of
-// BENCHMARKS.md settled on for perch's load. Any tuning reads any store:
+// with value separation off; MeasuredTuning is what the benchmarks
+// (BENCHMARKS.md) settled on for perch's load. Any tuning reads any store:
 // a store may be reopened with another.
 type Tuning struct {
 	// L0CompactionThreshold is how many sublevels level 0 gathers before
@@ -51,8 +51,9 @@ type ValueSeparation struct {
 
 // MeasuredTuning returns the tuning the server runs with unless told
 // otherwise. Each value was measured against Pebble's defaults at full
-// load and at half load on the 2-core machine of BENCHMARKS.md, which has
-// the runs; another machine (more cores, a faster disk) may want others.
+// load and at half load on the 2-core machine BENCHMARKS.md describes (the
+// runs are in docs/bench/history.md); another machine (more cores, a
+// faster disk) may want others.
 //
 //   - A PutEvents call adds keys all over the key space (each event's
 //     dedup key, the user and session index keys), so every compaction
