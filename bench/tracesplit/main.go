@@ -9,7 +9,7 @@
 // the store's writer and the engine's log writer, and the log writer's
 // syscalls (the log's writes and syncs).
 //
-//	perch serve --pprof 127.0.0.1:6060 ...     # during a perch bench run:
+//	perch serve --pprof 127.0.0.1:6060 ...     # during a perch-bench run:
 //	curl -o trace.out '127.0.0.1:6060/debug/pprof/trace?seconds=15'
 //	go run ./bench/tracesplit trace.out
 //
