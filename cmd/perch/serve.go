@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
 	fs.StringVar(&cfg.pprof, "pprof", "", "serve Go's runtime profiles (net/http/pprof) on `HOST:PORT`, apart from the APIs; off by default")
 	fs.StringVar(&cfg.metrics, "metrics", "", "serve Prometheus metrics at /metrics on `HOST:PORT`, apart from the APIs; off by default")
-	fs.StringVar(&cfg.tune, "tune", tuneAuto, "`mode` auto: the collector's pace, GOMAXPROCS and the storage engine's compactions as measured\nin BENCHMARKS.md (GOGC, GOMEMLIMIT and GOMAXPROCS still win); off: Go's and the engine's defaults")
+	fs.StringVar(&cfg.tune, "tune", tuneAuto, "tuning `mode`: auto (the collector's pace, GOMAXPROCS and the storage engine's compactions as measured in\nBENCHMARKS.md; GOGC, GOMEMLIMIT and GOMAXPROCS in the environment still win) or off (Go's and the engine's defaults)")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
