@@ -13,13 +13,14 @@ import (
 )
 
 // perch serve --tune auto (the default) runs with the settings below, each
-// measured against Go's and Pebble's defaults on the machine of
-// BENCHMARKS.md (2 cores, one virtual disk), which has the runs behind the
-// figures quoted here. Another machine, with more cores or a faster disk,
-// may want other values: --tune off leaves every default alone, so that
-// they can be measured from there (bench/compare.sh runs two settings side
-// by side). Environment variables Go reads (GOGC, GOMEMLIMIT, GOMAXPROCS)
-// win over auto, as they do over Go's own defaults.
+// measured against Go's and Pebble's defaults on the 2-core machine with
+// one virtual disk that BENCHMARKS.md describes (the runs behind the
+// figures quoted here are in docs/bench/history.md). Another machine, with
+// more cores or a faster disk, may want other values: --tune off leaves
+// every default alone, so that they can be measured from there
+// (bench/compare.sh runs two settings side by side). Environment variables
+// Go reads (GOGC, GOMEMLIMIT, GOMAXPROCS) win over auto, as they do over
+// Go's own defaults.
 //
 // What auto does not do is ask for huge pages. The engine allocates its
 // memtables (64 MiB each, where every record is copied first) and its block
@@ -29,9 +30,9 @@ import (
 // always. Fewer page faults while memtables fill, and fewer TLB misses in
 // their skiplists: on the machine of BENCHMARKS.md this took the page
 // faults of an 18-second run at 3,500 calls/s from 59,159 to 17,911, and
-// the CPU the store spends per committed batch down by 18%. glibc reads the variable only when a process
-// starts, so the server cannot set it for itself without starting itself
-// again; whoever starts it can:
+// the CPU the store spends per committed batch down by 18%. glibc reads the
+// variable only when a process starts, so the server cannot set it for
+// itself without starting itself again; whoever starts it can:
 //
 //	GLIBC_TUNABLES=glibc.malloc.hugetlb=1 perch serve ...
 const (
