@@ -242,7 +242,7 @@ func (s *Store) openDB() (db *pdb.DB, err error) {
 }
 
 // engineEvents logs the engine's flushes, compactions and files at debug
-// level, where they explain a latency timeline (perch bench --timeline),
+// level, where they explain a latency timeline (perch-bench --timeline),
 // and its write stalls, during which every commit waits, as warnings; it
 // counts the stalls in c.
 func engineEvents(l engineLogger, c *counters) *pdb.EventListener {
