@@ -149,3 +149,86 @@ func CheckDatasetUnheld(arn string, holders []string) error {
 	return Errorf(EResourceInUse,
 		"Dataset %s is in use by %s; delete it once the job is done.", arn, strings.Join(names, ", "))
 }
+
+// NotFound is the error for a resource arn that does not exist, or not
+// for the caller.
+func NotFound(arn string) *Error {
+	return Errorf(EResourceNotFound, "Resource Arn %s does not exist.", arn)
+}
+
+// AlreadyExists is the error for creating a resource whose ARN is taken.
+func AlreadyExists(arn string) *Error {
+	return Errorf(EResourceAlreadyExists, "Resource Arn %s already exists.", arn)
+}
+
+// JobFinished reports whether a job in status has ended, well or not.
+func JobFinished(status string) bool {
+	switch status {
+	case StatusActive, StatusCreateFailed, StatusCompleted, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// JobsHolding names the jobs, among the given ones, that have not
+// finished and work on dataset d: its imports and exports, and data
+// deletions from its group. CheckDatasetUnheld refuses to delete d while
+// there are any.
+func JobsHolding(d *Dataset, exports []*DatasetExportJob, imports []*DatasetImportJob, deletions []*DataDeletionJob) []string {
+	var holders []string
+	for _, j := range exports {
+		if j.DatasetARN == d.ARN && !JobFinished(j.Status) {
+			holders = append(holders, "dataset export job "+j.ARN)
+		}
+	}
+	for _, j := range imports {
+		if j.DatasetARN == d.ARN && !JobFinished(j.Status) {
+			holders = append(holders, "dataset import job "+j.ARN)
+		}
+	}
+	for _, j := range deletions {
+		if j.GroupARN == d.GroupARN && !JobFinished(j.Status) {
+			holders = append(holders, "data deletion job "+j.ARN)
+		}
+	}
+	return holders
+}
+
+// CheckNewImportJob checks import job j beside the account's import jobs:
+// at most max of them unfinished, and INCREMENTAL only onto a dataset
+// that an earlier import, not failed, has loaded.
+func CheckNewImportJob(j *DatasetImportJob, jobs []*DatasetImportJob, max int) error {
+	unfinished, imported := 0, false
+	for _, other := range jobs {
+		if !JobFinished(other.Status) {
+			unfinished++
+		}
+		if other.DatasetARN == j.DatasetARN && other.Status != StatusCreateFailed {
+			imported = true
+		}
+	}
+	if unfinished >= max {
+		return Errorf(ELimitExceeded, "More than %d resources with PENDING or IN_PROGRESS status.", max)
+	}
+	if j.ImportMode == ImportIncremental && !imported {
+		return Errorf(EInvalidInput,
+			"Import mode INCREMENTAL adds to bulk data imported before, and dataset %s has none; use FULL for its first import.", j.DatasetARN)
+	}
+	return nil
+}
+
+// CheckNewDeletionJob checks data deletion job j beside the jobs given:
+// at most max unfinished ones per dataset group.
+func CheckNewDeletionJob(j *DataDeletionJob, jobs []*DataDeletionJob, max int) error {
+	unfinished := 0
+	for _, other := range jobs {
+		if other.GroupARN == j.GroupARN && !JobFinished(other.Status) {
+			unfinished++
+		}
+	}
+	if unfinished >= max {
+		return Errorf(ELimitExceeded,
+			"Dataset group %s already has %d data deletion jobs PENDING or IN_PROGRESS, the most allowed.", j.GroupARN, unfinished)
+	}
+	return nil
+}

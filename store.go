@@ -6,10 +6,10 @@ import "context"
 // returns only once what it wrote is synced to stable storage: a nil error
 // means durable. Implementations must be safe for concurrent use.
 //
-// The store knows nothing of the service's rules (which resources may exist
-// together, what a record must contain); the catalog and the ingest path
-// enforce them before calling it. Package storetest holds every store to
-// this contract, as tests each backend runs.
+// The store enforces the rules between resources (ResourceStore), which
+// must hold whoever writes, but not what a record must contain: the ingest
+// path checks records before it commits them. Package storetest holds
+// every store to this contract, as tests each backend runs.
 type Store interface {
 	// Resources is the persistent catalog of resources.
 	Resources() ResourceStore
@@ -56,35 +56,78 @@ type Store interface {
 	Close() error
 }
 
-// ResourceStore persists resources. Put* inserts or replaces by ARN;
-// Delete* of a missing ARN is not an error. Lists are in no particular order.
+// ResourceStore keeps resources durably and holds the rules between them
+// (rules.go) itself: each create and delete is checked against what the
+// store holds and made in the same atomic step, so that the rules hold
+// whichever process, or node, asks. Errors are *Error values with AWS's
+// codes. A missing resource is EResourceNotFound. Lists hold every
+// account's resources, in no particular order. What a call returns is the
+// caller's to keep and change.
 type ResourceStore interface {
-	PutSchema(ctx context.Context, s *Schema) error
-	DeleteSchema(ctx context.Context, arn string) error
+	// CreateSchema stores s, unless its ARN is taken
+	// (EResourceAlreadyExists) or its account already has quota schemas
+	// (CheckQuota).
+	CreateSchema(ctx context.Context, s *Schema, quota int) error
+	Schema(ctx context.Context, arn string) (*Schema, error)
 	Schemas(ctx context.Context) ([]*Schema, error)
+	// DeleteSchema removes the schema arn unless a dataset uses it
+	// (CheckSchemaUnused).
+	DeleteSchema(ctx context.Context, arn string) error
 
-	PutDatasetGroup(ctx context.Context, g *DatasetGroup) error
-	DeleteDatasetGroup(ctx context.Context, arn string) error
+	// CreateDatasetGroup stores g, unless its ARN is taken or its account
+	// already has quota dataset groups (CheckQuota).
+	CreateDatasetGroup(ctx context.Context, g *DatasetGroup, quota int) error
+	DatasetGroup(ctx context.Context, arn string) (*DatasetGroup, error)
 	DatasetGroups(ctx context.Context) ([]*DatasetGroup, error)
+	// DeleteDatasetGroup removes the group arn unless it has datasets or
+	// an event tracker (CheckGroupEmpty).
+	DeleteDatasetGroup(ctx context.Context, arn string) error
 
-	PutDataset(ctx context.Context, d *Dataset) error
-	// DeleteDataset removes the dataset and every record stored for it.
-	DeleteDataset(ctx context.Context, d *Dataset) error
+	// CreateDataset stores d, unless its ARN is taken, its group or its
+	// schema is not stored, or CheckNewDataset refuses it beside the
+	// group's datasets.
+	CreateDataset(ctx context.Context, d *Dataset) error
+	// UpdateDataset replaces the dataset of d's ARN with d, unless there is
+	// none or the schema d names is not stored.
+	UpdateDataset(ctx context.Context, d *Dataset) error
+	Dataset(ctx context.Context, arn string) (*Dataset, error)
 	Datasets(ctx context.Context) ([]*Dataset, error)
+	// DeleteDataset removes the dataset arn and every record stored for
+	// it, unless jobs that have not finished work on it (JobsHolding,
+	// CheckDatasetUnheld). Records committed for it afterwards fail with
+	// EResourceNotFound.
+	DeleteDataset(ctx context.Context, arn string) error
 
-	PutEventTracker(ctx context.Context, t *EventTracker) error
-	DeleteEventTracker(ctx context.Context, arn string) error
+	// CreateEventTracker stores t, unless its ARN is taken, its group is
+	// not stored, or CheckNewEventTracker refuses it beside the account's
+	// trackers.
+	CreateEventTracker(ctx context.Context, t *EventTracker) error
+	EventTracker(ctx context.Context, arn string) (*EventTracker, error)
 	EventTrackers(ctx context.Context) ([]*EventTracker, error)
+	DeleteEventTracker(ctx context.Context, arn string) error
 
 	// NextDatasetID returns an id, never 0, that no earlier call has
 	// returned, durably: not even before a reopen.
 	NextDatasetID(ctx context.Context) (uint64, error)
 
-	PutDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
+	// CreateDatasetExportJob stores j, unless its ARN is taken or its
+	// dataset is not stored.
+	CreateDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
+	// CreateDatasetImportJob stores j, unless its ARN is taken, its
+	// dataset is not stored, or CheckNewImportJob refuses it beside the
+	// account's import jobs, quota of them unfinished at most.
+	CreateDatasetImportJob(ctx context.Context, j *DatasetImportJob, quota int) error
+	// CreateDataDeletionJob stores j, unless its ARN is taken, its group
+	// is not stored, or CheckNewDeletionJob refuses it beside the group's
+	// deletion jobs, quota of them unfinished at most.
+	CreateDataDeletionJob(ctx context.Context, j *DataDeletionJob, quota int) error
+	// Update*Job record a created job's new status and results; a job
+	// that is not stored is EResourceNotFound.
+	UpdateDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
+	UpdateDatasetImportJob(ctx context.Context, j *DatasetImportJob) error
+	UpdateDataDeletionJob(ctx context.Context, j *DataDeletionJob) error
 	DatasetExportJobs(ctx context.Context) ([]*DatasetExportJob, error)
-	PutDatasetImportJob(ctx context.Context, j *DatasetImportJob) error
 	DatasetImportJobs(ctx context.Context) ([]*DatasetImportJob, error)
-	PutDataDeletionJob(ctx context.Context, j *DataDeletionJob) error
 	DataDeletionJobs(ctx context.Context) ([]*DataDeletionJob, error)
 }
 
