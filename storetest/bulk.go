@@ -168,7 +168,7 @@ func testBulkLoadOfDeletedDataset(t *testing.T, h Harness) {
 	if err := l.Add(ctx, &perch.Batch{Dataset: d, Events: []perch.Event{bulkEvent("u", "x")}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Resources().DeleteDataset(ctx, d); err != nil {
+	if err := s.Resources().DeleteDataset(ctx, d.ARN); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Commit(ctx, perch.ImportFull); perch.ErrorCode(err) != perch.EResourceNotFound {

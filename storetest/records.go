@@ -92,7 +92,7 @@ func testCommitOutcomes(t *testing.T, h Harness) {
 func testCommitToDeletedDataset(t *testing.T, h Harness) {
 	s := openFresh(t, h)
 	d := s.dataset(perch.Interactions)
-	if err := s.Resources().DeleteDataset(t.Context(), d); err != nil {
+	if err := s.Resources().DeleteDataset(t.Context(), d.ARN); err != nil {
 		t.Fatal(err)
 	}
 	err := s.Commit(t.Context(), &perch.Batch{Dataset: d, Events: []perch.Event{event("e1", "u", "s"), event("e2", "u", "s")}})
@@ -425,10 +425,15 @@ func testClosedStore(t *testing.T, h Harness) {
 		"Entities":           func() error { return st.Entities(ctx, d.ID, perch.RecordQuery{}, noCall) },
 		"DeleteUsers":        func() error { _, err := st.DeleteUsers(ctx, d, []string{"u"}); return err },
 		"BulkLoad":           func() error { _, err := st.BulkLoad(ctx, d); return err },
-		"PutDataset":         func() error { return st.Resources().PutDataset(ctx, d) },
-		"Datasets":           func() error { _, err := st.Resources().Datasets(ctx); return err },
-		"DeleteDataset":      func() error { return st.Resources().DeleteDataset(ctx, d) },
-		"NextDatasetID":      func() error { _, err := st.Resources().NextDatasetID(ctx); return err },
+		"CreateSchema": func() error {
+			return st.Resources().CreateSchema(ctx, &perch.Schema{ARN: arn("schema/closed"), Name: "closed"}, 100)
+		},
+		"CreateDataset": func() error { return st.Resources().CreateDataset(ctx, d) },
+		"UpdateDataset": func() error { return st.Resources().UpdateDataset(ctx, d) },
+		"Dataset":       func() error { _, err := st.Resources().Dataset(ctx, d.ARN); return err },
+		"Datasets":      func() error { _, err := st.Resources().Datasets(ctx); return err },
+		"DeleteDataset": func() error { return st.Resources().DeleteDataset(ctx, d.ARN) },
+		"NextDatasetID": func() error { _, err := st.Resources().NextDatasetID(ctx); return err },
 	}
 	for name, call := range calls {
 		if err := call(); err == nil {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -13,118 +14,227 @@ import (
 
 // resourceKind is one kind of resource and the ResourceStore calls that
 // keep it, so that a test goes over every kind alike. A test of a new
-// ResourceStore call adds a member here and sets it in kind.
+// ResourceStore call adds a member here and sets it in kindOf.
 type resourceKind struct {
 	name string
-	// sample is a resource of the kind with every member set.
-	sample func(arn, name string) any
-	arn    func(v any) string
-	put    func(ctx context.Context, r perch.ResourceStore, v any) error
-	// del is nil for a kind that is never deleted.
-	del  func(ctx context.Context, r perch.ResourceStore, v any) error
-	list func(ctx context.Context, r perch.ResourceStore) (map[string]any, error)
+	// sample is a resource of the kind with every member set, named name;
+	// the resources it refers to (its group, schema, dataset) are those
+	// needs makes for the same name.
+	sample func(name string) any
+	needs  func(s *store, name string)
+	// change changes members of v other than its ARN; changed does so to
+	// a copy.
+	change  func(v any)
+	changed func(v any) any
+	arn     func(v any) string
+	create  func(ctx context.Context, r perch.ResourceStore, v any) error
+	list    func(ctx context.Context, r perch.ResourceStore) (map[string]any, error)
+	// get is nil for a kind that has no lookup by ARN (jobs), replace for
+	// one that is never replaced, del for one that is never deleted.
+	get     func(ctx context.Context, r perch.ResourceStore, arn string) (any, error)
+	replace func(ctx context.Context, r perch.ResourceStore, v any) error
+	del     func(ctx context.Context, r perch.ResourceStore, arn string) error
 }
 
-// kind makes the resourceKind of T from its calls; del may be nil.
-func kind[T any](name string, sample func(arn, name string) *T, arnOf func(*T) string,
-	put func(perch.ResourceStore, context.Context, *T) error,
-	del func(perch.ResourceStore, context.Context, *T) error,
-	list func(perch.ResourceStore, context.Context) ([]*T, error)) resourceKind {
-	k := resourceKind{
-		name:   name,
-		sample: func(arn, name string) any { return sample(arn, name) },
-		arn:    func(v any) string { return arnOf(v.(*T)) },
-		put:    func(ctx context.Context, r perch.ResourceStore, v any) error { return put(r, ctx, v.(*T)) },
+// typedKind is a resourceKind's calls in the kind's own type.
+type typedKind[T any] struct {
+	name    string
+	sample  func(name string) *T
+	needs   func(s *store, name string)
+	change  func(v *T) // changes members other than the ARN
+	arn     func(*T) string
+	create  func(perch.ResourceStore, context.Context, *T) error
+	get     func(perch.ResourceStore, context.Context, string) (*T, error)
+	list    func(perch.ResourceStore, context.Context) ([]*T, error)
+	replace func(perch.ResourceStore, context.Context, *T) error
+	del     func(perch.ResourceStore, context.Context, string) error
+}
+
+func kindOf[T any](k typedKind[T]) resourceKind {
+	rk := resourceKind{
+		name:   k.name,
+		sample: func(name string) any { return k.sample(name) },
+		needs:  k.needs,
+		change: func(v any) { k.change(v.(*T)) },
+		changed: func(v any) any {
+			c := *v.(*T)
+			k.change(&c)
+			return &c
+		},
+		arn:    func(v any) string { return k.arn(v.(*T)) },
+		create: func(ctx context.Context, r perch.ResourceStore, v any) error { return k.create(r, ctx, v.(*T)) },
 		list: func(ctx context.Context, r perch.ResourceStore) (map[string]any, error) {
-			l, err := list(r, ctx)
+			l, err := k.list(r, ctx)
 			byARN := map[string]any{}
 			for _, v := range l {
-				byARN[arnOf(v)] = v
+				byARN[k.arn(v)] = v
 			}
 			return byARN, err
 		},
 	}
-	if del != nil {
-		k.del = func(ctx context.Context, r perch.ResourceStore, v any) error { return del(r, ctx, v.(*T)) }
+	if rk.needs == nil {
+		rk.needs = func(*store, string) {}
 	}
-	return k
+	if k.get != nil {
+		rk.get = func(ctx context.Context, r perch.ResourceStore, arn string) (any, error) {
+			v, err := k.get(r, ctx, arn)
+			if v == nil {
+				return nil, err // not a nil *T in an any
+			}
+			return v, err
+		}
+	}
+	if k.replace != nil {
+		rk.replace = func(ctx context.Context, r perch.ResourceStore, v any) error { return k.replace(r, ctx, v.(*T)) }
+	}
+	if k.del != nil {
+		rk.del = func(ctx context.Context, r perch.ResourceStore, arn string) error { return k.del(r, ctx, arn) }
+	}
+	return rk
 }
 
 var tags = []perch.Tag{{Key: "team", Value: "search"}, {Key: "cost-center", Value: "42"}}
 
+const role = "arn:aws:iam::000000000000:role/r"
+
+// needsGroup makes the custom dataset group a sample refers to.
+func needsGroup(s *store, name string) { s.group(account, name, "") }
+
+// needsDataset makes the Interactions dataset a job's sample refers to.
+func needsDataset(s *store, name string) {
+	s.datasetIn(s.group(account, name, ""), s.schema(name), perch.Interactions)
+}
+
 // resourceKinds lists every kind a ResourceStore keeps.
 var resourceKinds = []resourceKind{
-	kind("schemas",
-		func(arn, name string) *perch.Schema {
-			return &perch.Schema{ARN: arn, Name: name, Definition: `{"type": "record", "name": "` + name + `"}`,
+	kindOf(typedKind[perch.Schema]{
+		name: "schemas",
+		sample: func(name string) *perch.Schema {
+			return &perch.Schema{ARN: arn("schema/" + name), Name: name, Definition: `{"type": "record", "name": "` + name + `"}`,
 				Domain: perch.DomainEcommerce, Created: 1700000000000, Updated: 1700000001000}
 		},
-		func(v *perch.Schema) string { return v.ARN },
-		perch.ResourceStore.PutSchema,
-		func(r perch.ResourceStore, ctx context.Context, v *perch.Schema) error {
-			return r.DeleteSchema(ctx, v.ARN)
+		change: func(v *perch.Schema) { v.Definition, v.Updated = `{"type": "record", "name": "changed"}`, v.Updated+1 },
+		arn:    func(v *perch.Schema) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.Schema) error {
+			return r.CreateSchema(ctx, v, roomy)
 		},
-		perch.ResourceStore.Schemas),
-	kind("dataset groups",
-		func(arn, name string) *perch.DatasetGroup {
-			return &perch.DatasetGroup{ARN: arn, Name: name, Status: perch.StatusActive, RoleARN: "arn:aws:iam::000000000000:role/r",
+		get:  perch.ResourceStore.Schema,
+		list: perch.ResourceStore.Schemas,
+		del:  perch.ResourceStore.DeleteSchema,
+	}),
+	kindOf(typedKind[perch.DatasetGroup]{
+		name: "dataset groups",
+		sample: func(name string) *perch.DatasetGroup {
+			return &perch.DatasetGroup{ARN: arn("dataset-group/" + name), Name: name, Status: perch.StatusActive, RoleARN: role,
 				KMSKeyARN: "arn:aws:kms:us-east-1:000000000000:key/k", Domain: perch.DomainVideoOnDemand, FailureReason: "none",
 				Tags: tags, Created: 1700000000000, Updated: 1700000001000}
 		},
-		func(v *perch.DatasetGroup) string { return v.ARN },
-		perch.ResourceStore.PutDatasetGroup,
-		func(r perch.ResourceStore, ctx context.Context, v *perch.DatasetGroup) error {
-			return r.DeleteDatasetGroup(ctx, v.ARN)
+		change: func(v *perch.DatasetGroup) { v.RoleARN, v.Updated = role+"-changed", v.Updated+1 },
+		arn:    func(v *perch.DatasetGroup) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.DatasetGroup) error {
+			return r.CreateDatasetGroup(ctx, v, roomy)
 		},
-		perch.ResourceStore.DatasetGroups),
-	kind("datasets",
-		func(arn, name string) *perch.Dataset {
-			return &perch.Dataset{ARN: arn, Name: name, GroupARN: arn + "-group", Type: perch.ActionInteractions,
-				SchemaARN: arn + "-schema", Status: perch.StatusActive, TrackingID: "tracking-" + name,
-				LatestUpdate: &perch.DatasetUpdate{SchemaARN: arn + "-schema-2", Status: perch.StatusCreatePending,
+		get:  perch.ResourceStore.DatasetGroup,
+		list: perch.ResourceStore.DatasetGroups,
+		del:  perch.ResourceStore.DeleteDatasetGroup,
+	}),
+	kindOf(typedKind[perch.Dataset]{
+		name: "datasets",
+		// Action interactions, the type with every member (its tracking
+		// id), in a custom group, the only kind that may have one; its
+		// latest update is to a second schema.
+		sample: func(name string) *perch.Dataset {
+			return &perch.Dataset{ARN: arn("dataset/" + name + "/ACTION_INTERACTIONS"), Name: name,
+				GroupARN: arn("dataset-group/" + name), Type: perch.ActionInteractions,
+				SchemaARN: arn("schema/" + name), Status: perch.StatusActive, TrackingID: "tracking-" + name,
+				LatestUpdate: &perch.DatasetUpdate{SchemaARN: arn("schema/" + name + "-next"), Status: perch.StatusCreatePending,
 					FailureReason: "none", Created: 1700000002000, Updated: 1700000003000},
 				Tags: tags, Created: 1700000000000, Updated: 1700000001000, ID: 7}
 		},
-		func(v *perch.Dataset) string { return v.ARN },
-		perch.ResourceStore.PutDataset,
-		perch.ResourceStore.DeleteDataset,
-		perch.ResourceStore.Datasets),
-	kind("event trackers",
-		func(arn, name string) *perch.EventTracker {
-			return &perch.EventTracker{ARN: arn, Name: name, AccountID: "000000000000", TrackingID: "tracking-" + name,
-				GroupARN: arn + "-group", Status: perch.StatusActive, Tags: tags, Created: 1700000000000, Updated: 1700000001000}
+		needs: func(s *store, name string) {
+			needsGroup(s, name)
+			s.schema(name)
+			s.schema(name + "-next")
 		},
-		func(v *perch.EventTracker) string { return v.ARN },
-		perch.ResourceStore.PutEventTracker,
-		func(r perch.ResourceStore, ctx context.Context, v *perch.EventTracker) error {
-			return r.DeleteEventTracker(ctx, v.ARN)
+		change: func(v *perch.Dataset) {
+			u := *v.LatestUpdate
+			u.Status = perch.StatusActive
+			v.SchemaARN, v.LatestUpdate, v.Updated = u.SchemaARN, &u, v.Updated+1
 		},
-		perch.ResourceStore.EventTrackers),
-	kind("dataset export jobs",
-		func(arn, name string) *perch.DatasetExportJob {
-			return &perch.DatasetExportJob{ARN: arn, Name: name, DatasetARN: arn + "-dataset", IngestionMode: perch.IngestAll,
-				RoleARN: "arn:aws:iam::000000000000:role/r", Status: perch.StatusCreateInProgress,
+		arn:     func(v *perch.Dataset) string { return v.ARN },
+		create:  perch.ResourceStore.CreateDataset,
+		get:     perch.ResourceStore.Dataset,
+		list:    perch.ResourceStore.Datasets,
+		replace: perch.ResourceStore.UpdateDataset,
+		del:     perch.ResourceStore.DeleteDataset,
+	}),
+	kindOf(typedKind[perch.EventTracker]{
+		name: "event trackers",
+		sample: func(name string) *perch.EventTracker {
+			return &perch.EventTracker{ARN: arn("event-tracker/" + name), Name: name, AccountID: account, TrackingID: "tracking-" + name,
+				GroupARN: arn("dataset-group/" + name), Status: perch.StatusActive, Tags: tags, Created: 1700000000000, Updated: 1700000001000}
+		},
+		needs:  needsGroup,
+		change: func(v *perch.EventTracker) { v.TrackingID, v.Updated = v.TrackingID+"-changed", v.Updated+1 },
+		arn:    func(v *perch.EventTracker) string { return v.ARN },
+		create: perch.ResourceStore.CreateEventTracker,
+		get:    perch.ResourceStore.EventTracker,
+		list:   perch.ResourceStore.EventTrackers,
+		del:    perch.ResourceStore.DeleteEventTracker,
+	}),
+	kindOf(typedKind[perch.DatasetExportJob]{
+		name: "dataset export jobs",
+		sample: func(name string) *perch.DatasetExportJob {
+			return &perch.DatasetExportJob{ARN: arn("dataset-export-job/" + name), Name: name, DatasetARN: arn("dataset/" + name + "/INTERACTIONS"),
+				IngestionMode: perch.IngestAll, RoleARN: role, Status: perch.StatusCreateInProgress,
 				Output:        perch.S3DataConfig{Path: "s3://bucket/" + name + "/", KMSKeyARN: "arn:aws:kms:us-east-1:000000000000:key/k"},
 				FailureReason: "none", Tags: tags, Created: 1700000000000, Updated: 1700000001000}
 		},
-		func(v *perch.DatasetExportJob) string { return v.ARN },
-		perch.ResourceStore.PutDatasetExportJob, nil, perch.ResourceStore.DatasetExportJobs),
-	kind("dataset import jobs",
-		func(arn, name string) *perch.DatasetImportJob {
-			return &perch.DatasetImportJob{ARN: arn, Name: name, DatasetARN: arn + "-dataset", DataLocation: "s3://bucket/" + name + ".csv",
-				RoleARN: "arn:aws:iam::000000000000:role/r", ImportMode: perch.ImportIncremental, PublishToS3: true,
-				Status: perch.StatusCreateFailed, FailureReason: "line 2", Tags: tags, Created: 1700000000000, Updated: 1700000001000}
+		needs: needsDataset,
+		change: func(v *perch.DatasetExportJob) {
+			v.Status, v.FailureReason, v.Updated = perch.StatusActive, "", v.Updated+1
 		},
-		func(v *perch.DatasetImportJob) string { return v.ARN },
-		perch.ResourceStore.PutDatasetImportJob, nil, perch.ResourceStore.DatasetImportJobs),
-	kind("data deletion jobs",
-		func(arn, name string) *perch.DataDeletionJob {
-			return &perch.DataDeletionJob{ARN: arn, Name: name, GroupARN: arn + "-group", DataLocation: "s3://bucket/" + name + ".csv",
-				RoleARN: "arn:aws:iam::000000000000:role/r", Status: perch.StatusActive, NumDeleted: 12, FailureReason: "none",
+		arn:     func(v *perch.DatasetExportJob) string { return v.ARN },
+		create:  perch.ResourceStore.CreateDatasetExportJob,
+		list:    perch.ResourceStore.DatasetExportJobs,
+		replace: perch.ResourceStore.UpdateDatasetExportJob,
+	}),
+	kindOf(typedKind[perch.DatasetImportJob]{
+		name: "dataset import jobs",
+		sample: func(name string) *perch.DatasetImportJob {
+			return &perch.DatasetImportJob{ARN: arn("dataset-import-job/" + name), Name: name, DatasetARN: arn("dataset/" + name + "/INTERACTIONS"),
+				DataLocation: "s3://bucket/" + name + ".csv", RoleARN: role, ImportMode: perch.ImportFull, PublishToS3: true,
+				Status: perch.StatusCreatePending, FailureReason: "none", Tags: tags, Created: 1700000000000, Updated: 1700000001000}
+		},
+		needs: needsDataset,
+		change: func(v *perch.DatasetImportJob) {
+			v.Status, v.FailureReason, v.Updated = perch.StatusCreateFailed, "line 2", v.Updated+1
+		},
+		arn: func(v *perch.DatasetImportJob) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.DatasetImportJob) error {
+			return r.CreateDatasetImportJob(ctx, v, roomy)
+		},
+		list:    perch.ResourceStore.DatasetImportJobs,
+		replace: perch.ResourceStore.UpdateDatasetImportJob,
+	}),
+	kindOf(typedKind[perch.DataDeletionJob]{
+		name: "data deletion jobs",
+		sample: func(name string) *perch.DataDeletionJob {
+			return &perch.DataDeletionJob{ARN: arn("data-deletion-job/" + name), Name: name, GroupARN: arn("dataset-group/" + name),
+				DataLocation: "s3://bucket/" + name + ".csv", RoleARN: role, Status: perch.StatusPending, FailureReason: "none",
 				Tags: tags, Created: 1700000000000, Updated: 1700000001000}
 		},
-		func(v *perch.DataDeletionJob) string { return v.ARN },
-		perch.ResourceStore.PutDataDeletionJob, nil, perch.ResourceStore.DataDeletionJobs),
+		needs: needsGroup,
+		change: func(v *perch.DataDeletionJob) {
+			v.Status, v.NumDeleted, v.FailureReason, v.Updated = perch.StatusCompleted, 12, "", v.Updated+1
+		},
+		arn: func(v *perch.DataDeletionJob) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.DataDeletionJob) error {
+			return r.CreateDataDeletionJob(ctx, v, roomy)
+		},
+		list:    perch.ResourceStore.DataDeletionJobs,
+		replace: perch.ResourceStore.UpdateDataDeletionJob,
+	}),
 }
 
 // forEachKind runs f for every resource kind, each as a subtest with a
@@ -163,59 +273,169 @@ func describe(byARN map[string]any) string {
 	return strings.Join(lines, "\n")
 }
 
-func put(t *testing.T, s *store, k resourceKind, v any) {
+// sampleOf makes what the sample named name needs and returns the sample.
+func sampleOf(s *store, k resourceKind, name string) any {
+	s.t.Helper()
+	k.needs(s, name)
+	return k.sample(name)
+}
+
+func create(t *testing.T, s *store, k resourceKind, v any) {
 	t.Helper()
-	if err := k.put(t.Context(), s.Resources(), v); err != nil {
-		t.Fatalf("putting %s: %v", k.name, err)
+	if err := k.create(t.Context(), s.Resources(), v); err != nil {
+		t.Fatalf("creating %s %s: %v", k.name, k.arn(v), err)
 	}
 }
 
-// testResources: of each kind, a put resource is listed with every
-// member as put; a put of the same ARN replaces it; a deleted one is no
-// longer listed; deleting a missing ARN is not an error.
+func replace(t *testing.T, s *store, k resourceKind, v any) {
+	t.Helper()
+	if err := k.replace(t.Context(), s.Resources(), v); err != nil {
+		t.Fatalf("replacing %s %s: %v", k.name, k.arn(v), err)
+	}
+}
+
+func del(t *testing.T, s *store, k resourceKind, arn string) {
+	t.Helper()
+	if err := k.del(t.Context(), s.Resources(), arn); err != nil {
+		t.Fatalf("deleting %s %s: %v", k.name, arn, err)
+	}
+}
+
+// wantError checks that err is a *perch.Error of the code whose message
+// names every one of names (ARNs, names of resources).
+func wantError(t *testing.T, what string, err error, code string, names ...string) {
+	t.Helper()
+	var e *perch.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Errorf("%s = %v, want %s", what, err, code)
+		return
+	}
+	for _, name := range names {
+		if !strings.Contains(e.Message, name) {
+			t.Errorf("%s: the message %q does not name %s", what, e.Message, name)
+		}
+	}
+}
+
+// testResources: of each kind, a created resource is listed with every
+// member as created; a replacement (UpdateDataset, Update*Job) replaces it
+// whole; a deleted one is no longer listed.
 func testResources(t *testing.T, h Harness) {
 	forEachKind(t, h, func(t *testing.T, s *store, k resourceKind) {
 		wantResources(t, s, k)
-		one, two := k.sample(arn("x/one"), "one"), k.sample(arn("y/two"), "two")
-		oneAgain := k.sample(arn("x/one"), "one again")
-		for _, v := range []any{one, two, oneAgain} {
-			put(t, s, k, v)
+		one, two := sampleOf(s, k, "one"), sampleOf(s, k, "two")
+		create(t, s, k, one)
+		create(t, s, k, two)
+		wantResources(t, s, k, one, two)
+		if k.replace != nil {
+			one = k.changed(one)
+			replace(t, s, k, one)
+			wantResources(t, s, k, one, two)
 		}
-		wantResources(t, s, k, oneAgain, two)
-		if k.del == nil {
-			return
+		if k.del != nil {
+			del(t, s, k, k.arn(one))
+			wantResources(t, s, k, two)
 		}
-		if err := k.del(t.Context(), s.Resources(), one); err != nil {
-			t.Fatalf("delete: %v", err)
-		}
-		if err := k.del(t.Context(), s.Resources(), k.sample(arn("z/missing"), "missing")); err != nil {
-			t.Fatalf("delete of a missing resource: %v", err)
-		}
-		wantResources(t, s, k, two)
 	})
 }
 
-// testResourcesSurviveReopen: every put, replacement and deletion of each
-// kind is there after the store is closed and opened again.
+// testResourcesSurviveReopen: every create, replacement and deletion of
+// each kind is there after the store is closed and opened again.
 func testResourcesSurviveReopen(t *testing.T, h Harness) {
 	forEachKind(t, h, func(t *testing.T, s *store, k resourceKind) {
-		one, two, three := k.sample(arn("x/one"), "one"), k.sample(arn("y/two"), "two"), k.sample(arn("w/three"), "three")
-		put(t, s, k, one)
-		put(t, s, k, two)
+		one, two, three := sampleOf(s, k, "one"), sampleOf(s, k, "two"), sampleOf(s, k, "three")
+		create(t, s, k, one)
+		create(t, s, k, two)
 		s.reopen()
 		wantResources(t, s, k, one, two)
-		oneAgain := k.sample(arn("x/one"), "one again")
-		put(t, s, k, oneAgain)
-		put(t, s, k, three)
-		want := []any{oneAgain, two, three}
+		create(t, s, k, three)
+		want := []any{one, two, three}
+		if k.replace != nil {
+			one = k.changed(one)
+			replace(t, s, k, one)
+			want[0] = one
+		}
 		if k.del != nil {
-			if err := k.del(t.Context(), s.Resources(), two); err != nil {
-				t.Fatalf("delete: %v", err)
-			}
-			want = []any{oneAgain, three}
+			del(t, s, k, k.arn(two))
+			want = []any{one, three}
 		}
 		s.reopen()
 		wantResources(t, s, k, want...)
+	})
+}
+
+// testCreateTakenARN: a create of an ARN that a resource of the kind has
+// fails with ResourceAlreadyExistsException naming the ARN, and the
+// stored resource stays as it was.
+func testCreateTakenARN(t *testing.T, h Harness) {
+	forEachKind(t, h, func(t *testing.T, s *store, k resourceKind) {
+		one := sampleOf(s, k, "one")
+		create(t, s, k, one)
+		err := k.create(t.Context(), s.Resources(), k.changed(one))
+		wantError(t, "create of a taken ARN", err, perch.EResourceAlreadyExists, k.arn(one))
+		wantResources(t, s, k, one)
+	})
+}
+
+// testResourceLookups: a lookup by ARN returns the resource as stored,
+// for the caller to change without changing what is stored; the lookup
+// of an ARN not stored is ResourceNotFoundException naming it.
+func testResourceLookups(t *testing.T, h Harness) {
+	forEachKind(t, h, func(t *testing.T, s *store, k resourceKind) {
+		if k.get == nil {
+			t.Skipf("%s have no lookup by ARN", k.name)
+		}
+		ctx, r := t.Context(), s.Resources()
+		one, two := sampleOf(s, k, "one"), sampleOf(s, k, "two")
+		create(t, s, k, one)
+		create(t, s, k, two)
+		for _, want := range []any{one, two} {
+			got, err := k.get(ctx, r, k.arn(want))
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("lookup of %s = %+v, %v; want %+v", k.arn(want), got, err, want)
+			}
+			k.change(got)
+			if again, err := k.get(ctx, r, k.arn(want)); err != nil || !reflect.DeepEqual(again, want) {
+				t.Errorf("lookup of %s after the caller changed what it got = %+v, %v; want %+v", k.arn(want), again, err, want)
+			}
+		}
+		missing := k.arn(k.sample("missing"))
+		got, err := k.get(ctx, r, missing)
+		wantError(t, "lookup of a missing ARN", err, perch.EResourceNotFound, missing)
+		if got != nil {
+			t.Errorf("lookup of a missing ARN returned %+v", got)
+		}
+	})
+}
+
+// testMissingResources: a delete or a replacement of an ARN that no
+// resource of the kind has fails with ResourceNotFoundException naming
+// it, and stores nothing.
+func testMissingResources(t *testing.T, h Harness) {
+	forEachKind(t, h, func(t *testing.T, s *store, k resourceKind) {
+		if k.del == nil && k.replace == nil {
+			t.Skipf("%s are neither replaced nor deleted", k.name)
+		}
+		ctx, r := t.Context(), s.Resources()
+		one, missing := sampleOf(s, k, "one"), sampleOf(s, k, "missing")
+		create(t, s, k, one)
+		if k.del != nil {
+			err := k.del(ctx, r, k.arn(missing))
+			wantError(t, "delete of a missing ARN", err, perch.EResourceNotFound, k.arn(missing))
+			del(t, s, k, k.arn(one))
+			err = k.del(ctx, r, k.arn(one))
+			wantError(t, "delete of a deleted ARN", err, perch.EResourceNotFound, k.arn(one))
+			wantResources(t, s, k)
+		}
+		if k.replace != nil {
+			err := k.replace(ctx, r, missing)
+			wantError(t, "replacement of a missing ARN", err, perch.EResourceNotFound, k.arn(missing))
+		}
+		if k.del != nil {
+			wantResources(t, s, k)
+		} else {
+			wantResources(t, s, k, one)
+		}
 	})
 }
 
@@ -258,7 +478,7 @@ func testDeleteDataset(t *testing.T, h Harness) {
 	s.load(perch.ImportFull, &perch.Batch{Dataset: items, Entities: []perch.Entity{{ID: "i2"}}})
 
 	for _, d := range []*perch.Dataset{doomed, items} {
-		if err := r.DeleteDataset(ctx, d); err != nil {
+		if err := r.DeleteDataset(ctx, d.ARN); err != nil {
 			t.Fatalf("DeleteDataset: %v", err)
 		}
 	}
@@ -284,7 +504,7 @@ func testDeleteDataset(t *testing.T, h Harness) {
 	if again.ID, err = r.NextDatasetID(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.PutDataset(ctx, &again); err != nil {
+	if err := r.CreateDataset(ctx, &again); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.events(&again, perch.RecordQuery{}); len(got) != 0 {

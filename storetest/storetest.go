@@ -75,6 +75,9 @@ func Tests() []Test {
 		{"DeleteDataset", testDeleteDataset},
 		{"Resources", testResources},
 		{"ResourcesSurviveReopen", testResourcesSurviveReopen},
+		{"CreateTakenARN", testCreateTakenARN},
+		{"ResourceLookups", testResourceLookups},
+		{"MissingResources", testMissingResources},
 		{"NextDatasetID", testNextDatasetID},
 	}
 }
@@ -91,8 +94,9 @@ func Run(t *testing.T, h Harness) {
 // reopen it.
 type store struct {
 	perch.Store
-	t    *testing.T
-	open func() (perch.Store, error)
+	t     *testing.T
+	open  func() (perch.Store, error)
+	names int // names the datasets of dataset
 }
 
 // openFresh opens a fresh store of h, which is closed when the test ends.
@@ -134,31 +138,75 @@ func (s *store) close() {
 	}
 }
 
+// roomy is a quota no test comes near, for the creates whose quota a test
+// does not look at.
+const roomy = 1000
+
+// The accounts of the suite's resources: most are in account, and
+// otherAccount is one whose resources must not count for account's.
+const (
+	account      = "000000000000"
+	otherAccount = "111111111111"
+)
+
+func arn(resource string) string { return arnIn(account, resource) }
+
+func arnIn(acct, resource string) string {
+	return "arn:aws:personalize:us-east-1:" + acct + ":" + resource
+}
+
 // dataset creates a dataset of type typ, with a store id of its own, in a
 // dataset group and with a schema of its own, as the catalog would.
 func (s *store) dataset(typ perch.DatasetType) *perch.Dataset {
 	s.t.Helper()
+	s.names++
+	name := fmt.Sprintf("storetest-%d", s.names)
+	return s.datasetIn(s.group(account, name, ""), s.schema(name), typ)
+}
+
+// group creates a dataset group named name in acct, of the domain (""
+// for a custom one).
+func (s *store) group(acct, name, domain string) *perch.DatasetGroup {
+	s.t.Helper()
+	g := &perch.DatasetGroup{ARN: arnIn(acct, "dataset-group/"+name), Name: name, Status: perch.StatusActive, Domain: domain}
+	if err := s.Resources().CreateDatasetGroup(s.t.Context(), g, roomy); err != nil {
+		s.t.Fatalf("creating dataset group %s: %v", g.ARN, err)
+	}
+	return g
+}
+
+// schema creates a schema named name in account.
+func (s *store) schema(name string) *perch.Schema {
+	s.t.Helper()
+	sc := &perch.Schema{ARN: arn("schema/" + name), Name: name, Definition: `{"type": "record"}`}
+	if err := s.Resources().CreateSchema(s.t.Context(), sc, roomy); err != nil {
+		s.t.Fatalf("creating schema %s: %v", sc.ARN, err)
+	}
+	return sc
+}
+
+// datasetIn creates the dataset of type typ of group g, with schema sc
+// and an id from NextDatasetID.
+func (s *store) datasetIn(g *perch.DatasetGroup, sc *perch.Schema, typ perch.DatasetType) *perch.Dataset {
+	s.t.Helper()
 	ctx := s.t.Context()
-	r := s.Resources()
-	id, err := r.NextDatasetID(ctx)
+	id, err := s.Resources().NextDatasetID(ctx)
 	if err != nil {
 		s.t.Fatalf("NextDatasetID: %v", err)
 	}
-	name := fmt.Sprintf("storetest-%d", id)
-	schema := &perch.Schema{ARN: arn("schema/" + name), Name: name, Definition: `{"type": "record"}`}
-	group := &perch.DatasetGroup{ARN: arn("dataset-group/" + name), Name: name, Status: perch.StatusActive}
-	d := &perch.Dataset{
-		ARN: arn(fmt.Sprintf("dataset/%s/%s", name, typ)), Name: name, GroupARN: group.ARN, Type: typ,
-		SchemaARN: schema.ARN, Status: perch.StatusActive, ID: id,
-	}
-	err = errors.Join(r.PutSchema(ctx, schema), r.PutDatasetGroup(ctx, group), r.PutDataset(ctx, d))
-	if err != nil {
+	d := &perch.Dataset{ARN: datasetARN(g, typ), Name: g.Name + "-" + strings.ToLower(string(typ)), GroupARN: g.ARN, Type: typ,
+		SchemaARN: sc.ARN, Status: perch.StatusActive, ID: id}
+	if err := s.Resources().CreateDataset(ctx, d); err != nil {
 		s.t.Fatalf("creating dataset %s: %v", d.ARN, err)
 	}
 	return d
 }
 
-func arn(resource string) string { return "arn:aws:personalize:us-east-1:000000000000:" + resource }
+// datasetARN is the ARN of group g's dataset of type typ, which the
+// service makes of the group's name and the type.
+func datasetARN(g *perch.DatasetGroup, typ perch.DatasetType) string {
+	return strings.Replace(g.ARN, ":dataset-group/", ":dataset/", 1) + "/" + string(typ)
+}
 
 func (s *store) commit(b *perch.Batch) {
 	s.t.Helper()
