@@ -1,8 +1,8 @@
 // Package storetest is the contract every perch.Store must keep, as tests
 // that any backend runs against its own stores: what Commit returns and
 // writes, eventId duplicates, entity upserts, bulk loads, DeleteUsers,
-// dataset deletion, read order and queries, and what survives a close and
-// a reopen.
+// dataset deletion, read order and queries, the rules between resources
+// (also under concurrent calls), and what survives a close and a reopen.
 //
 // A backend's tests call Run with a Harness that makes fresh stores of
 // that backend, real ones (a directory on disk, a database of their own):
@@ -79,6 +79,18 @@ func Tests() []Test {
 		{"ResourceLookups", testResourceLookups},
 		{"MissingResources", testMissingResources},
 		{"NextDatasetID", testNextDatasetID},
+		{"Quotas", testQuotas},
+		{"DeleteSchemaInUse", testDeleteSchemaInUse},
+		{"DeleteGroupInUse", testDeleteGroupInUse},
+		{"CreateDatasetRules", testCreateDatasetRules},
+		{"UpdateDatasetRules", testUpdateDatasetRules},
+		{"CreateEventTrackerRules", testCreateEventTrackerRules},
+		{"DeleteDatasetHeldByJobs", testDeleteDatasetHeldByJobs},
+		{"ExportJobRules", testExportJobRules},
+		{"ImportJobRules", testImportJobRules},
+		{"DeletionJobRules", testDeletionJobRules},
+		{"ConcurrentCreates", testConcurrentCreates},
+		{"ConcurrentDependents", testConcurrentDependents},
 	}
 }
 
