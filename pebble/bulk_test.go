@@ -118,6 +118,7 @@ func TestBulkStagingIsInvisibleAndDroppedOnReopen(t *testing.T) {
 func TestBulkLoadOfDeletedDataset(t *testing.T) {
 	s := openStore(t, t.TempDir(), Options{})
 	d := dataset(4, perch.Interactions)
+	createDataset(t, s, d)
 	ctx := context.Background()
 	l, err := s.BulkLoad(ctx, d)
 	if err != nil {
@@ -126,7 +127,7 @@ func TestBulkLoadOfDeletedDataset(t *testing.T) {
 	if err := l.Add(ctx, &perch.Batch{Dataset: d, Events: []perch.Event{bulkEvent("u", "x")}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Resources().DeleteDataset(ctx, d); err != nil {
+	if err := s.Resources().DeleteDataset(ctx, d.ARN); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Commit(ctx, perch.ImportFull); perch.ErrorCode(err) != perch.EResourceNotFound {

@@ -4,7 +4,10 @@
 //
 // # Writes
 //
-// Resource writes are each one synced Pebble commit. Record batches go
+// Resource writes are each one synced Pebble commit. The store holds the
+// rules between resources: each change of resources reads what its rule
+// needs, checks it and commits under one mutex (resMu), so that no other
+// change comes between. Record batches go
 // through one writer goroutine: Commit encodes its batch, puts it on a
 // bounded queue (a full queue answers perch.ErrBusy) and waits; the writer
 // takes every batch waiting, gives each event and action interaction the
@@ -48,7 +51,8 @@
 //	m/bulk/<d>                     live bulk generations of the dataset
 //	m/staging/<d>/<gen>            a generation still being loaded
 //	r/<kind>/<arn>                 resource JSON; kind is schema, group,
-//	                               dataset or tracker
+//	                               dataset, tracker, exportjob, importjob
+//	                               or deletionjob
 //	e/<d>/<seq>                    run of events, numbered by its first
 //	a/<d>/<seq>                    run of action interactions
 //	u/<d>/<len><userId>/<seq>      user index (empty value) per run, both kinds

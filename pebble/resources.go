@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	pdb "github.com/cockroachdb/pebble/v2"
@@ -13,105 +14,299 @@ import (
 // resources is the store's perch.ResourceStore. Resources are few and
 // written rarely, so each write is its own synced Pebble commit, outside
 // the record writer's queue.
+//
+// Every write that a rule between resources governs reads what the rule
+// needs and writes under resMu, so that no other change of resources
+// comes between the check and the write: two creates of one name, or a
+// create past a quota, cannot both pass. Lookups and lists take no lock;
+// as with records, they may see a write a moment before the call that
+// made it returns.
 type resources struct{ s *Store }
 
 var _ perch.ResourceStore = resources{}
 
-func (r resources) PutSchema(ctx context.Context, v *perch.Schema) error {
-	return r.s.putResource(ctx, kindSchema, v.ARN, v)
+// Words of the quota's message, as the service words its resources.
+const (
+	quotaSchema       = "schema"
+	quotaDatasetGroup = "dataset group"
+)
+
+func (r resources) CreateSchema(ctx context.Context, v *perch.Schema, quota int) error {
+	return r.s.changeResources(ctx, func(w *resourceWrite) error {
+		return r.s.createCounted(w, kindSchema, v.ARN, v, quotaSchema, v.Name, quota)
+	})
 }
 
-func (r resources) DeleteSchema(ctx context.Context, arn string) error {
-	return r.s.deleteResource(ctx, kindSchema, arn)
+func (r resources) Schema(ctx context.Context, arn string) (*perch.Schema, error) {
+	return getResource[perch.Schema](r.s, kindSchema, arn)
 }
 
 func (r resources) Schemas(ctx context.Context) ([]*perch.Schema, error) {
 	return listResources[perch.Schema](ctx, r.s, kindSchema)
 }
 
-func (r resources) PutDatasetGroup(ctx context.Context, v *perch.DatasetGroup) error {
-	return r.s.putResource(ctx, kindDatasetGroup, v.ARN, v)
+func (r resources) DeleteSchema(ctx context.Context, arn string) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.Schema](s, kindSchema, arn); err != nil {
+			return err
+		}
+		datasets, err := accountResources[perch.Dataset](ctx, s, kindDataset, arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckSchemaUnused(arn, datasets); err != nil {
+			return err
+		}
+		w.delete(kindSchema, arn)
+		return nil
+	})
 }
 
-func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
-	return r.s.deleteResource(ctx, kindDatasetGroup, arn)
+func (r resources) CreateDatasetGroup(ctx context.Context, v *perch.DatasetGroup, quota int) error {
+	return r.s.changeResources(ctx, func(w *resourceWrite) error {
+		return r.s.createCounted(w, kindDatasetGroup, v.ARN, v, quotaDatasetGroup, v.Name, quota)
+	})
+}
+
+func (r resources) DatasetGroup(ctx context.Context, arn string) (*perch.DatasetGroup, error) {
+	return getResource[perch.DatasetGroup](r.s, kindDatasetGroup, arn)
 }
 
 func (r resources) DatasetGroups(ctx context.Context) ([]*perch.DatasetGroup, error) {
 	return listResources[perch.DatasetGroup](ctx, r.s, kindDatasetGroup)
 }
 
-func (r resources) PutDataset(ctx context.Context, v *perch.Dataset) error {
-	return r.s.putResource(ctx, kindDataset, v.ARN, v)
+func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.DatasetGroup](s, kindDatasetGroup, arn); err != nil {
+			return err
+		}
+		datasets, err := accountResources[perch.Dataset](ctx, s, kindDataset, arn)
+		if err != nil {
+			return err
+		}
+		trackers, err := accountResources[perch.EventTracker](ctx, s, kindEventTracker, arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckGroupEmpty(arn, datasets, trackers); err != nil {
+			return err
+		}
+		w.delete(kindDatasetGroup, arn)
+		return nil
+	})
+}
+
+// CreateDataset checks the dataset against its group's datasets before it
+// looks at its own ARN, which is its group's name and its type: a taken
+// ARN is then the group's dataset of that type, and the refusal says so.
+func (r resources) CreateDataset(ctx context.Context, v *perch.Dataset) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		g, err := mustExist[perch.DatasetGroup](s, kindDatasetGroup, v.GroupARN)
+		if err != nil {
+			return err
+		}
+		if _, err := mustExist[perch.Schema](s, kindSchema, v.SchemaARN); err != nil {
+			return err
+		}
+		datasets, err := accountResources[perch.Dataset](ctx, s, kindDataset, g.ARN)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckNewDataset(g, v.Type, datasets); err != nil {
+			return err
+		}
+		return s.create(w, kindDataset, v.ARN, v)
+	})
+}
+
+// UpdateDataset also wants the schema of the dataset's latest update
+// stored: DeleteSchema counts that schema as in use, so a dataset naming
+// a missing one would hold a reference nothing can keep.
+func (r resources) UpdateDataset(ctx context.Context, v *perch.Dataset) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.Dataset](s, kindDataset, v.ARN); err != nil {
+			return err
+		}
+		if _, err := mustExist[perch.Schema](s, kindSchema, v.SchemaARN); err != nil {
+			return err
+		}
+		if u := v.LatestUpdate; u != nil && u.SchemaARN != v.SchemaARN {
+			if _, err := mustExist[perch.Schema](s, kindSchema, u.SchemaARN); err != nil {
+				return err
+			}
+		}
+		return w.set(kindDataset, v.ARN, v)
+	})
+}
+
+func (r resources) Dataset(ctx context.Context, arn string) (*perch.Dataset, error) {
+	return getResource[perch.Dataset](r.s, kindDataset, arn)
 }
 
 func (r resources) Datasets(ctx context.Context) ([]*perch.Dataset, error) {
 	return listResources[perch.Dataset](ctx, r.s, kindDataset)
 }
 
-func (r resources) PutEventTracker(ctx context.Context, v *perch.EventTracker) error {
-	return r.s.putResource(ctx, kindEventTracker, v.ARN, v)
+// DeleteDataset, unless unfinished jobs hold the dataset, removes it and,
+// in the same synced commit, every record, index and dedup key of its id.
+// The jobs are read under resMu, like every other change of resources, so
+// no job can be created between the check and the deletion. Batches for
+// the dataset that the
+// writer takes up afterwards fail with ResourceNotFoundException, so no
+// record can outlive the deletion.
+func (r resources) DeleteDataset(ctx context.Context, arn string) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		d, err := mustExist[perch.Dataset](s, kindDataset, arn)
+		if err != nil {
+			return err
+		}
+		exports, err := accountResources[perch.DatasetExportJob](ctx, s, kindExportJob, arn)
+		if err != nil {
+			return err
+		}
+		imports, err := accountResources[perch.DatasetImportJob](ctx, s, kindImportJob, arn)
+		if err != nil {
+			return err
+		}
+		deletions, err := accountResources[perch.DataDeletionJob](ctx, s, kindDeletionJob, arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckDatasetUnheld(arn, perch.JobsHolding(d, exports, imports, deletions)); err != nil {
+			return err
+		}
+		b := w.batch()
+		_ = b.Delete(resourceKey(kindDataset, arn), nil)
+		for _, tag := range datasetTags {
+			prefix := appendDatasetPrefix(nil, tag, d.ID)
+			_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
+		}
+		_ = b.Delete(liveKey(d.ID), nil)
+		staging := append(stagingKey(d.ID, 0)[:len(prefixStaging)+8], '/')
+		_ = b.DeleteRange(staging, prefixEnd(staging), nil)
+		w.deletes = d
+		return nil
+	})
 }
 
-func (r resources) DeleteEventTracker(ctx context.Context, arn string) error {
-	return r.s.deleteResource(ctx, kindEventTracker, arn)
+func (r resources) CreateEventTracker(ctx context.Context, v *perch.EventTracker) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		g, err := mustExist[perch.DatasetGroup](s, kindDatasetGroup, v.GroupARN)
+		if err != nil {
+			return err
+		}
+		trackers, err := accountResources[perch.EventTracker](ctx, s, kindEventTracker, v.ARN)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckNewEventTracker(g, v.Name, trackers); err != nil {
+			return err
+		}
+		return s.create(w, kindEventTracker, v.ARN, v)
+	})
+}
+
+func (r resources) EventTracker(ctx context.Context, arn string) (*perch.EventTracker, error) {
+	return getResource[perch.EventTracker](r.s, kindEventTracker, arn)
 }
 
 func (r resources) EventTrackers(ctx context.Context) ([]*perch.EventTracker, error) {
 	return listResources[perch.EventTracker](ctx, r.s, kindEventTracker)
 }
 
-func (r resources) PutDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob) error {
-	return r.s.putResource(ctx, kindExportJob, v.ARN, v)
+func (r resources) DeleteEventTracker(ctx context.Context, arn string) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.EventTracker](s, kindEventTracker, arn); err != nil {
+			return err
+		}
+		w.delete(kindEventTracker, arn)
+		return nil
+	})
+}
+
+// The job creates look for what the job works on before they look at its
+// ARN, and at its ARN before its quota.
+
+func (r resources) CreateDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.Dataset](s, kindDataset, v.DatasetARN); err != nil {
+			return err
+		}
+		return s.create(w, kindExportJob, v.ARN, v)
+	})
+}
+
+func (r resources) CreateDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob, quota int) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.Dataset](s, kindDataset, v.DatasetARN); err != nil {
+			return err
+		}
+		if err := s.notTaken(kindImportJob, v.ARN); err != nil {
+			return err
+		}
+		jobs, err := accountResources[perch.DatasetImportJob](ctx, s, kindImportJob, v.ARN)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckNewImportJob(v, jobs, quota); err != nil {
+			return err
+		}
+		return w.set(kindImportJob, v.ARN, v)
+	})
+}
+
+func (r resources) CreateDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob, quota int) error {
+	s := r.s
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[perch.DatasetGroup](s, kindDatasetGroup, v.GroupARN); err != nil {
+			return err
+		}
+		if err := s.notTaken(kindDeletionJob, v.ARN); err != nil {
+			return err
+		}
+		jobs, err := accountResources[perch.DataDeletionJob](ctx, s, kindDeletionJob, v.ARN)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckNewDeletionJob(v, jobs, quota); err != nil {
+			return err
+		}
+		return w.set(kindDeletionJob, v.ARN, v)
+	})
+}
+
+func (r resources) UpdateDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob) error {
+	return updateResource[perch.DatasetExportJob](ctx, r.s, kindExportJob, v.ARN, v)
+}
+
+func (r resources) UpdateDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob) error {
+	return updateResource[perch.DatasetImportJob](ctx, r.s, kindImportJob, v.ARN, v)
+}
+
+func (r resources) UpdateDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob) error {
+	return updateResource[perch.DataDeletionJob](ctx, r.s, kindDeletionJob, v.ARN, v)
 }
 
 func (r resources) DatasetExportJobs(ctx context.Context) ([]*perch.DatasetExportJob, error) {
 	return listResources[perch.DatasetExportJob](ctx, r.s, kindExportJob)
 }
 
-func (r resources) PutDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob) error {
-	return r.s.putResource(ctx, kindImportJob, v.ARN, v)
-}
-
 func (r resources) DatasetImportJobs(ctx context.Context) ([]*perch.DatasetImportJob, error) {
 	return listResources[perch.DatasetImportJob](ctx, r.s, kindImportJob)
 }
 
-func (r resources) PutDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob) error {
-	return r.s.putResource(ctx, kindDeletionJob, v.ARN, v)
-}
-
 func (r resources) DataDeletionJobs(ctx context.Context) ([]*perch.DataDeletionJob, error) {
 	return listResources[perch.DataDeletionJob](ctx, r.s, kindDeletionJob)
-}
-
-// DeleteDataset removes the dataset and, in the same synced commit, every
-// record, index and dedup key of its id. Batches for the dataset that the
-// writer takes up afterwards fail with ResourceNotFoundException, so no
-// record can outlive the deletion.
-func (r resources) DeleteDataset(ctx context.Context, d *perch.Dataset) error {
-	s := r.s
-	if err := s.gate.enter(); err != nil {
-		return err
-	}
-	defer s.gate.leave()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	b := new(pdb.Batch)
-	_ = b.Delete(resourceKey(kindDataset, d.ARN), nil)
-	for _, tag := range datasetTags {
-		prefix := appendDatasetPrefix(nil, tag, d.ID)
-		_ = b.DeleteRange(prefix, prefixEnd(prefix), nil)
-	}
-	_ = b.Delete(liveKey(d.ID), nil)
-	staging := append(stagingKey(d.ID, 0)[:len(prefixStaging)+8], '/')
-	_ = b.DeleteRange(staging, prefixEnd(staging), nil)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	// Marked even if the commit fails, which may still have deleted it.
-	s.deleted[d.ID] = true
-	return s.apply(b, false, nil)
 }
 
 // NextDatasetID returns the successor of the last id handed out, after
@@ -135,24 +330,6 @@ func (r resources) NextDatasetID(ctx context.Context) (uint64, error) {
 	return id, nil
 }
 
-func (s *Store) putResource(ctx context.Context, kind, arn string, v any) error {
-	if err := s.gate.enter(); err != nil {
-		return err
-	}
-	defer s.gate.leave()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if arn == "" {
-		return fmt.Errorf("pebble: %s without an ARN", kind)
-	}
-	js, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return s.set(resourceKey(kind, arn), js)
-}
-
 // set writes one key in its own synced commit.
 func (s *Store) set(key, value []byte) error {
 	b := new(pdb.Batch)
@@ -162,7 +339,44 @@ func (s *Store) set(key, value []byte) error {
 	return s.apply(b, true, nil)
 }
 
-func (s *Store) deleteResource(ctx context.Context, kind, arn string) error {
+// resourceWrite is the one synced commit a change of resources makes.
+type resourceWrite struct {
+	b *pdb.Batch
+	// adds says whether the write adds data, and so must leave the
+	// engine its reserve of free space; deletions may always go ahead.
+	adds bool
+	// deletes is the dataset the write deletes, if it deletes one.
+	deletes *perch.Dataset
+}
+
+func (w *resourceWrite) batch() *pdb.Batch {
+	if w.b == nil {
+		w.b = new(pdb.Batch)
+	}
+	return w.b
+}
+
+// set adds the resource v of the kind as the value of arn.
+func (w *resourceWrite) set(kind, arn string, v any) error {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_ = w.batch().Set(resourceKey(kind, arn), js, nil)
+	w.adds = true
+	return nil
+}
+
+func (w *resourceWrite) delete(kind, arn string) {
+	_ = w.batch().Delete(resourceKey(kind, arn), nil)
+}
+
+// changeResources runs build, which reads what a change of resources
+// depends on and says what to write or why not, and commits what it
+// built, all under resMu. resMu comes before writeMu: the record writer
+// never takes resMu, so a change waits for the writer's commit in
+// progress, never the other way round.
+func (s *Store) changeResources(ctx context.Context, build func(*resourceWrite) error) error {
 	if err := s.gate.enter(); err != nil {
 		return err
 	}
@@ -170,19 +384,159 @@ func (s *Store) deleteResource(ctx context.Context, kind, arn string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b := new(pdb.Batch)
-	_ = b.Delete(resourceKey(kind, arn), nil)
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	var w resourceWrite
+	if err := build(&w); err != nil {
+		return err
+	}
+	if w.b == nil {
+		return nil
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.apply(b, false, nil)
+	if d := w.deletes; d != nil {
+		// Marked even if the commit fails, which may still have deleted it.
+		s.deleted[d.ID] = true
+	}
+	return s.apply(w.b, w.adds, nil)
 }
 
-func listResources[T any](ctx context.Context, s *Store, kind string) (_ []*T, err error) {
+// create writes v under arn unless arn is taken. Callers hold resMu.
+func (s *Store) create(w *resourceWrite, kind, arn string, v any) error {
+	if err := s.notTaken(kind, arn); err != nil {
+		return err
+	}
+	return w.set(kind, arn, v)
+}
+
+// createCounted is create for a kind of which an account may have at most
+// quota, which the quota's message calls word.
+func (s *Store) createCounted(w *resourceWrite, kind, arn string, v any, word, name string, quota int) error {
+	account, err := accountOf(arn)
+	if err != nil {
+		return err
+	}
+	if err := s.notTaken(kind, arn); err != nil {
+		return err
+	}
+	n, err := s.countResources(kind, account)
+	if err != nil {
+		return err
+	}
+	if err := perch.CheckQuota(word, name, n, quota); err != nil {
+		return err
+	}
+	return w.set(kind, arn, v)
+}
+
+// notTaken fails with EResourceAlreadyExists when a resource of the kind
+// is stored under arn. Callers hold resMu.
+func (s *Store) notTaken(kind, arn string) error {
+	if _, err := accountOf(arn); err != nil {
+		return err
+	}
+	_, closer, err := s.db.Get(resourceKey(kind, arn))
+	switch {
+	case err == nil:
+		_ = closer.Close()
+		return perch.AlreadyExists(arn)
+	case errors.Is(err, pdb.ErrNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// updateResource replaces the stored resource of arn with v, and fails
+// with EResourceNotFound when there is none.
+func updateResource[T any](ctx context.Context, s *Store, kind, arn string, v *T) error {
+	return s.changeResources(ctx, func(w *resourceWrite) error {
+		if _, err := mustExist[T](s, kind, arn); err != nil {
+			return err
+		}
+		return w.set(kind, arn, v)
+	})
+}
+
+// getResource is a read of one resource by its ARN: EResourceNotFound
+// when it is not stored.
+func getResource[T any](s *Store, kind, arn string) (*T, error) {
 	if err := s.gate.enter(); err != nil {
 		return nil, err
 	}
 	defer s.gate.leave()
-	prefix := resourcePrefix(kind)
+	return mustExist[T](s, kind, arn)
+}
+
+// mustExist reads the resource of arn, or fails with EResourceNotFound.
+// Callers are inside the gate.
+func mustExist[T any](s *Store, kind, arn string) (*T, error) {
+	js, closer, err := s.db.Get(resourceKey(kind, arn))
+	if errors.Is(err, pdb.ErrNotFound) {
+		return nil, perch.NotFound(arn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	v := new(T)
+	if err := json.Unmarshal(js, v); err != nil {
+		return nil, fmt.Errorf("pebble: decoding %s %s: %w", kind, arn, err)
+	}
+	return v, nil
+}
+
+// accountOf returns what every ARN of arn's account and region starts
+// with, arn:PARTITION:SERVICE:REGION:ACCOUNT:. Resource keys put the ARN
+// right after the kind, so an account's resources of a kind are one
+// range of keys.
+func accountOf(arn string) (string, error) {
+	a, ok := perch.ParseARN(arn)
+	if !ok {
+		return "", perch.Errorf(perch.EInvalidInput, "%q is not an ARN.", arn)
+	}
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":", nil
+}
+
+// accountResources lists the resources of the kind in the account and
+// region of arn, the ones the rules about arn look at. Callers are inside
+// the gate.
+func accountResources[T any](ctx context.Context, s *Store, kind, arn string) ([]*T, error) {
+	account, err := accountOf(arn)
+	if err != nil {
+		return nil, err
+	}
+	return scanResources[T](ctx, s, kind, account)
+}
+
+// countResources counts the resources of the kind whose ARNs start with
+// account, without decoding them. Callers are inside the gate.
+func (s *Store) countResources(kind, account string) (n int, err error) {
+	prefix := append(resourcePrefix(kind), account...)
+	it, err := s.db.NewIter(&pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return 0, err
+	}
+	defer closeKeepingError(it, &err)
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, it.Error()
+}
+
+func listResources[T any](ctx context.Context, s *Store, kind string) ([]*T, error) {
+	if err := s.gate.enter(); err != nil {
+		return nil, err
+	}
+	defer s.gate.leave()
+	return scanResources[T](ctx, s, kind, "")
+}
+
+// scanResources lists the resources of the kind whose ARNs start with
+// arnPrefix. Callers are inside the gate.
+func scanResources[T any](ctx context.Context, s *Store, kind, arnPrefix string) (_ []*T, err error) {
+	prefix := append(resourcePrefix(kind), arnPrefix...)
 	it, err := s.db.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return nil, err

@@ -117,6 +117,10 @@ type Store struct {
 	queue chan *commitRequest
 	done  chan struct{}
 
+	// resMu makes each change of resources, with the reads its rules
+	// need, one step that no other change of resources comes into. It is
+	// taken before writeMu, never while holding it.
+	resMu sync.Mutex
 	// writeMu orders the writer's commits with DeleteDataset, so that no
 	// commit lands records in a dataset after its deletion.
 	writeMu sync.Mutex

@@ -44,6 +44,23 @@ func dataset(id uint64, t perch.DatasetType) *perch.Dataset {
 	}
 }
 
+// createDataset stores d through the resource calls, with a dataset
+// group and a schema of its own for it to belong to.
+func createDataset(t testing.TB, s *Store, d *perch.Dataset) {
+	t.Helper()
+	ctx := context.Background()
+	r := s.Resources()
+	name := fmt.Sprintf("g%d", d.ID)
+	group := &perch.DatasetGroup{ARN: "arn:aws:personalize:us-east-1:123456789012:dataset-group/" + name, Name: name,
+		Status: perch.StatusActive}
+	schema := &perch.Schema{ARN: "arn:aws:personalize:us-east-1:123456789012:schema/" + name, Name: name}
+	d.GroupARN, d.SchemaARN = group.ARN, schema.ARN
+	err := errors.Join(r.CreateDatasetGroup(ctx, group, 100), r.CreateSchema(ctx, schema, 100), r.CreateDataset(ctx, d))
+	if err != nil {
+		t.Fatalf("creating dataset %s: %v", d.ARN, err)
+	}
+}
+
 func event(id, user, session string) perch.Event {
 	return perch.Event{EventID: id, EventType: "click", ItemID: "item-" + id, UserID: user, SessionID: session, SentAt: 1700000000000}
 }
@@ -100,15 +117,11 @@ func TestDeleteDatasetDeletesEveryKey(t *testing.T) {
 	r := s.Resources()
 	doomed, kept, items := dataset(1, perch.Interactions), dataset(2, perch.Interactions), dataset(3, perch.Items)
 	for _, d := range []*perch.Dataset{doomed, kept} {
-		if err := r.PutDataset(ctx, d); err != nil {
-			t.Fatal(err)
-		}
+		createDataset(t, s, d)
 		commit(t, s, &perch.Batch{Dataset: d, Events: []perch.Event{event("e1", "u", "s"), event("e1", "u", "s")}})
 		load(t, s, perch.ImportFull, &perch.Batch{Dataset: d, Events: []perch.Event{bulkEvent("u", "a"), bulkEvent("u", "a")}})
 	}
-	if err := r.PutDataset(ctx, items); err != nil {
-		t.Fatal(err)
-	}
+	createDataset(t, s, items)
 	commit(t, s, &perch.Batch{Dataset: items, Entities: []perch.Entity{{ID: "i1"}}})
 	load(t, s, perch.ImportFull, &perch.Batch{Dataset: items, Entities: []perch.Entity{{ID: "i2"}}})
 	staged, err := s.BulkLoad(ctx, doomed)
@@ -123,7 +136,7 @@ func TestDeleteDatasetDeletesEveryKey(t *testing.T) {
 	}
 
 	for _, d := range []*perch.Dataset{doomed, items} {
-		if err := r.DeleteDataset(ctx, d); err != nil {
+		if err := r.DeleteDataset(ctx, d.ARN); err != nil {
 			t.Fatalf("DeleteDataset: %v", err)
 		}
 	}
@@ -505,9 +518,10 @@ func TestClosedStore(t *testing.T) {
 		},
 		"Events":        func() error { return s.Events(ctx, 1, perch.RecordQuery{}, func(*perch.Event) error { return nil }) },
 		"Entities":      func() error { return s.Entities(ctx, 1, perch.RecordQuery{}, func(*perch.Entity) error { return nil }) },
-		"PutDataset":    func() error { return s.Resources().PutDataset(ctx, ds) },
+		"CreateDataset": func() error { return s.Resources().CreateDataset(ctx, ds) },
+		"Dataset":       func() error { _, err := s.Resources().Dataset(ctx, ds.ARN); return err },
 		"Datasets":      func() error { _, err := s.Resources().Datasets(ctx); return err },
-		"DeleteDataset": func() error { return s.Resources().DeleteDataset(ctx, ds) },
+		"DeleteDataset": func() error { return s.Resources().DeleteDataset(ctx, ds.ARN) },
 		"NextDatasetID": func() error { _, err := s.Resources().NextDatasetID(ctx); return err },
 		"Close":         s.Close,
 	}
