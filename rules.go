@@ -232,3 +232,22 @@ func CheckNewDeletionJob(j *DataDeletionJob, jobs []*DataDeletionJob, max int) e
 	}
 	return nil
 }
+
+// CheckDatasetUpdate refuses an update of dataset old to next that would
+// change what the rules were checked against or where its records are
+// kept: its group, type, store id or tracking id.
+func CheckDatasetUpdate(old, next *Dataset) error {
+	if old.GroupARN != next.GroupARN || old.Type != next.Type || old.ID != next.ID || old.TrackingID != next.TrackingID {
+		return Errorf(EInvalidInput, "Dataset %s cannot change its dataset group, type, store id or tracking id.", old.ARN)
+	}
+	return nil
+}
+
+// CheckJobUpdate refuses an update that points the job arn at another
+// dataset or dataset group (target) than the one it was created for.
+func CheckJobUpdate(arn, created, target string) error {
+	if created != target {
+		return Errorf(EInvalidInput, "Job %s works on %s and cannot be moved to %s.", arn, created, target)
+	}
+	return nil
+}

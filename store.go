@@ -88,7 +88,8 @@ type ResourceStore interface {
 	// group's datasets.
 	CreateDataset(ctx context.Context, d *Dataset) error
 	// UpdateDataset replaces the dataset of d's ARN with d, unless there is
-	// none or the schema d names is not stored.
+	// none, the schemas d names are not stored, or d would change what
+	// CheckDatasetUpdate keeps.
 	UpdateDataset(ctx context.Context, d *Dataset) error
 	Dataset(ctx context.Context, arn string) (*Dataset, error)
 	Datasets(ctx context.Context) ([]*Dataset, error)
@@ -122,7 +123,8 @@ type ResourceStore interface {
 	// deletion jobs, quota of them unfinished at most.
 	CreateDataDeletionJob(ctx context.Context, j *DataDeletionJob, quota int) error
 	// Update*Job record a created job's new status and results; a job
-	// that is not stored is EResourceNotFound.
+	// that is not stored is EResourceNotFound, and none may move to
+	// another dataset or group (CheckJobUpdate).
 	UpdateDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
 	UpdateDatasetImportJob(ctx context.Context, j *DatasetImportJob) error
 	UpdateDataDeletionJob(ctx context.Context, j *DataDeletionJob) error

@@ -129,7 +129,11 @@ func (r resources) CreateDataset(ctx context.Context, v *perch.Dataset) error {
 func (r resources) UpdateDataset(ctx context.Context, v *perch.Dataset) error {
 	s := r.s
 	return s.changeResources(ctx, func(w *resourceWrite) error {
-		if _, err := mustExist[perch.Dataset](s, kindDataset, v.ARN); err != nil {
+		old, err := mustExist[perch.Dataset](s, kindDataset, v.ARN)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckDatasetUpdate(old, v); err != nil {
 			return err
 		}
 		if _, err := mustExist[perch.Schema](s, kindSchema, v.SchemaARN); err != nil {
@@ -286,15 +290,15 @@ func (r resources) CreateDataDeletionJob(ctx context.Context, v *perch.DataDelet
 }
 
 func (r resources) UpdateDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob) error {
-	return updateResource[perch.DatasetExportJob](ctx, r.s, kindExportJob, v.ARN, v)
+	return updateJob(ctx, r.s, kindExportJob, v.ARN, v, func(j *perch.DatasetExportJob) string { return j.DatasetARN })
 }
 
 func (r resources) UpdateDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob) error {
-	return updateResource[perch.DatasetImportJob](ctx, r.s, kindImportJob, v.ARN, v)
+	return updateJob(ctx, r.s, kindImportJob, v.ARN, v, func(j *perch.DatasetImportJob) string { return j.DatasetARN })
 }
 
 func (r resources) UpdateDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob) error {
-	return updateResource[perch.DataDeletionJob](ctx, r.s, kindDeletionJob, v.ARN, v)
+	return updateJob(ctx, r.s, kindDeletionJob, v.ARN, v, func(j *perch.DataDeletionJob) string { return j.GroupARN })
 }
 
 func (r resources) DatasetExportJobs(ctx context.Context) ([]*perch.DatasetExportJob, error) {
@@ -450,9 +454,13 @@ func (s *Store) notTaken(kind, arn string) error {
 
 // updateResource replaces the stored resource of arn with v, and fails
 // with EResourceNotFound when there is none.
-func updateResource[T any](ctx context.Context, s *Store, kind, arn string, v *T) error {
+func updateJob[T any](ctx context.Context, s *Store, kind, arn string, v *T, target func(*T) string) error {
 	return s.changeResources(ctx, func(w *resourceWrite) error {
-		if _, err := mustExist[T](s, kind, arn); err != nil {
+		old, err := mustExist[T](s, kind, arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckJobUpdate(arn, target(old), target(v)); err != nil {
 			return err
 		}
 		return w.set(kind, arn, v)

@@ -212,6 +212,20 @@ func testUpdateDatasetRules(t *testing.T, h Harness) {
 		t.Errorf("the dataset after refused updates = %+v, %v; want %+v", got, err, d)
 	}
 
+	for what, change := range map[string]func(*perch.Dataset){
+		"to another group": func(u *perch.Dataset) { u.GroupARN = arn("dataset-group/elsewhere") },
+		"to another type":  func(u *perch.Dataset) { u.Type = perch.Items },
+		"to another id":    func(u *perch.Dataset) { u.ID++ },
+		"tracking id":      func(u *perch.Dataset) { u.TrackingID = "moved" },
+	} {
+		moved := *d
+		change(&moved)
+		wantError(t, "UpdateDataset "+what, r.UpdateDataset(ctx, &moved), perch.EInvalidInput, d.ARN)
+	}
+	if got, err := r.Dataset(ctx, d.ARN); err != nil || !reflect.DeepEqual(got, d) {
+		t.Errorf("the dataset after refused updates = %+v, %v; want %+v", got, err, d)
+	}
+
 	update.SchemaARN, update.LatestUpdate = s2.ARN, &perch.DatasetUpdate{SchemaARN: s2.ARN, Status: perch.StatusActive}
 	if err := r.UpdateDataset(ctx, &update); err != nil {
 		t.Fatal(err)
@@ -364,7 +378,8 @@ func testExportJobRules(t *testing.T, h Harness) {
 }
 
 // testImportJobRules: an import job needs its dataset stored
-// (ResourceNotFoundException naming it); an account has at most the
+// (ResourceNotFoundException naming it), and an update cannot move it to
+// another (InvalidInputException); an account has at most the
 // quota of import jobs that have not finished (LimitExceededException),
 // another account's do not count; an INCREMENTAL import needs an earlier
 // import of its dataset that did not fail (InvalidInputException naming
@@ -391,6 +406,9 @@ func testImportJobRules(t *testing.T, h Harness) {
 	if err := create(failed); err != nil {
 		t.Fatal(err)
 	}
+	moved := *failed
+	moved.DatasetARN = d.ARN
+	wantError(t, "UpdateDatasetImportJob to another dataset", r.UpdateDatasetImportJob(ctx, &moved), perch.EInvalidInput, failed.ARN)
 	failed.Status = perch.StatusCreateFailed
 	if err := r.UpdateDatasetImportJob(ctx, failed); err != nil {
 		t.Fatal(err)
