@@ -67,7 +67,8 @@ type Catalog interface {
 	// ListDatasets lists the datasets of groupARN, or of every group when
 	// groupARN is "".
 	ListDatasets(ctx context.Context, groupARN string, p Page) (datasets []*Dataset, next string, err error)
-	// DeleteDataset removes the dataset and all its records.
+	// DeleteDataset removes the dataset and all its records. It fails
+	// with EResourceInUse while a job that has not finished works on it.
 	DeleteDataset(ctx context.Context, arn string) error
 	// UpdateDataset points the dataset at another schema of the same type.
 	UpdateDataset(ctx context.Context, datasetARN, schemaARN string) (*Dataset, error)
@@ -89,10 +90,6 @@ type Catalog interface {
 	// DatasetSchema returns the dataset named by arn with its parsed
 	// schema, shared as Target's are.
 	DatasetSchema(ctx context.Context, arn string) (*Dataset, *AvroSchema, error)
-	// HoldDataset keeps the dataset named by arn from deletion until
-	// release is called: DeleteDataset fails with EResourceInUse, naming
-	// holder, meanwhile. Jobs hold the datasets they work on.
-	HoldDataset(ctx context.Context, arn, holder string) (release func(), err error)
 }
 
 // Ingest is the events API: it checks records against their dataset's

@@ -1,7 +1,9 @@
-// Package catalog is the control plane: it keeps every schema, dataset
-// group, dataset and event tracker in memory, enforces the rules between
-// them, and persists each change through a perch.ResourceStore before it
-// becomes visible.
+// Package catalog is the control plane: it validates what each operation
+// is given, builds the resource with its ARN and status, and leaves the
+// rest to the perch.ResourceStore, which keeps every resource and holds
+// the rules between them in its own atomic steps. The catalog keeps only
+// what the events API reads on every call (routes.go) and the parsed form
+// of each schema.
 //
 // perch creates resources directly in the ACTIVE status, so SDK waiters and
 // scripts that poll for ACTIVE return at once.
@@ -11,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,10 +39,6 @@ type Options struct {
 }
 
 // Catalog implements perch.Catalog over a perch.ResourceStore.
-//
-// Every mutation checks the rules against memory, writes through the store
-// and only then changes memory, all under one lock, so a failed write
-// leaves the catalog as it was.
 type Catalog struct {
 	rs               perch.ResourceStore
 	scope            perch.Scope
@@ -49,33 +46,32 @@ type Catalog struct {
 	maxSchemas       int
 	maxDatasetGroups int
 
-	mu       sync.RWMutex
-	schemas  map[string]*perch.Schema // by ARN
-	groups   map[string]*perch.DatasetGroup
-	datasets map[string]*perch.Dataset
-	trackers map[string]*perch.EventTracker
-	// parsed caches the parsed form of each schema by ARN, so the write
-	// path never parses a schema twice.
-	parsed map[string]parsedSchema
-	// holds lists, per dataset ARN, the jobs that keep it from deletion.
-	holds map[string]map[string]bool
+	// parsedMu guards parsed, the parsed form of each schema by ARN, with
+	// the definition it was parsed from: the write path never parses a
+	// schema twice.
+	parsedMu sync.Mutex
+	parsed   map[string]parsedSchema
 
-	// routes is published by every change of datasets and trackers, for
-	// the events API to read without mu (see routes.go).
-	routes atomic.Pointer[routes]
+	// routes is what the events API resolves on every call, published
+	// whole after each change (routes.go); publishMu orders the
+	// publications.
+	routes    atomic.Pointer[routes]
+	publishMu sync.Mutex
 }
 
 // parsedSchema is a schema's parsed form, or why a schema stored by an
 // earlier version no longer parses.
 type parsedSchema struct {
-	avro *perch.AvroSchema
-	err  error
+	definition string
+	avro       *perch.AvroSchema
+	err        error
 }
 
 var _ perch.Catalog = (*Catalog)(nil)
 
-// Open loads every resource of rs. scope gives the region of the ARNs the
-// catalog creates and the account of requests whose context carries none.
+// Open opens the catalog of the resources rs keeps. scope gives the
+// region of the ARNs the catalog creates and the account of requests
+// whose context carries none.
 func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts Options) (*Catalog, error) {
 	c := &Catalog{
 		rs:               rs,
@@ -83,12 +79,7 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 		now:              opts.Now,
 		maxSchemas:       opts.MaxSchemas,
 		maxDatasetGroups: opts.MaxDatasetGroups,
-		schemas:          map[string]*perch.Schema{},
-		groups:           map[string]*perch.DatasetGroup{},
-		datasets:         map[string]*perch.Dataset{},
-		trackers:         map[string]*perch.EventTracker{},
 		parsed:           map[string]parsedSchema{},
-		holds:            map[string]map[string]bool{},
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -99,40 +90,9 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 	if c.maxDatasetGroups <= 0 {
 		c.maxDatasetGroups = DefaultMaxDatasetGroups
 	}
-
-	schemas, err := rs.Schemas(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: load schemas: %w", err)
+	if err := c.publishRoutes(ctx); err != nil {
+		return nil, fmt.Errorf("catalog: loading resources: %w", err)
 	}
-	for _, s := range schemas {
-		c.schemas[s.ARN] = s
-		// A schema the current rules reject stays listed and deletable;
-		// only uses of it report the problem.
-		avro, err := perch.ParseSchema(s.Definition)
-		c.parsed[s.ARN] = parsedSchema{avro, err}
-	}
-	groups, err := rs.DatasetGroups(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: load dataset groups: %w", err)
-	}
-	for _, g := range groups {
-		c.groups[g.ARN] = g
-	}
-	datasets, err := rs.Datasets(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: load datasets: %w", err)
-	}
-	for _, d := range datasets {
-		c.datasets[d.ARN] = d
-	}
-	trackers, err := rs.EventTrackers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: load event trackers: %w", err)
-	}
-	for _, t := range trackers {
-		c.trackers[t.ARN] = t
-	}
-	c.publishRoutes()
 	return c, nil
 }
 
@@ -145,20 +105,22 @@ func (c *Catalog) scopeOf(ctx context.Context) perch.Scope {
 	return s
 }
 
-// lookup finds the resource arn names in m, but only when it belongs to
+func (c *Catalog) stamp() perch.Timestamp { return perch.TimestampOf(c.now()) }
+
+// get reads the resource arn with read, but only when it belongs to
 // scope: resources of other accounts do not exist for the caller.
-func lookup[T any](m map[string]*T, s perch.Scope, arn string) (*T, error) {
-	if v, ok := m[arn]; ok && s.Owns(arn) {
-		return v, nil
+func get[T any](ctx context.Context, s perch.Scope, arn string, read func(context.Context, string) (*T, error)) (*T, error) {
+	if !s.Owns(arn) {
+		return nil, perch.NotFound(arn)
 	}
-	return nil, notFound(arn)
+	return read(ctx, arn)
 }
 
-// inScope returns the resources of m that belong to s and satisfy keep.
-func inScope[T any](m map[string]*T, s perch.Scope, keep func(*T) bool) []*T {
+// owned returns the resources of list that belong to s and satisfy keep.
+func owned[T any](list []*T, arnOf func(*T) string, s perch.Scope, keep func(*T) bool) []*T {
 	var out []*T
-	for arn, v := range m {
-		if s.Owns(arn) && keep(v) {
+	for _, v := range list {
+		if s.Owns(arnOf(v)) && keep(v) {
 			out = append(out, v)
 		}
 	}
@@ -167,12 +129,28 @@ func inScope[T any](m map[string]*T, s perch.Scope, keep func(*T) bool) []*T {
 
 func all[T any](*T) bool { return true }
 
-func notFound(arn string) *perch.Error {
-	return perch.Errorf(perch.EResourceNotFound, "Resource Arn %s does not exist.", arn)
-}
+// same is the clone Paginate asks for, for lists the store made fresh.
+func same[T any](v *T) *T { return v }
 
-func alreadyExists(arn string) *perch.Error {
-	return perch.Errorf(perch.EResourceAlreadyExists, "Resource Arn %s already exists.", arn)
+// schemaOf returns the parsed form of schema s, parsing it only when its
+// definition is new to the catalog.
+func (c *Catalog) schemaOf(s *perch.Schema) (*perch.AvroSchema, error) {
+	c.parsedMu.Lock()
+	p, ok := c.parsed[s.ARN]
+	c.parsedMu.Unlock()
+	if !ok || p.definition != s.Definition {
+		// A schema the current rules reject stays listed and deletable;
+		// only uses of it report the problem.
+		avro, err := perch.ParseSchema(s.Definition)
+		p = parsedSchema{s.Definition, avro, err}
+		c.parsedMu.Lock()
+		c.parsed[s.ARN] = p
+		c.parsedMu.Unlock()
+	}
+	if p.err != nil {
+		return nil, perch.Errorf(perch.EInvalidInput, "Schema %s is no longer valid: %s", s.ARN, p.err)
+	}
+	return p.avro, nil
 }
 
 func checkDomain(domain string) error {
@@ -194,34 +172,12 @@ func invalidInput(err error) error {
 	return perch.Errorf(perch.EInvalidInput, "%s", err)
 }
 
-// stored wraps a store failure with what was being written.
+// stored passes on the store's refusals, which carry AWS's codes, and
+// wraps any other failure with what was being written.
 func stored(err error, what, arn string) error {
-	return fmt.Errorf("catalog: %s %s: %w", what, arn, err)
-}
-
-func cloneSchema(s *perch.Schema) *perch.Schema {
-	c := *s
-	return &c
-}
-
-func cloneGroup(g *perch.DatasetGroup) *perch.DatasetGroup {
-	c := *g
-	c.Tags = slices.Clone(g.Tags)
-	return &c
-}
-
-func cloneDataset(d *perch.Dataset) *perch.Dataset {
-	c := *d
-	c.Tags = slices.Clone(d.Tags)
-	if d.LatestUpdate != nil {
-		u := *d.LatestUpdate
-		c.LatestUpdate = &u
+	var e *perch.Error
+	if errors.As(err, &e) {
+		return err
 	}
-	return &c
-}
-
-func cloneTracker(t *perch.EventTracker) *perch.EventTracker {
-	c := *t
-	c.Tags = slices.Clone(t.Tags)
-	return &c
+	return fmt.Errorf("catalog: %s %s: %w", what, arn, err)
 }

@@ -2,10 +2,8 @@ package catalog_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/catalog"
+	"github.com/perchdev/perch/pebble"
 )
 
 const (
@@ -47,154 +46,109 @@ const (
 
 var errDisk = errors.New("disk on fire")
 
-// memStore is a perch.ResourceStore in memory. It hands out and keeps deep
-// copies, as a real store does by serializing, and fails every write while
-// failing is set.
-type memStore struct {
+// faultyStore is a real store whose resource writes fail while failing
+// is set, and which calls written, when set, after each write it lets
+// through.
+type faultyStore struct {
+	perch.ResourceStore
 	failing bool
-	// written, when set, is called after each write, which holds the
-	// catalog's lock meanwhile.
-	written         func()
-	nextID          uint64
-	schemas         map[string]*perch.Schema
-	groups          map[string]*perch.DatasetGroup
-	datasets        map[string]*perch.Dataset
-	trackers        map[string]*perch.EventTracker
-	exportJobs      map[string]*perch.DatasetExportJob
-	importJobs      map[string]*perch.DatasetImportJob
-	deletionJobs    map[string]*perch.DataDeletionJob
-	deletedDatasets []uint64
+	written func()
 }
 
-func newMemStore() *memStore {
-	return &memStore{
-		schemas:      map[string]*perch.Schema{},
-		groups:       map[string]*perch.DatasetGroup{},
-		datasets:     map[string]*perch.Dataset{},
-		trackers:     map[string]*perch.EventTracker{},
-		exportJobs:   map[string]*perch.DatasetExportJob{},
-		importJobs:   map[string]*perch.DatasetImportJob{},
-		deletionJobs: map[string]*perch.DataDeletionJob{},
-	}
-}
-
-func (s *memStore) PutDatasetExportJob(_ context.Context, v *perch.DatasetExportJob) error {
-	return put(s, s.exportJobs, v.ARN, v)
-}
-func (s *memStore) DatasetExportJobs(context.Context) ([]*perch.DatasetExportJob, error) {
-	return list(s.exportJobs)
-}
-func (s *memStore) PutDatasetImportJob(_ context.Context, v *perch.DatasetImportJob) error {
-	return put(s, s.importJobs, v.ARN, v)
-}
-func (s *memStore) DatasetImportJobs(context.Context) ([]*perch.DatasetImportJob, error) {
-	return list(s.importJobs)
-}
-func (s *memStore) PutDataDeletionJob(_ context.Context, v *perch.DataDeletionJob) error {
-	return put(s, s.deletionJobs, v.ARN, v)
-}
-func (s *memStore) DataDeletionJobs(context.Context) ([]*perch.DataDeletionJob, error) {
-	return list(s.deletionJobs)
-}
-
-func deepCopy[T any](v *T) *T {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	var c T
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic(err)
-	}
-	return &c
-}
-
-func put[T any](s *memStore, m map[string]*T, arn string, v *T) error {
-	if s.failing {
-		return errDisk
-	}
-	m[arn] = deepCopy(v)
-	if s.written != nil {
+func (s *faultyStore) write(err error) error {
+	if err == nil && s.written != nil {
 		s.written()
 	}
-	return nil
+	return err
 }
 
-func remove[T any](s *memStore, m map[string]*T, arn string) error {
+func (s *faultyStore) CreateSchema(ctx context.Context, v *perch.Schema, quota int) error {
 	if s.failing {
 		return errDisk
 	}
-	delete(m, arn)
-	return nil
+	return s.write(s.ResourceStore.CreateSchema(ctx, v, quota))
 }
 
-func list[T any](m map[string]*T) ([]*T, error) {
-	var out []*T
-	for _, v := range m {
-		out = append(out, deepCopy(v))
+func (s *faultyStore) DeleteSchema(ctx context.Context, arn string) error {
+	if s.failing {
+		return errDisk
 	}
-	return out, nil
+	return s.write(s.ResourceStore.DeleteSchema(ctx, arn))
 }
 
-func (s *memStore) PutSchema(_ context.Context, v *perch.Schema) error {
-	return put(s, s.schemas, v.ARN, v)
-}
-func (s *memStore) DeleteSchema(_ context.Context, arn string) error {
-	return remove(s, s.schemas, arn)
-}
-func (s *memStore) Schemas(context.Context) ([]*perch.Schema, error) { return list(s.schemas) }
-
-func (s *memStore) PutDatasetGroup(_ context.Context, v *perch.DatasetGroup) error {
-	return put(s, s.groups, v.ARN, v)
-}
-func (s *memStore) DeleteDatasetGroup(_ context.Context, arn string) error {
-	return remove(s, s.groups, arn)
-}
-func (s *memStore) DatasetGroups(context.Context) ([]*perch.DatasetGroup, error) {
-	return list(s.groups)
-}
-
-func (s *memStore) PutDataset(_ context.Context, v *perch.Dataset) error {
-	return put(s, s.datasets, v.ARN, v)
-}
-func (s *memStore) DeleteDataset(_ context.Context, d *perch.Dataset) error {
-	if err := remove(s, s.datasets, d.ARN); err != nil {
-		return err
+func (s *faultyStore) CreateDatasetGroup(ctx context.Context, v *perch.DatasetGroup, quota int) error {
+	if s.failing {
+		return errDisk
 	}
-	s.deletedDatasets = append(s.deletedDatasets, d.ID)
-	return nil
-}
-func (s *memStore) Datasets(context.Context) ([]*perch.Dataset, error) { return list(s.datasets) }
-
-func (s *memStore) PutEventTracker(_ context.Context, v *perch.EventTracker) error {
-	return put(s, s.trackers, v.ARN, v)
-}
-func (s *memStore) DeleteEventTracker(_ context.Context, arn string) error {
-	return remove(s, s.trackers, arn)
-}
-func (s *memStore) EventTrackers(context.Context) ([]*perch.EventTracker, error) {
-	return list(s.trackers)
+	return s.write(s.ResourceStore.CreateDatasetGroup(ctx, v, quota))
 }
 
-func (s *memStore) NextDatasetID(context.Context) (uint64, error) {
+func (s *faultyStore) DeleteDatasetGroup(ctx context.Context, arn string) error {
+	if s.failing {
+		return errDisk
+	}
+	return s.write(s.ResourceStore.DeleteDatasetGroup(ctx, arn))
+}
+
+func (s *faultyStore) CreateDataset(ctx context.Context, v *perch.Dataset) error {
+	if s.failing {
+		return errDisk
+	}
+	return s.write(s.ResourceStore.CreateDataset(ctx, v))
+}
+
+func (s *faultyStore) UpdateDataset(ctx context.Context, v *perch.Dataset) error {
+	if s.failing {
+		return errDisk
+	}
+	return s.write(s.ResourceStore.UpdateDataset(ctx, v))
+}
+
+func (s *faultyStore) DeleteDataset(ctx context.Context, arn string) error {
+	if s.failing {
+		return errDisk
+	}
+	return s.write(s.ResourceStore.DeleteDataset(ctx, arn))
+}
+
+func (s *faultyStore) CreateEventTracker(ctx context.Context, v *perch.EventTracker) error {
+	if s.failing {
+		return errDisk
+	}
+	return s.write(s.ResourceStore.CreateEventTracker(ctx, v))
+}
+
+func (s *faultyStore) DeleteEventTracker(ctx context.Context, arn string) error {
+	if s.failing {
+		return errDisk
+	}
+	return s.write(s.ResourceStore.DeleteEventTracker(ctx, arn))
+}
+
+func (s *faultyStore) NextDatasetID(ctx context.Context) (uint64, error) {
 	if s.failing {
 		return 0, errDisk
 	}
-	s.nextID++
-	return s.nextID, nil
+	return s.ResourceStore.NextDatasetID(ctx)
 }
 
-// env is a catalog over a memStore with a fixed clock.
+// env is a catalog over a real store on disk, with a fixed clock.
 type env struct {
-	t   *testing.T
-	ctx context.Context
-	rs  *memStore
-	c   *catalog.Catalog
+	t     *testing.T
+	ctx   context.Context
+	store *pebble.Store
+	rs    *faultyStore
+	c     *catalog.Catalog
 }
 
 func newEnv(t *testing.T, opts catalog.Options) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), rs: newMemStore()}
+	store, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := &env{t: t, ctx: context.Background(), store: store, rs: &faultyStore{ResourceStore: store.Resources()}}
 	e.c = e.open(opts)
 	return e
 }
@@ -283,8 +237,8 @@ func TestCreateSchema(t *testing.T) {
 	if described, err := e.c.DescribeSchema(e.ctx, want.ARN); err != nil || !reflect.DeepEqual(described, want) {
 		t.Errorf("DescribeSchema = %+v, %v; want %+v", described, err, want)
 	}
-	if !reflect.DeepEqual(e.rs.schemas[want.ARN], want) {
-		t.Errorf("stored %+v, want %+v", e.rs.schemas[want.ARN], want)
+	if stored, err := e.store.Resources().Schema(e.ctx, want.ARN); err != nil || !reflect.DeepEqual(stored, want) {
+		t.Errorf("stored %+v, %v; want %+v", stored, err, want)
 	}
 
 	tests := []struct {
@@ -378,8 +332,8 @@ func TestDeleteSchema(t *testing.T) {
 	}
 	_, err := e.c.DescribeSchema(e.ctx, second.ARN)
 	wantError(t, err, perch.EResourceNotFound)
-	if len(e.rs.schemas) != 0 {
-		t.Errorf("store still holds %v", slices.Collect(maps.Keys(e.rs.schemas)))
+	if list, err := e.store.Resources().Schemas(e.ctx); err != nil || len(list) != 0 {
+		t.Errorf("store still holds %+v, %v", list, err)
 	}
 }
 
@@ -439,8 +393,8 @@ func TestDeleteDatasetGroup(t *testing.T) {
 	}
 	_, err := e.c.DescribeDatasetGroup(e.ctx, g.ARN)
 	wantError(t, err, perch.EResourceNotFound)
-	if len(e.rs.groups) != 0 {
-		t.Errorf("store still holds %v", slices.Collect(maps.Keys(e.rs.groups)))
+	if list, err := e.store.Resources().DatasetGroups(e.ctx); err != nil || len(list) != 0 {
+		t.Errorf("store still holds %+v, %v", list, err)
 	}
 }
 
@@ -522,8 +476,8 @@ func TestCreateDataset(t *testing.T) {
 			wantError(t, err, tt.code, tt.parts...)
 		})
 	}
-	if n := len(e.rs.datasets); n != 3 {
-		t.Errorf("store holds %d datasets, want 3", n)
+	if list, err := e.store.Resources().Datasets(e.ctx); err != nil || len(list) != 3 {
+		t.Errorf("store holds %d datasets (%v), want 3", len(list), err)
 	}
 }
 
@@ -549,8 +503,8 @@ func TestUpdateDataset(t *testing.T) {
 	if !reflect.DeepEqual(got, &want) {
 		t.Errorf("UpdateDataset = %+v, want %+v", got, &want)
 	}
-	if !reflect.DeepEqual(e.rs.datasets[d.ARN], &want) {
-		t.Errorf("stored %+v, want %+v", e.rs.datasets[d.ARN], &want)
+	if stored, err := e.store.Resources().Dataset(e.ctx, d.ARN); err != nil || !reflect.DeepEqual(stored, &want) {
+		t.Errorf("stored %+v, %v; want %+v", stored, err, &want)
 	}
 
 	_, err = c.UpdateDataset(e.ctx, d.ARN, items.ARN)
@@ -568,16 +522,25 @@ func TestDeleteDataset(t *testing.T) {
 	e := newEnv(t, catalog.Options{})
 	g := e.group("shop", "")
 	d := e.dataset(g, e.schema("ai", actionInteractionsSchema), perch.ActionInteractions)
-	if _, _, err := e.c.Target(e.ctx, d.TrackingID); err != nil {
+	target, _, err := e.c.Target(e.ctx, d.TrackingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interaction := perch.ActionInteraction{ActionID: "a", SessionID: "s", EventType: "Taken", EventID: "e"}
+	if err := e.store.Commit(e.ctx, &perch.Batch{Dataset: target, ActionInteractions: []perch.ActionInteraction{interaction}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.c.DeleteDataset(e.ctx, d.ARN); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(e.rs.deletedDatasets, []uint64{d.ID}) {
-		t.Errorf("store deleted the records of datasets %v, want [%d]", e.rs.deletedDatasets, d.ID)
+	left := 0
+	if err := e.store.ActionInteractions(e.ctx, d.ID, perch.RecordQuery{}, func(*perch.ActionInteraction) error { left++; return nil }); err != nil {
+		t.Fatal(err)
 	}
-	_, err := e.c.DescribeDataset(e.ctx, d.ARN)
+	if left != 0 {
+		t.Errorf("the deleted dataset still has %d records", left)
+	}
+	_, err = e.c.DescribeDataset(e.ctx, d.ARN)
 	wantError(t, err, perch.EResourceNotFound)
 	_, _, err = e.c.Target(e.ctx, d.TrackingID)
 	wantError(t, err, perch.EInvalidInput, d.TrackingID)
@@ -1017,7 +980,10 @@ func TestFailedWritesChangeNothing(t *testing.T) {
 	blog := e.group("blog", "")
 	unused := scope.SchemaARN("unused")
 	before := snapshot(t, e.ctx, e.c)
-	nextID := e.rs.nextID
+	nextID, err := e.store.Resources().NextDatasetID(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	e.rs.failing = true
 	groupARN := tracker.GroupARN
@@ -1049,8 +1015,8 @@ func TestFailedWritesChangeNothing(t *testing.T) {
 			t.Errorf("Target(%s) after failed deletes: %v", id, err)
 		}
 	}
-	if e.rs.nextID != nextID {
-		t.Errorf("dataset ids advanced from %d to %d", nextID, e.rs.nextID)
+	if id, err := e.store.Resources().NextDatasetID(e.ctx); err != nil || id != nextID+1 {
+		t.Errorf("the next dataset id is %d (%v), want %d: failed creates took ids", id, err, nextID+1)
 	}
 	// Names the failed creates would have taken are still free.
 	e.schema("new", itemsSchema)
@@ -1093,12 +1059,17 @@ func TestReturnedResourcesAreCopies(t *testing.T) {
 }
 
 func TestLoadedResourcesTheRulesDidNotMake(t *testing.T) {
-	rs := newMemStore()
+	// Stored by an earlier version, or another node, whose rules differed:
+	// the store keeps what it is given.
+	e := newEnv(t, catalog.Options{})
 	pending := &perch.DatasetGroup{ARN: scope.DatasetGroupARN("pending"), Name: "pending", Status: perch.StatusCreatePending}
 	broken := &perch.Schema{ARN: scope.SchemaARN("broken"), Name: "broken", Definition: `{"type":`}
-	rs.groups[pending.ARN] = pending
-	rs.schemas[broken.ARN] = broken
-	e := &env{t: t, ctx: context.Background(), rs: rs}
+	if err := e.store.Resources().CreateDatasetGroup(e.ctx, pending, 500); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Resources().CreateSchema(e.ctx, broken, 500); err != nil {
+		t.Fatal(err)
+	}
 	e.c = e.open(catalog.Options{})
 
 	items := e.schema("items", itemsSchema)

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -18,18 +17,21 @@ func (c *Catalog) CreateDataset(ctx context.Context, in perch.CreateDatasetInput
 			"Dataset type %s is not valid. Valid types: Interactions, Items, Users, Actions, Action_Interactions.", in.Type)
 	}
 	scope := c.scopeOf(ctx)
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g, err := lookup(c.groups, scope, in.GroupARN)
+	g, err := get(ctx, scope, in.GroupARN, c.rs.DatasetGroup)
 	if err != nil {
 		return nil, err
 	}
-	s, err := lookup(c.schemas, scope, in.SchemaARN)
+	s, err := get(ctx, scope, in.SchemaARN, c.rs.Schema)
 	if err != nil {
 		return nil, err
 	}
-	if err := perch.CheckNewDataset(g, t, inScope(c.datasets, scope, datasetOf(g.ARN))); err != nil {
+	// The store decides whether the group can take the dataset; asking
+	// first gives its answer before the schema's when both refuse.
+	datasets, err := c.rs.Datasets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := perch.CheckNewDataset(g, t, owned(datasets, datasetARN, scope, datasetOf(g.ARN))); err != nil {
 		return nil, err
 	}
 	if err := c.checkSchemaFits(s, t, g); err != nil {
@@ -40,7 +42,7 @@ func (c *Catalog) CreateDataset(ctx context.Context, in perch.CreateDatasetInput
 	if err != nil {
 		return nil, stored(err, "allocate an id for dataset", arn)
 	}
-	now := perch.TimestampOf(c.now())
+	now := c.stamp()
 	d := &perch.Dataset{
 		ARN:       arn,
 		Name:      in.Name,
@@ -58,18 +60,19 @@ func (c *Catalog) CreateDataset(ctx context.Context, in perch.CreateDatasetInput
 		// only by this id; PutActionInteractions finds the dataset by it.
 		d.TrackingID = uuid.NewString()
 	}
-	if err := c.rs.PutDataset(ctx, d); err != nil {
+	if err := c.rs.CreateDataset(ctx, d); err != nil {
 		return nil, stored(err, "store dataset", arn)
 	}
-	c.datasets[arn] = d
-	c.publishRoutes()
-	return cloneDataset(d), nil
+	if err := c.publishRoutes(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // checkSchemaFits checks that schema s can back a dataset of type t in
 // group g.
 func (c *Catalog) checkSchemaFits(s *perch.Schema, t perch.DatasetType, g *perch.DatasetGroup) error {
-	avro, err := c.schemaOf(s.ARN)
+	avro, err := c.schemaOf(s)
 	if err != nil {
 		return err
 	}
@@ -78,22 +81,24 @@ func (c *Catalog) checkSchemaFits(s *perch.Schema, t perch.DatasetType, g *perch
 
 // DescribeDataset implements perch.Catalog.
 func (c *Catalog) DescribeDataset(ctx context.Context, arn string) (*perch.Dataset, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	d, err := lookup(c.datasets, c.scopeOf(ctx), arn)
-	if err != nil {
-		return nil, err
-	}
-	return cloneDataset(d), nil
+	return get(ctx, c.scopeOf(ctx), arn, c.rs.Dataset)
 }
 
 // ListDatasets implements perch.Catalog. A group that does not exist has
 // no datasets.
 func (c *Catalog) ListDatasets(ctx context.Context, groupARN string, p perch.Page) ([]*perch.Dataset, string, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	items := inScope(c.datasets, c.scopeOf(ctx), datasetOf(groupARN))
-	return perch.Paginate(items, datasetPosition, cloneDataset, "datasets "+groupARN, p)
+	list, err := c.rs.Datasets(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return perch.Paginate(owned(list, datasetARN, c.scopeOf(ctx), datasetOf(groupARN)), datasetPosition, same, "datasets "+groupARN, p)
+}
+
+func datasetARN(d *perch.Dataset) string { return d.ARN }
+
+// datasetOf keeps the datasets of the group groupARN; "" keeps all.
+func datasetOf(groupARN string) func(*perch.Dataset) bool {
+	return func(d *perch.Dataset) bool { return groupARN == "" || d.GroupARN == groupARN }
 }
 
 func datasetPosition(d *perch.Dataset) perch.Position {
@@ -102,74 +107,43 @@ func datasetPosition(d *perch.Dataset) perch.Position {
 
 // DeleteDataset implements perch.Catalog.
 func (c *Catalog) DeleteDataset(ctx context.Context, arn string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, err := lookup(c.datasets, c.scopeOf(ctx), arn)
-	if err != nil {
-		return err
+	if !c.scopeOf(ctx).Owns(arn) {
+		return perch.NotFound(arn)
 	}
-	if err := perch.CheckDatasetUnheld(arn, slices.Collect(maps.Keys(c.holds[arn]))); err != nil {
-		return err
-	}
-	if err := c.rs.DeleteDataset(ctx, d); err != nil {
+	if err := c.rs.DeleteDataset(ctx, arn); err != nil {
 		return stored(err, "delete dataset", arn)
 	}
-	delete(c.datasets, arn)
-	c.publishRoutes()
-	return nil
+	return c.publishRoutes(ctx)
 }
 
 // UpdateDataset implements perch.Catalog. perch applies the update at once,
 // so the latest update is ACTIVE when the call returns.
 func (c *Catalog) UpdateDataset(ctx context.Context, datasetARN, schemaARN string) (*perch.Dataset, error) {
 	scope := c.scopeOf(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, err := lookup(c.datasets, scope, datasetARN)
+	d, err := get(ctx, scope, datasetARN, c.rs.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	s, err := lookup(c.schemas, scope, schemaARN)
+	s, err := get(ctx, scope, schemaARN, c.rs.Schema)
 	if err != nil {
 		return nil, err
 	}
-	g, err := lookup(c.groups, scope, d.GroupARN)
+	g, err := get(ctx, scope, d.GroupARN, c.rs.DatasetGroup)
 	if err != nil {
 		return nil, err
 	}
 	if err := c.checkSchemaFits(s, d.Type, g); err != nil {
 		return nil, err
 	}
-	now := perch.TimestampOf(c.now())
-	next := cloneDataset(d)
-	next.SchemaARN = schemaARN
-	next.LatestUpdate = &perch.DatasetUpdate{SchemaARN: schemaARN, Status: perch.StatusActive, Created: now, Updated: now}
-	next.Updated = now
-	if err := c.rs.PutDataset(ctx, next); err != nil {
+	now := c.stamp()
+	d.SchemaARN = schemaARN
+	d.LatestUpdate = &perch.DatasetUpdate{SchemaARN: schemaARN, Status: perch.StatusActive, Created: now, Updated: now}
+	d.Updated = now
+	if err := c.rs.UpdateDataset(ctx, d); err != nil {
 		return nil, stored(err, "store dataset", datasetARN)
 	}
-	c.datasets[datasetARN] = next
-	c.publishRoutes()
-	return cloneDataset(next), nil
-}
-
-// HoldDataset implements perch.Catalog.
-func (c *Catalog) HoldDataset(ctx context.Context, arn, holder string) (func(), error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := lookup(c.datasets, c.scopeOf(ctx), arn); err != nil {
+	if err := c.publishRoutes(ctx); err != nil {
 		return nil, err
 	}
-	if c.holds[arn] == nil {
-		c.holds[arn] = map[string]bool{}
-	}
-	c.holds[arn][holder] = true
-	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		delete(c.holds[arn], holder)
-		if len(c.holds[arn]) == 0 {
-			delete(c.holds, arn)
-		}
-	}, nil
+	return d, nil
 }

@@ -12,20 +12,9 @@ func (c *Catalog) CreateDatasetGroup(ctx context.Context, in perch.CreateDataset
 	if err := checkDomain(in.Domain); err != nil {
 		return nil, err
 	}
-	scope := c.scopeOf(ctx)
-	arn := scope.DatasetGroupARN(in.Name)
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.groups[arn]; ok {
-		return nil, alreadyExists(arn)
-	}
-	if err := perch.CheckQuota("dataset group", in.Name, len(inScope(c.groups, scope, all)), c.maxDatasetGroups); err != nil {
-		return nil, err
-	}
-	now := perch.TimestampOf(c.now())
+	now := c.stamp()
 	g := &perch.DatasetGroup{
-		ARN:       arn,
+		ARN:       c.scopeOf(ctx).DatasetGroupARN(in.Name),
 		Name:      in.Name,
 		Status:    perch.StatusActive,
 		RoleARN:   in.RoleARN,
@@ -35,30 +24,27 @@ func (c *Catalog) CreateDatasetGroup(ctx context.Context, in perch.CreateDataset
 		Created:   now,
 		Updated:   now,
 	}
-	if err := c.rs.PutDatasetGroup(ctx, g); err != nil {
-		return nil, stored(err, "store dataset group", arn)
+	if err := c.rs.CreateDatasetGroup(ctx, g, c.maxDatasetGroups); err != nil {
+		return nil, stored(err, "store dataset group", g.ARN)
 	}
-	c.groups[arn] = g
-	return cloneGroup(g), nil
+	return g, nil
 }
 
 // DescribeDatasetGroup implements perch.Catalog.
 func (c *Catalog) DescribeDatasetGroup(ctx context.Context, arn string) (*perch.DatasetGroup, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	g, err := lookup(c.groups, c.scopeOf(ctx), arn)
-	if err != nil {
-		return nil, err
-	}
-	return cloneGroup(g), nil
+	return get(ctx, c.scopeOf(ctx), arn, c.rs.DatasetGroup)
 }
 
 // ListDatasetGroups implements perch.Catalog.
 func (c *Catalog) ListDatasetGroups(ctx context.Context, p perch.Page) ([]*perch.DatasetGroup, string, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return perch.Paginate(inScope(c.groups, c.scopeOf(ctx), all), groupPosition, cloneGroup, "dataset-groups", p)
+	list, err := c.rs.DatasetGroups(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return perch.Paginate(owned(list, groupARN, c.scopeOf(ctx), all), groupPosition, same, "dataset-groups", p)
 }
+
+func groupARN(g *perch.DatasetGroup) string { return g.ARN }
 
 func groupPosition(g *perch.DatasetGroup) perch.Position {
 	return perch.Position{Created: g.Created, ARN: g.ARN}
@@ -66,28 +52,11 @@ func groupPosition(g *perch.DatasetGroup) perch.Position {
 
 // DeleteDatasetGroup implements perch.Catalog.
 func (c *Catalog) DeleteDatasetGroup(ctx context.Context, arn string) error {
-	scope := c.scopeOf(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := lookup(c.groups, scope, arn); err != nil {
-		return err
-	}
-	if err := perch.CheckGroupEmpty(arn, inScope(c.datasets, scope, datasetOf(arn)), inScope(c.trackers, scope, trackerOf(arn))); err != nil {
-		return err
+	if !c.scopeOf(ctx).Owns(arn) {
+		return perch.NotFound(arn)
 	}
 	if err := c.rs.DeleteDatasetGroup(ctx, arn); err != nil {
 		return stored(err, "delete dataset group", arn)
 	}
-	delete(c.groups, arn)
 	return nil
-}
-
-// datasetOf keeps the datasets of the group groupARN; "" keeps all.
-func datasetOf(groupARN string) func(*perch.Dataset) bool {
-	return func(d *perch.Dataset) bool { return groupARN == "" || d.GroupARN == groupARN }
-}
-
-// trackerOf keeps the event trackers of the group groupARN; "" keeps all.
-func trackerOf(groupARN string) func(*perch.EventTracker) bool {
-	return func(t *perch.EventTracker) bool { return groupARN == "" || t.GroupARN == groupARN }
 }

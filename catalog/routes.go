@@ -2,16 +2,17 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/perchdev/perch"
 )
 
 // routes is what the events API looks up on every call: where a
 // trackingId or a dataset ARN sends records, with the schema they are
-// checked against. It is built whole after each change of the catalog and
-// never modified once published, so that an events call reads it without
-// the catalog's lock, which a control-plane change holds across a synced
-// commit.
+// checked against. It is built whole from the store after each change the
+// catalog makes and never modified once published, so that an events
+// call reads it without waiting for the store or for a change in
+// progress.
 type routes struct {
 	byTrackingID map[string]route
 	byDataset    map[string]route
@@ -27,43 +28,64 @@ type route struct {
 	err     error
 }
 
-// publishRoutes builds the routes from the catalog's maps and publishes
-// them; the caller holds c.mu.
-func (c *Catalog) publishRoutes() {
-	r := &routes{
-		byTrackingID: make(map[string]route, len(c.trackers)+len(c.datasets)),
-		byDataset:    make(map[string]route, len(c.datasets)),
+// publishRoutes builds the routes from what the store holds and publishes
+// them. One publication at a time, each reading the store after the
+// change it follows, so that the last one published saw every change
+// made before it began.
+func (c *Catalog) publishRoutes(ctx context.Context) error {
+	c.publishMu.Lock()
+	defer c.publishMu.Unlock()
+	schemas, err := c.rs.Schemas(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: reading schemas: %w", err)
 	}
-	for arn, d := range c.datasets {
-		to := c.routeTo(arn, d)
-		r.byDataset[arn] = to
+	datasets, err := c.rs.Datasets(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: reading datasets: %w", err)
+	}
+	trackers, err := c.rs.EventTrackers(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: reading event trackers: %w", err)
+	}
+	bySchema := make(map[string]*perch.Schema, len(schemas))
+	for _, s := range schemas {
+		bySchema[s.ARN] = s
+	}
+	r := &routes{
+		byTrackingID: make(map[string]route, len(trackers)+len(datasets)),
+		byDataset:    make(map[string]route, len(datasets)),
+	}
+	for _, d := range datasets {
+		to := route{arn: d.ARN, dataset: d}
+		if s, ok := bySchema[d.SchemaARN]; ok {
+			to.schema, to.err = c.schemaOf(s)
+		} else {
+			to.err = fmt.Errorf("catalog: the schema %s of dataset %s is missing", d.SchemaARN, d.ARN)
+		}
+		r.byDataset[d.ARN] = to
 		if d.TrackingID != "" {
 			r.byTrackingID[d.TrackingID] = to
 		}
 	}
-	for arn, t := range c.trackers {
-		to := route{arn: arn, err: perch.Errorf(perch.EInvalidInput,
-			"The dataset group %s of event tracker %s has no Interactions dataset.", t.GroupARN, t.ARN)}
-		if g, ok := c.groups[t.GroupARN]; ok {
-			if d, ok := c.datasets[scopeOfARN(g.ARN).DatasetARN(g.Name, perch.Interactions)]; ok {
-				to = c.routeTo(arn, d)
-			}
+	for _, t := range trackers {
+		to, ok := r.byDataset[interactionsOf(t.GroupARN)]
+		if !ok {
+			to = route{err: perch.Errorf(perch.EInvalidInput,
+				"The dataset group %s of event tracker %s has no Interactions dataset.", t.GroupARN, t.ARN)}
 		}
+		to.arn = t.ARN
 		r.byTrackingID[t.TrackingID] = to
 	}
 	c.routes.Store(r)
+	return nil
 }
 
-// routeTo is the route to dataset d for a key of the resource arn.
-func (c *Catalog) routeTo(arn string, d *perch.Dataset) route {
-	schema, err := c.schemaOf(d.SchemaARN)
-	return route{arn: arn, dataset: cloneDataset(d), schema: schema, err: err}
-}
-
-// scopeOfARN returns the region and account of a resource's ARN.
-func scopeOfARN(arn string) perch.Scope {
-	a, _ := perch.ParseARN(arn)
-	return perch.Scope{Region: a.Region, Account: a.Account}
+// interactionsOf returns the ARN of the Interactions dataset of the group
+// groupARN, which its name and type make.
+func interactionsOf(groupARN string) string {
+	a, _ := perch.ParseARN(groupARN)
+	name := a.Resource[len(perch.KindDatasetGroup)+1:]
+	return perch.Scope{Region: a.Region, Account: a.Account}.DatasetARN(name, perch.Interactions)
 }
 
 // Target implements perch.Catalog. The events API models no
@@ -86,7 +108,7 @@ func (c *Catalog) Target(ctx context.Context, trackingID string) (*perch.Dataset
 func (c *Catalog) DatasetSchema(ctx context.Context, arn string) (*perch.Dataset, *perch.AvroSchema, error) {
 	to, ok := c.routes.Load().byDataset[arn]
 	if !ok || !c.scopeOf(ctx).Owns(arn) {
-		return nil, nil, notFound(arn)
+		return nil, nil, perch.NotFound(arn)
 	}
 	if to.err != nil {
 		return nil, nil, to.err

@@ -14,17 +14,15 @@ import (
 // CreateEventTracker implements perch.Catalog.
 func (c *Catalog) CreateEventTracker(ctx context.Context, in perch.CreateEventTrackerInput) (*perch.EventTracker, error) {
 	scope := c.scopeOf(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g, err := lookup(c.groups, scope, in.GroupARN)
+	g, err := get(ctx, scope, in.GroupARN, c.rs.DatasetGroup)
 	if err != nil {
 		return nil, err
 	}
-	if err := perch.CheckNewEventTracker(g, in.Name, inScope(c.trackers, scope, all)); err != nil {
+	arn, err := c.newTrackerARN(ctx, scope)
+	if err != nil {
 		return nil, err
 	}
-	arn := c.newTrackerARN(scope)
-	now := perch.TimestampOf(c.now())
+	now := c.stamp()
 	t := &perch.EventTracker{
 		ARN:        arn,
 		Name:       in.Name,
@@ -36,45 +34,52 @@ func (c *Catalog) CreateEventTracker(ctx context.Context, in perch.CreateEventTr
 		Created:    now,
 		Updated:    now,
 	}
-	if err := c.rs.PutEventTracker(ctx, t); err != nil {
+	if err := c.rs.CreateEventTracker(ctx, t); err != nil {
 		return nil, stored(err, "store event tracker", arn)
 	}
-	c.trackers[arn] = t
-	c.publishRoutes()
-	return cloneTracker(t), nil
+	if err := c.publishRoutes(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-// newTrackerARN returns an unused event tracker ARN with a short random
-// hexadecimal id, the form real tracker ARNs have.
-func (c *Catalog) newTrackerARN(scope perch.Scope) string {
+// newTrackerARN returns an event tracker ARN with a short random
+// hexadecimal id, the form real tracker ARNs have, that no tracker has.
+func (c *Catalog) newTrackerARN(ctx context.Context, scope perch.Scope) (string, error) {
 	for {
 		id := make([]byte, 4)
 		rand.Read(id)
 		arn := scope.EventTrackerARN(hex.EncodeToString(id))
-		if _, taken := c.trackers[arn]; !taken {
-			return arn
+		_, err := c.rs.EventTracker(ctx, arn)
+		if perch.ErrorCode(err) == perch.EResourceNotFound {
+			return arn, nil
+		}
+		if err != nil {
+			return "", err
 		}
 	}
 }
 
 // DescribeEventTracker implements perch.Catalog.
 func (c *Catalog) DescribeEventTracker(ctx context.Context, arn string) (*perch.EventTracker, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	t, err := lookup(c.trackers, c.scopeOf(ctx), arn)
-	if err != nil {
-		return nil, err
-	}
-	return cloneTracker(t), nil
+	return get(ctx, c.scopeOf(ctx), arn, c.rs.EventTracker)
 }
 
 // ListEventTrackers implements perch.Catalog. A group that does not exist
 // has no trackers.
 func (c *Catalog) ListEventTrackers(ctx context.Context, groupARN string, p perch.Page) ([]*perch.EventTracker, string, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	items := inScope(c.trackers, c.scopeOf(ctx), trackerOf(groupARN))
-	return perch.Paginate(items, trackerPosition, cloneTracker, "event-trackers "+groupARN, p)
+	list, err := c.rs.EventTrackers(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	return perch.Paginate(owned(list, trackerARN, c.scopeOf(ctx), trackerOf(groupARN)), trackerPosition, same, "event-trackers "+groupARN, p)
+}
+
+func trackerARN(t *perch.EventTracker) string { return t.ARN }
+
+// trackerOf keeps the event trackers of the group groupARN; "" keeps all.
+func trackerOf(groupARN string) func(*perch.EventTracker) bool {
+	return func(t *perch.EventTracker) bool { return groupARN == "" || t.GroupARN == groupARN }
 }
 
 func trackerPosition(t *perch.EventTracker) perch.Position {
@@ -83,15 +88,11 @@ func trackerPosition(t *perch.EventTracker) perch.Position {
 
 // DeleteEventTracker implements perch.Catalog.
 func (c *Catalog) DeleteEventTracker(ctx context.Context, arn string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, err := lookup(c.trackers, c.scopeOf(ctx), arn); err != nil {
-		return err
+	if !c.scopeOf(ctx).Owns(arn) {
+		return perch.NotFound(arn)
 	}
 	if err := c.rs.DeleteEventTracker(ctx, arn); err != nil {
 		return stored(err, "delete event tracker", arn)
 	}
-	delete(c.trackers, arn)
-	c.publishRoutes()
-	return nil
+	return c.publishRoutes(ctx)
 }

@@ -32,20 +32,7 @@ func (s *Service) CreateDataDeletionJob(ctx context.Context, in perch.CreateData
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.deletions[arn]; ok {
-		return nil, alreadyExists(arn)
-	}
-	pending := 0
-	for _, other := range s.deletions {
-		if other.GroupARN == in.GroupARN && !finished(other.Status) {
-			pending++
-		}
-	}
-	if pending >= MaxPendingDeletions {
-		return nil, perch.Errorf(perch.ELimitExceeded,
-			"Dataset group %s already has %d data deletion jobs PENDING or IN_PROGRESS, the most allowed.", in.GroupARN, pending)
-	}
-	if err := s.rs.PutDataDeletionJob(ctx, j); err != nil {
+	if err := s.rs.CreateDataDeletionJob(ctx, j, MaxPendingDeletions); err != nil {
 		return nil, err
 	}
 	s.deletions[arn] = j
@@ -76,14 +63,14 @@ func (s *Service) count(ctx context.Context, arn string, deleted int) error {
 	return update(s, ctx, s.deletions, arn, func(j *perch.DataDeletionJob) {
 		j.NumDeleted += deleted
 		j.Updated = s.now()
-	}, cloneDeletion, s.rs.PutDataDeletionJob)
+	}, cloneDeletion, s.rs.UpdateDataDeletionJob)
 }
 
 func (s *Service) runDeletion(ctx context.Context, arn string) error {
 	set := func(status string, failure error) error {
 		return update(s, ctx, s.deletions, arn, func(j *perch.DataDeletionJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
-		}, cloneDeletion, s.rs.PutDataDeletionJob)
+		}, cloneDeletion, s.rs.UpdateDataDeletionJob)
 	}
 	return s.runJob(deletionStatuses, set, func() error { return s.deleteUsers(ctx, arn) })
 }
@@ -107,13 +94,6 @@ func (s *Service) deleteUsers(ctx context.Context, arn string) error {
 			break
 		}
 		p.NextToken = next
-	}
-	for _, d := range datasets {
-		release, err := s.cfg.Catalog.HoldDataset(ctx, d.ARN, "data deletion job "+arn)
-		if err != nil {
-			return err
-		}
-		defer release()
 	}
 	if s.cfg.Objects == nil {
 		return errNoObjects

@@ -42,10 +42,7 @@ func (s *Service) CreateDatasetExportJob(ctx context.Context, in perch.CreateDat
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.exports[arn]; ok {
-		return nil, alreadyExists(arn)
-	}
-	if err := s.rs.PutDatasetExportJob(ctx, j); err != nil {
+	if err := s.rs.CreateDatasetExportJob(ctx, j); err != nil {
 		return nil, err
 	}
 	s.exports[arn] = j
@@ -75,7 +72,7 @@ func (s *Service) runExport(ctx context.Context, arn string) error {
 	set := func(status string, failure error) error {
 		return update(s, ctx, s.exports, arn, func(j *perch.DatasetExportJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
-		}, cloneExport, s.rs.PutDatasetExportJob)
+		}, cloneExport, s.rs.UpdateDatasetExportJob)
 	}
 	return s.runJob(createStatuses, set, func() error { return s.export(ctx, arn) })
 }
@@ -85,11 +82,10 @@ func (s *Service) export(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	d, schema, release, err := s.dataset(ctx, j.DatasetARN, "dataset export job "+arn)
+	d, schema, err := s.dataset(ctx, j.DatasetARN)
 	if err != nil {
 		return err
 	}
-	defer release()
 	w, err := s.cfg.Objects.Create(ctx, ExportLocation(j, d.Type))
 	if err != nil {
 		return err

@@ -36,29 +36,7 @@ func (s *Service) CreateDatasetImportJob(ctx context.Context, in perch.CreateDat
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.imports[arn]; ok {
-		return nil, alreadyExists(arn)
-	}
-	pending, imported := 0, false
-	for _, other := range s.imports {
-		if !scope.Owns(other.ARN) {
-			continue
-		}
-		if !finished(other.Status) {
-			pending++
-		}
-		if other.DatasetARN == in.DatasetARN && other.Status != perch.StatusCreateFailed {
-			imported = true
-		}
-	}
-	if pending >= MaxPendingImports {
-		return nil, perch.Errorf(perch.ELimitExceeded, "More than %d resources with PENDING or IN_PROGRESS status.", MaxPendingImports)
-	}
-	if mode == perch.ImportIncremental && !imported {
-		return nil, perch.Errorf(perch.EInvalidInput,
-			"Import mode INCREMENTAL adds to bulk data imported before, and dataset %s has none; use FULL for its first import.", in.DatasetARN)
-	}
-	if err := s.rs.PutDatasetImportJob(ctx, j); err != nil {
+	if err := s.rs.CreateDatasetImportJob(ctx, j, MaxPendingImports); err != nil {
 		return nil, err
 	}
 	s.imports[arn] = j
@@ -88,7 +66,7 @@ func (s *Service) runImport(ctx context.Context, arn string) error {
 	set := func(status string, failure error) error {
 		return update(s, ctx, s.imports, arn, func(j *perch.DatasetImportJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
-		}, cloneImport, s.rs.PutDatasetImportJob)
+		}, cloneImport, s.rs.UpdateDatasetImportJob)
 	}
 	return s.runJob(createStatuses, set, func() error { return s.load(ctx, arn) })
 }
@@ -102,11 +80,10 @@ func (s *Service) load(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	d, schema, release, err := s.dataset(ctx, j.DatasetARN, "dataset import job "+arn)
+	d, schema, err := s.dataset(ctx, j.DatasetARN)
 	if err != nil {
 		return err
 	}
-	defer release()
 	files, err := s.cfg.Objects.List(ctx, j.DataLocation, false)
 	if err != nil {
 		return err

@@ -98,19 +98,19 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	var resume []waiting
 	for _, j := range exports {
 		s.exports[j.ARN] = j
-		if !finished(j.Status) {
+		if !perch.JobFinished(j.Status) {
 			resume = append(resume, waiting{j.Created, j.ARN})
 		}
 	}
 	for _, j := range imports {
 		s.imports[j.ARN] = j
-		if !finished(j.Status) {
+		if !perch.JobFinished(j.Status) {
 			resume = append(resume, waiting{j.Created, j.ARN})
 		}
 	}
 	for _, j := range deletions {
 		s.deletions[j.ARN] = j
-		if !finished(j.Status) {
+		if !perch.JobFinished(j.Status) {
 			resume = append(resume, waiting{j.Created, j.ARN})
 		}
 	}
@@ -131,14 +131,6 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 func (s *Service) Close() {
 	s.cancel()
 	<-s.done
-}
-
-func finished(status string) bool {
-	switch status {
-	case perch.StatusActive, perch.StatusCreateFailed, perch.StatusCompleted, perch.StatusFailed:
-		return true
-	}
-	return false
 }
 
 func (s *Service) signal() {
@@ -215,14 +207,6 @@ func checkLocation(member, loc string) error {
 	return nil
 }
 
-func notFound(arn string) *perch.Error {
-	return perch.Errorf(perch.EResourceNotFound, "Resource Arn %s does not exist.", arn)
-}
-
-func alreadyExists(arn string) *perch.Error {
-	return perch.Errorf(perch.EResourceAlreadyExists, "Resource Arn %s already exists.", arn)
-}
-
 // scopeOf returns the region and account a request acts in.
 func (s *Service) scopeOf(ctx context.Context) perch.Scope {
 	sc := s.cfg.Scope
@@ -239,7 +223,7 @@ func find[T any](s *Service, ctx context.Context, m map[string]*T, arn string, c
 	if j, ok := m[arn]; ok && s.scopeOf(ctx).Owns(arn) {
 		return clone(j), nil
 	}
-	return nil, notFound(arn)
+	return nil, perch.NotFound(arn)
 }
 
 // list returns a page of the caller's jobs in m that keep accepts.
@@ -311,21 +295,12 @@ func reason(failure error) string {
 	return failureReason(failure)
 }
 
-// dataset holds the dataset a job works on and returns it with its schema
-// and the release of the hold. Every job needs s3:// locations, so it
-// also fails when there are none.
-func (s *Service) dataset(ctx context.Context, arn, holder string) (*perch.Dataset, *perch.AvroSchema, func(), error) {
+// dataset returns the dataset a job works on with its schema. The store
+// refuses to delete it while the job has not finished. Every job needs
+// s3:// locations, so it also fails when there are none.
+func (s *Service) dataset(ctx context.Context, arn string) (*perch.Dataset, *perch.AvroSchema, error) {
 	if s.cfg.Objects == nil {
-		return nil, nil, nil, errNoObjects
+		return nil, nil, errNoObjects
 	}
-	release, err := s.cfg.Catalog.HoldDataset(ctx, arn, holder)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	d, schema, err := s.cfg.Catalog.DatasetSchema(ctx, arn)
-	if err != nil {
-		release()
-		return nil, nil, nil, err
-	}
-	return d, schema, release, nil
+	return s.cfg.Catalog.DatasetSchema(ctx, arn)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestInterruptedJobRunsAgain(t *testing.T) {
 	arn := scope.JobARN(perch.KindDatasetImportJob, "interrupted")
 	job := &perch.DatasetImportJob{ARN: arn, Name: "interrupted", DatasetARN: d.ARN, DataLocation: "s3://data/items.csv",
 		ImportMode: perch.ImportFull, Status: perch.StatusCreateInProgress, Created: 1, Updated: 1}
-	if err := store.Resources().PutDatasetImportJob(ctx, job); err != nil {
+	if err := store.Resources().CreateDatasetImportJob(ctx, job, jobs.MaxPendingImports); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.Close(); err != nil {
@@ -107,16 +108,22 @@ func TestInterruptedJobRunsAgain(t *testing.T) {
 		t.Errorf("items after the resumed import: %v, want [a b] (the interrupted staging dropped)", ids)
 	}
 
-	// While a job holds the dataset, it cannot be deleted.
-	release, err := cat.HoldDataset(ctx, d.ARN, "dataset import job x")
-	if err != nil {
+	// While a job that has not finished works on the dataset, it cannot
+	// be deleted.
+	waiting := &perch.DatasetImportJob{ARN: scope.JobARN(perch.KindDatasetImportJob, "waiting"), Name: "waiting", DatasetARN: d.ARN,
+		DataLocation: "s3://data/items.csv", ImportMode: perch.ImportFull, Status: perch.StatusCreatePending, Created: 2, Updated: 2}
+	if err := store.Resources().CreateDatasetImportJob(ctx, waiting, jobs.MaxPendingImports); err != nil {
 		t.Fatal(err)
 	}
-	if err := cat.DeleteDataset(ctx, d.ARN); perch.ErrorCode(err) != perch.EResourceInUse {
-		t.Errorf("DeleteDataset of a held dataset: %v, want ResourceInUseException", err)
+	err = cat.DeleteDataset(ctx, d.ARN)
+	if perch.ErrorCode(err) != perch.EResourceInUse || !strings.Contains(err.Error(), "dataset import job "+waiting.ARN) {
+		t.Errorf("DeleteDataset of a dataset a job works on: %v, want ResourceInUseException naming the job", err)
 	}
-	release()
+	waiting.Status = perch.StatusCreateFailed
+	if err := store.Resources().UpdateDatasetImportJob(ctx, waiting); err != nil {
+		t.Fatal(err)
+	}
 	if err := cat.DeleteDataset(ctx, d.ARN); err != nil {
-		t.Errorf("DeleteDataset after release: %v", err)
+		t.Errorf("DeleteDataset once the job has ended: %v", err)
 	}
 }
