@@ -55,7 +55,13 @@ type faultyStore struct {
 	written func()
 }
 
-func (s *faultyStore) write(err error) error {
+// guard fails write while failing is set, and calls written after a
+// write that went through.
+func (s *faultyStore) guard(write func() error) error {
+	if s.failing {
+		return errDisk
+	}
+	err := write()
 	if err == nil && s.written != nil {
 		s.written()
 	}
@@ -63,66 +69,39 @@ func (s *faultyStore) write(err error) error {
 }
 
 func (s *faultyStore) CreateSchema(ctx context.Context, v *perch.Schema, quota int) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.CreateSchema(ctx, v, quota))
+	return s.guard(func() error { return s.ResourceStore.CreateSchema(ctx, v, quota) })
 }
 
 func (s *faultyStore) DeleteSchema(ctx context.Context, arn string) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.DeleteSchema(ctx, arn))
+	return s.guard(func() error { return s.ResourceStore.DeleteSchema(ctx, arn) })
 }
 
 func (s *faultyStore) CreateDatasetGroup(ctx context.Context, v *perch.DatasetGroup, quota int) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.CreateDatasetGroup(ctx, v, quota))
+	return s.guard(func() error { return s.ResourceStore.CreateDatasetGroup(ctx, v, quota) })
 }
 
 func (s *faultyStore) DeleteDatasetGroup(ctx context.Context, arn string) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.DeleteDatasetGroup(ctx, arn))
+	return s.guard(func() error { return s.ResourceStore.DeleteDatasetGroup(ctx, arn) })
 }
 
 func (s *faultyStore) CreateDataset(ctx context.Context, v *perch.Dataset) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.CreateDataset(ctx, v))
+	return s.guard(func() error { return s.ResourceStore.CreateDataset(ctx, v) })
 }
 
 func (s *faultyStore) UpdateDataset(ctx context.Context, v *perch.Dataset) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.UpdateDataset(ctx, v))
+	return s.guard(func() error { return s.ResourceStore.UpdateDataset(ctx, v) })
 }
 
 func (s *faultyStore) DeleteDataset(ctx context.Context, arn string) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.DeleteDataset(ctx, arn))
+	return s.guard(func() error { return s.ResourceStore.DeleteDataset(ctx, arn) })
 }
 
 func (s *faultyStore) CreateEventTracker(ctx context.Context, v *perch.EventTracker) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.CreateEventTracker(ctx, v))
+	return s.guard(func() error { return s.ResourceStore.CreateEventTracker(ctx, v) })
 }
 
 func (s *faultyStore) DeleteEventTracker(ctx context.Context, arn string) error {
-	if s.failing {
-		return errDisk
-	}
-	return s.write(s.ResourceStore.DeleteEventTracker(ctx, arn))
+	return s.guard(func() error { return s.ResourceStore.DeleteEventTracker(ctx, arn) })
 }
 
 func (s *faultyStore) NextDatasetID(ctx context.Context) (uint64, error) {

@@ -273,53 +273,6 @@ func TestOpenRefusesForeignStores(t *testing.T) {
 	})
 }
 
-// TestConcurrentCommitsInSmallGroups is the store contract's
-// ConcurrentCommits with groups cut at 7 records, so that the writer
-// holds batches over to the next group all the time.
-func TestConcurrentCommitsInSmallGroups(t *testing.T) {
-	const goroutines, batches, perBatch = 50, 200, 3
-	for _, opts := range []Options{{MaxBatchRecords: 7}} {
-		t.Run(fmt.Sprintf("max %d records", opts.MaxBatchRecords), func(t *testing.T) {
-			s := openStore(t, t.TempDir(), opts)
-			ds := dataset(1, perch.Interactions)
-			var wg sync.WaitGroup
-			errs := make(chan error, goroutines)
-			for g := range goroutines {
-				wg.Go(func() {
-					for b := range batches {
-						var evs []perch.Event
-						for i := range perBatch {
-							evs = append(evs, event(fmt.Sprintf("%d-%d-%d", g, b, i), fmt.Sprint(g), "s"))
-						}
-						if err := s.Commit(context.Background(), &perch.Batch{Dataset: ds, Events: evs}); err != nil {
-							errs <- err
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatalf("Commit: %v", err)
-			}
-
-			got := events(t, s, ds.ID, perch.RecordQuery{})
-			if len(got) != goroutines*batches*perBatch {
-				t.Fatalf("%d events stored, want %d", len(got), goroutines*batches*perBatch)
-			}
-			// Each goroutine's events are stored in the order it committed them.
-			next := map[string]int{}
-			for _, e := range got {
-				want := fmt.Sprintf("%s-%d-%d", e.UserID, next[e.UserID]/perBatch, next[e.UserID]%perBatch)
-				if e.EventID != want || e.Duplicate {
-					t.Fatalf("event %+v, want id %s and no duplicate", e, want)
-				}
-				next[e.UserID]++
-			}
-		})
-	}
-}
 
 // heldWriter returns options whose writer, on its first group, signals
 // entered and waits for release to be closed.
