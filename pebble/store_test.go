@@ -273,7 +273,6 @@ func TestOpenRefusesForeignStores(t *testing.T) {
 	})
 }
 
-
 // heldWriter returns options whose writer, on its first group, signals
 // entered and waits for release to be closed.
 func heldWriter(queueDepth int) (opts Options, entered <-chan struct{}, release chan struct{}) {
