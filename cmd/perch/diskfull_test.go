@@ -104,8 +104,13 @@ func testDiskFull(t *testing.T, minFreeMB, wantMessage string, logOnly bool) {
 		t.Fatal("no write was refused on a full disk")
 	}
 	// The control plane is refused the same way, and the server lives on.
+	// Without the reserve, the store's recovery from the failed write may
+	// already have made room: reopening replays the old log into tables
+	// and lets its files go, which on a file system holding only the log
+	// frees what the next small write needs.
 	cp := controlPlane(t, client, s.endpoint, "CreateDatasetGroup", `{"name":"while-full"}`)
-	if cp.status != http.StatusServiceUnavailable || cp.code != "ServiceUnavailable" || cp.envelope != "ServiceUnavailable" {
+	refusedCP := cp.status == http.StatusServiceUnavailable && cp.code == "ServiceUnavailable" && cp.envelope == "ServiceUnavailable"
+	if !refusedCP && (wantMessage != "" || cp.status != http.StatusOK) {
 		t.Errorf("CreateDatasetGroup on a full disk: %d %s %q", cp.status, cp.code, cp.message)
 	}
 	// Reads go on while writes are refused before the engine; while the
