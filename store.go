@@ -1,6 +1,10 @@
 package perch
 
-import "context"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
 // Store keeps resources and records durably. Every method that writes
 // returns only once what it wrote is synced to stable storage: a nil error
@@ -122,15 +126,54 @@ type ResourceStore interface {
 	// is not stored, or CheckNewDeletionJob refuses it beside the group's
 	// deletion jobs, quota of them unfinished at most.
 	CreateDataDeletionJob(ctx context.Context, j *DataDeletionJob, quota int) error
-	// Update*Job record a created job's new status and results; a job
-	// that is not stored is EResourceNotFound, and none may move to
-	// another dataset or group (CheckJobUpdate).
-	UpdateDatasetExportJob(ctx context.Context, j *DatasetExportJob) error
-	UpdateDatasetImportJob(ctx context.Context, j *DatasetImportJob) error
-	UpdateDataDeletionJob(ctx context.Context, j *DataDeletionJob) error
+	// Update*Job record a created job's new status and results, for the
+	// owner that holds the job's lease (ClaimJob): ErrLeaseLost when
+	// another owner holds it or none does. A job that is not stored is
+	// EResourceNotFound, and none may move to another dataset or group
+	// (CheckJobUpdate).
+	UpdateDatasetExportJob(ctx context.Context, j *DatasetExportJob, owner string) error
+	UpdateDatasetImportJob(ctx context.Context, j *DatasetImportJob, owner string) error
+	UpdateDataDeletionJob(ctx context.Context, j *DataDeletionJob, owner string) error
+	DatasetExportJob(ctx context.Context, arn string) (*DatasetExportJob, error)
+	DatasetImportJob(ctx context.Context, arn string) (*DatasetImportJob, error)
+	DataDeletionJob(ctx context.Context, arn string) (*DataDeletionJob, error)
 	DatasetExportJobs(ctx context.Context) ([]*DatasetExportJob, error)
 	DatasetImportJobs(ctx context.Context) ([]*DatasetImportJob, error)
 	DataDeletionJobs(ctx context.Context) ([]*DataDeletionJob, error)
+
+	// ClaimJob gives owner a lease, for the time lease, of the job of any
+	// kind that has not finished and that no live lease holds, the one
+	// created first, and returns its ARN; "" when there is none. A lease
+	// that has run out (its owner stopped renewing it: a process that
+	// died) is no longer live, so another owner takes the job over. Two
+	// owners never hold one job's lease at once.
+	ClaimJob(ctx context.Context, owner string, lease time.Duration) (string, error)
+	// RenewJobLease extends owner's lease of the job arn by lease from now;
+	// ErrLeaseLost when owner no longer holds it.
+	RenewJobLease(ctx context.Context, arn, owner string, lease time.Duration) error
+}
+
+// ErrLeaseLost says a job's lease is not, or no longer, the caller's: its
+// lease ran out and another owner may have taken the job over.
+var ErrLeaseLost = errors.New("the job's lease is held by another owner, or by none")
+
+// SharedResources is a ResourceStore that several perch processes share
+// (nodes on one database). Each process keeps what the events API reads on
+// every call (the catalog's routes); these calls keep it current with
+// what the others change.
+type SharedResources interface {
+	ResourceStore
+	// WatchResources calls changed, from a goroutine of its own, soon
+	// after resources change, in this process or another, until ctx ends.
+	// One call may stand for several changes; after losing and regaining
+	// its connection it calls changed once, for the changes it may have
+	// missed.
+	WatchResources(ctx context.Context, changed func()) error
+	// TrackedBy returns the ARN of the event tracker or Action
+	// interactions dataset whose tracking id is trackingID, or an
+	// EResourceNotFound error: how a process finds a resource another one
+	// created before it has heard of it.
+	TrackedBy(ctx context.Context, trackingID string) (string, error)
 }
 
 // BulkLoader stages the records of one import and then makes them the

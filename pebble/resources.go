@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -289,16 +291,107 @@ func (r resources) CreateDataDeletionJob(ctx context.Context, v *perch.DataDelet
 	})
 }
 
-func (r resources) UpdateDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob) error {
-	return updateJob(ctx, r.s, kindExportJob, v.ARN, v, func(j *perch.DatasetExportJob) string { return j.DatasetARN })
+func (r resources) UpdateDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob, owner string) error {
+	return updateJob(ctx, r.s, kindExportJob, v.ARN, v, owner, v.Status,
+		func(j *perch.DatasetExportJob) string { return j.DatasetARN })
 }
 
-func (r resources) UpdateDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob) error {
-	return updateJob(ctx, r.s, kindImportJob, v.ARN, v, func(j *perch.DatasetImportJob) string { return j.DatasetARN })
+func (r resources) UpdateDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob, owner string) error {
+	return updateJob(ctx, r.s, kindImportJob, v.ARN, v, owner, v.Status,
+		func(j *perch.DatasetImportJob) string { return j.DatasetARN })
 }
 
-func (r resources) UpdateDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob) error {
-	return updateJob(ctx, r.s, kindDeletionJob, v.ARN, v, func(j *perch.DataDeletionJob) string { return j.GroupARN })
+func (r resources) UpdateDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob, owner string) error {
+	return updateJob(ctx, r.s, kindDeletionJob, v.ARN, v, owner, v.Status,
+		func(j *perch.DataDeletionJob) string { return j.GroupARN })
+}
+
+func (r resources) DatasetExportJob(ctx context.Context, arn string) (*perch.DatasetExportJob, error) {
+	return getResource[perch.DatasetExportJob](r.s, kindExportJob, arn)
+}
+
+func (r resources) DatasetImportJob(ctx context.Context, arn string) (*perch.DatasetImportJob, error) {
+	return getResource[perch.DatasetImportJob](r.s, kindImportJob, arn)
+}
+
+func (r resources) DataDeletionJob(ctx context.Context, arn string) (*perch.DataDeletionJob, error) {
+	return getResource[perch.DataDeletionJob](r.s, kindDeletionJob, arn)
+}
+
+// jobLease is who holds a job's lease, and until when.
+type jobLease struct {
+	owner string
+	until time.Time
+}
+
+// live reports whether the lease still holds at now.
+func (l jobLease) live(now time.Time) bool { return l.owner != "" && now.Before(l.until) }
+
+// ClaimJob leases the first unfinished job, by creation time and then
+// ARN, whose lease is not live.
+func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Duration) (string, error) {
+	s := r.s
+	if err := s.gate.enter(); err != nil {
+		return "", err
+	}
+	defer s.gate.leave()
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	type waiting struct {
+		created perch.Timestamp
+		arn     string
+	}
+	var open []waiting
+	add := func(arn, status string, created perch.Timestamp) {
+		if !perch.JobFinished(status) {
+			open = append(open, waiting{created, arn})
+		}
+	}
+	exports, err := listResources[perch.DatasetExportJob](ctx, s, kindExportJob)
+	if err != nil {
+		return "", err
+	}
+	for _, j := range exports {
+		add(j.ARN, j.Status, j.Created)
+	}
+	imports, err := listResources[perch.DatasetImportJob](ctx, s, kindImportJob)
+	if err != nil {
+		return "", err
+	}
+	for _, j := range imports {
+		add(j.ARN, j.Status, j.Created)
+	}
+	deletions, err := listResources[perch.DataDeletionJob](ctx, s, kindDeletionJob)
+	if err != nil {
+		return "", err
+	}
+	for _, j := range deletions {
+		add(j.ARN, j.Status, j.Created)
+	}
+	slices.SortFunc(open, func(a, b waiting) int {
+		return perch.Position{Created: a.created, ARN: a.arn}.Compare(perch.Position{Created: b.created, ARN: b.arn})
+	})
+	now := time.Now()
+	for _, j := range open {
+		if !s.leases[j.arn].live(now) {
+			s.leases[j.arn] = jobLease{owner: owner, until: now.Add(lease)}
+			return j.arn, nil
+		}
+	}
+	return "", nil
+}
+
+// RenewJobLease extends owner's live lease of the job arn.
+func (r resources) RenewJobLease(ctx context.Context, arn, owner string, lease time.Duration) error {
+	s := r.s
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	now := time.Now()
+	if l := s.leases[arn]; l.owner != owner || !l.live(now) {
+		return perch.ErrLeaseLost
+	}
+	s.leases[arn] = jobLease{owner: owner, until: now.Add(lease)}
+	return nil
 }
 
 func (r resources) DatasetExportJobs(ctx context.Context) ([]*perch.DatasetExportJob, error) {
@@ -454,14 +547,22 @@ func (s *Store) notTaken(kind, arn string) error {
 
 // updateResource replaces the stored resource of arn with v, and fails
 // with EResourceNotFound when there is none.
-func updateJob[T any](ctx context.Context, s *Store, kind, arn string, v *T, target func(*T) string) error {
+// updateJob records v, the job arn's new state, for the owner of its live
+// lease; a job that finishes lets its lease go.
+func updateJob[T any](ctx context.Context, s *Store, kind, arn string, v *T, owner, status string, target func(*T) string) error {
 	return s.changeResources(ctx, func(w *resourceWrite) error {
 		old, err := mustExist[T](s, kind, arn)
 		if err != nil {
 			return err
 		}
+		if l := s.leases[arn]; l.owner != owner || !l.live(time.Now()) {
+			return perch.ErrLeaseLost
+		}
 		if err := perch.CheckJobUpdate(arn, target(old), target(v)); err != nil {
 			return err
+		}
+		if perch.JobFinished(status) {
+			delete(s.leases, arn)
 		}
 		return w.set(kind, arn, v)
 	})

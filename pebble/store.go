@@ -121,6 +121,10 @@ type Store struct {
 	// need, one step that no other change of resources comes into. It is
 	// taken before writeMu, never while holding it.
 	resMu sync.Mutex
+	// leases are the jobs' leases (ClaimJob), by job ARN; guarded by
+	// resMu. They live in memory: only this process uses the store, and
+	// when it ends every lease ends with it.
+	leases map[string]jobLease
 	// writeMu orders the writer's commits with DeleteDataset, so that no
 	// commit lands records in a dataset after its deletion.
 	writeMu sync.Mutex
@@ -162,6 +166,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		queue:        make(chan *commitRequest, opts.QueueDepth),
 		done:         make(chan struct{}),
 		deleted:      make(map[uint64]bool),
+		leases:       make(map[string]jobLease),
 		stop:         make(chan struct{}),
 		recovered:    make(chan struct{}),
 		diskUsage:    vfs.Default.GetDiskUsage,

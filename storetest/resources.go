@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perchdev/perch"
 )
@@ -29,7 +30,7 @@ type resourceKind struct {
 	arn     func(v any) string
 	create  func(ctx context.Context, r perch.ResourceStore, v any) error
 	list    func(ctx context.Context, r perch.ResourceStore) (map[string]any, error)
-	// get is nil for a kind that has no lookup by ARN (jobs), replace for
+	// get is nil for a kind that has no lookup by ARN, replace for
 	// one that is never replaced, del for one that is never deleted.
 	get     func(ctx context.Context, r perch.ResourceStore, arn string) (any, error)
 	replace func(ctx context.Context, r perch.ResourceStore, v any) error
@@ -194,10 +195,13 @@ var resourceKinds = []resourceKind{
 		change: func(v *perch.DatasetExportJob) {
 			v.Status, v.FailureReason, v.Updated = perch.StatusActive, "", v.Updated+1
 		},
-		arn:     func(v *perch.DatasetExportJob) string { return v.ARN },
-		create:  perch.ResourceStore.CreateDatasetExportJob,
-		list:    perch.ResourceStore.DatasetExportJobs,
-		replace: perch.ResourceStore.UpdateDatasetExportJob,
+		arn:    func(v *perch.DatasetExportJob) string { return v.ARN },
+		create: perch.ResourceStore.CreateDatasetExportJob,
+		get:    perch.ResourceStore.DatasetExportJob,
+		list:   perch.ResourceStore.DatasetExportJobs,
+		replace: func(r perch.ResourceStore, ctx context.Context, v *perch.DatasetExportJob) error {
+			return r.UpdateDatasetExportJob(ctx, v, lease(ctx, r, v.ARN))
+		},
 	}),
 	kindOf(typedKind[perch.DatasetImportJob]{
 		name: "dataset import jobs",
@@ -214,8 +218,11 @@ var resourceKinds = []resourceKind{
 		create: func(r perch.ResourceStore, ctx context.Context, v *perch.DatasetImportJob) error {
 			return r.CreateDatasetImportJob(ctx, v, roomy)
 		},
-		list:    perch.ResourceStore.DatasetImportJobs,
-		replace: perch.ResourceStore.UpdateDatasetImportJob,
+		get:  perch.ResourceStore.DatasetImportJob,
+		list: perch.ResourceStore.DatasetImportJobs,
+		replace: func(r perch.ResourceStore, ctx context.Context, v *perch.DatasetImportJob) error {
+			return r.UpdateDatasetImportJob(ctx, v, lease(ctx, r, v.ARN))
+		},
 	}),
 	kindOf(typedKind[perch.DataDeletionJob]{
 		name: "data deletion jobs",
@@ -232,9 +239,28 @@ var resourceKinds = []resourceKind{
 		create: func(r perch.ResourceStore, ctx context.Context, v *perch.DataDeletionJob) error {
 			return r.CreateDataDeletionJob(ctx, v, roomy)
 		},
-		list:    perch.ResourceStore.DataDeletionJobs,
-		replace: perch.ResourceStore.UpdateDataDeletionJob,
+		get:  perch.ResourceStore.DataDeletionJob,
+		list: perch.ResourceStore.DataDeletionJobs,
+		replace: func(r perch.ResourceStore, ctx context.Context, v *perch.DataDeletionJob) error {
+			return r.UpdateDataDeletionJob(ctx, v, lease(ctx, r, v.ARN))
+		},
 	}),
+}
+
+// suiteOwner is the owner of the leases the suite takes to update jobs.
+const suiteOwner = "storetest"
+
+// lease makes sure suiteOwner holds the lease of the job arn, if it is
+// stored and has not finished: it claims jobs until it gets that one or
+// there is none left to claim (the suite's earlier lease still holds),
+// and returns the owner to update the job as.
+func lease(ctx context.Context, r perch.ResourceStore, arn string) string {
+	for {
+		got, err := r.ClaimJob(ctx, suiteOwner, time.Hour)
+		if err != nil || got == "" || got == arn {
+			return suiteOwner
+		}
+	}
 }
 
 // forEachKind runs f for every resource kind, each as a subtest with a

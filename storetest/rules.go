@@ -304,7 +304,7 @@ func testDeleteDatasetHeldByJobs(t *testing.T, h Harness) {
 	}
 	for _, status := range []string{perch.StatusCreatePending, perch.StatusCreateInProgress} {
 		imp.Status = status
-		if err := r.UpdateDatasetImportJob(ctx, imp); err != nil {
+		if err := r.UpdateDatasetImportJob(ctx, imp, lease(ctx, r, imp.ARN)); err != nil {
 			t.Fatal(err)
 		}
 		wantError(t, "DeleteDataset during an import "+status, r.DeleteDataset(ctx, interactions.ARN),
@@ -314,7 +314,7 @@ func testDeleteDatasetHeldByJobs(t *testing.T, h Harness) {
 		t.Errorf("the dataset refused deletion: %v", err)
 	}
 	imp.Status = perch.StatusActive
-	if err := r.UpdateDatasetImportJob(ctx, imp); err != nil {
+	if err := r.UpdateDatasetImportJob(ctx, imp, lease(ctx, r, imp.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.DeleteDataset(ctx, interactions.ARN); err != nil {
@@ -322,7 +322,7 @@ func testDeleteDatasetHeldByJobs(t *testing.T, h Harness) {
 	}
 	wantError(t, "DeleteDataset during an export", r.DeleteDataset(ctx, users.ARN), perch.EResourceInUse, users.ARN, exp.ARN)
 	exp.Status = perch.StatusCreateFailed
-	if err := r.UpdateDatasetExportJob(ctx, exp); err != nil {
+	if err := r.UpdateDatasetExportJob(ctx, exp, lease(ctx, r, exp.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.DeleteDataset(ctx, users.ARN); err != nil {
@@ -341,17 +341,17 @@ func testDeleteDatasetHeldByJobs(t *testing.T, h Harness) {
 		wantError(t, "DeleteDataset during a deletion job of its group", r.DeleteDataset(ctx, d.ARN), perch.EResourceInUse, d.ARN, j1.ARN)
 	}
 	j1.Status = perch.StatusCompleted
-	if err := r.UpdateDataDeletionJob(ctx, j1); err != nil {
+	if err := r.UpdateDataDeletionJob(ctx, j1, lease(ctx, r, j1.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	j2 := deletion("j2")
 	j2.Status = perch.StatusInProgress
-	if err := r.UpdateDataDeletionJob(ctx, j2); err != nil {
+	if err := r.UpdateDataDeletionJob(ctx, j2, lease(ctx, r, j2.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	wantError(t, "DeleteDataset during a deletion job IN_PROGRESS", r.DeleteDataset(ctx, inH.ARN), perch.EResourceInUse, inH.ARN, j2.ARN)
 	j2.Status = perch.StatusFailed
-	if err := r.UpdateDataDeletionJob(ctx, j2); err != nil {
+	if err := r.UpdateDataDeletionJob(ctx, j2, lease(ctx, r, j2.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []*perch.Dataset{inH, itemsInH} {
@@ -408,9 +408,9 @@ func testImportJobRules(t *testing.T, h Harness) {
 	}
 	moved := *failed
 	moved.DatasetARN = d.ARN
-	wantError(t, "UpdateDatasetImportJob to another dataset", r.UpdateDatasetImportJob(ctx, &moved), perch.EInvalidInput, failed.ARN)
+	wantError(t, "UpdateDatasetImportJob to another dataset", r.UpdateDatasetImportJob(ctx, &moved, lease(ctx, r, moved.ARN)), perch.EInvalidInput, failed.ARN)
 	failed.Status = perch.StatusCreateFailed
-	if err := r.UpdateDatasetImportJob(ctx, failed); err != nil {
+	if err := r.UpdateDatasetImportJob(ctx, failed, lease(ctx, r, failed.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	wantError(t, "INCREMENTAL import of a dataset whose only import failed", create(job(account, "i0", e.ARN, perch.ImportIncremental)),
@@ -432,7 +432,7 @@ func testImportJobRules(t *testing.T, h Harness) {
 	}
 
 	j1.Status = perch.StatusActive
-	if err := r.UpdateDatasetImportJob(ctx, j1); err != nil {
+	if err := r.UpdateDatasetImportJob(ctx, j1, lease(ctx, r, j1.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	wantError(t, "CreateDatasetImportJob of a taken ARN", create(job(account, "j1", d.ARN, perch.ImportFull)),
@@ -474,7 +474,7 @@ func testDeletionJobRules(t *testing.T, h Harness) {
 		t.Errorf("CreateDataDeletionJob of another group: %v", err)
 	}
 	j1.Status = perch.StatusCompleted
-	if err := r.UpdateDataDeletionJob(ctx, j1); err != nil {
+	if err := r.UpdateDataDeletionJob(ctx, j1, lease(ctx, r, j1.ARN)); err != nil {
 		t.Fatal(err)
 	}
 	wantError(t, "CreateDataDeletionJob of a taken ARN", create(job("j1", g)), perch.EResourceAlreadyExists, j1.ARN)

@@ -89,6 +89,9 @@ func Tests() []Test {
 		{"ExportJobRules", testExportJobRules},
 		{"ImportJobRules", testImportJobRules},
 		{"DeletionJobRules", testDeletionJobRules},
+		{"JobLeases", testJobLeases},
+		{"JobLeaseExpiry", testJobLeaseExpiry},
+		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"ConcurrentDependents", testConcurrentDependents},
 	}

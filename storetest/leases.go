@@ -1,0 +1,178 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/perchdev/perch"
+)
+
+// jobsToLease creates an export, an import and a deletion job, stored in
+// that order but created, by their times, the other way round; it returns
+// their ARNs by creation time.
+func jobsToLease(t *testing.T, s *store) []string {
+	t.Helper()
+	ctx, r := t.Context(), s.Resources()
+	sc := s.schema("s")
+	g := s.group(account, "g", "")
+	d := s.datasetIn(g, sc, perch.Interactions)
+	exp := &perch.DatasetExportJob{ARN: arn("dataset-export-job/a"), Name: "a", DatasetARN: d.ARN,
+		Status: perch.StatusCreatePending, Created: 3000, Updated: 3000}
+	imp := &perch.DatasetImportJob{ARN: arn("dataset-import-job/b"), Name: "b", DatasetARN: d.ARN, ImportMode: perch.ImportFull,
+		Status: perch.StatusCreatePending, Created: 2000, Updated: 2000}
+	del := &perch.DataDeletionJob{ARN: arn("data-deletion-job/c"), Name: "c", GroupARN: g.ARN,
+		Status: perch.StatusPending, Created: 1000, Updated: 1000}
+	if err := r.CreateDatasetExportJob(ctx, exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CreateDatasetImportJob(ctx, imp, roomy); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CreateDataDeletionJob(ctx, del, roomy); err != nil {
+		t.Fatal(err)
+	}
+	return []string{del.ARN, imp.ARN, exp.ARN}
+}
+
+// testJobLeases: ClaimJob hands out the unfinished jobs of every kind, the
+// one created first first, each to one owner, and "" when none is left;
+// only the owner of a live lease may renew it or update its job
+// (ErrLeaseLost for anyone else); a finished job is never claimed again.
+func testJobLeases(t *testing.T, h Harness) {
+	s := openFresh(t, h)
+	ctx, r := t.Context(), s.Resources()
+	if got, err := r.ClaimJob(ctx, "a", time.Minute); err != nil || got != "" {
+		t.Fatalf("ClaimJob with no job = %q, %v; want none", got, err)
+	}
+	want := jobsToLease(t, s)
+	var got []string
+	for _, owner := range []string{"a", "b", "a", "b"} {
+		arn, err := r.ClaimJob(ctx, owner, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, arn)
+	}
+	if !slices.Equal(got, append(slices.Clone(want), "")) {
+		t.Fatalf("claims gave %q, want %q and then none", got, want)
+	}
+
+	// want[0] is a's, want[1] b's.
+	del, err := r.DataDeletionJob(ctx, want[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := r.DatasetImportJob(ctx, want[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RenewJobLease(ctx, del.ARN, "b", time.Minute); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("RenewJobLease by another owner = %v, want ErrLeaseLost", err)
+	}
+	del.Status = perch.StatusInProgress
+	if err := r.UpdateDataDeletionJob(ctx, del, "b"); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("UpdateDataDeletionJob by another owner = %v, want ErrLeaseLost", err)
+	}
+	if stored, err := r.DataDeletionJob(ctx, del.ARN); err != nil || stored.Status != perch.StatusPending {
+		t.Errorf("the job after a refused update: %+v, %v", stored, err)
+	}
+	if err := r.RenewJobLease(ctx, del.ARN, "a", time.Minute); err != nil {
+		t.Errorf("RenewJobLease by its owner: %v", err)
+	}
+	if err := r.UpdateDataDeletionJob(ctx, del, "a"); err != nil {
+		t.Errorf("UpdateDataDeletionJob by its owner: %v", err)
+	}
+	imp.Status = perch.StatusCreateFailed
+	if err := r.UpdateDatasetImportJob(ctx, imp, "b"); err != nil {
+		t.Errorf("UpdateDatasetImportJob by its owner: %v", err)
+	}
+	if err := r.RenewJobLease(ctx, imp.ARN, "b", time.Minute); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("RenewJobLease of a finished job = %v, want ErrLeaseLost", err)
+	}
+	if arn, err := r.ClaimJob(ctx, "c", time.Minute); err != nil || arn != "" {
+		t.Errorf("ClaimJob while every unfinished job is leased = %q, %v; want none", arn, err)
+	}
+}
+
+// testJobLeaseExpiry: a lease its owner stops renewing runs out, and
+// another owner takes the job over; the first owner can then neither
+// renew the lease nor update the job.
+func testJobLeaseExpiry(t *testing.T, h Harness) {
+	s := openFresh(t, h)
+	ctx, r := t.Context(), s.Resources()
+	first := jobsToLease(t, s)[0]
+	const lease = 200 * time.Millisecond
+	if arn, err := r.ClaimJob(ctx, "dead", lease); err != nil || arn != first {
+		t.Fatalf("ClaimJob = %q, %v; want %s", arn, err, first)
+	}
+	var taken string
+	deadline := time.Now().Add(30 * time.Second)
+	for taken != first {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease of %s did not run out within 30 s", first)
+		}
+		time.Sleep(lease / 4)
+		var err error
+		// The jobs created after the first are free from the start: the
+		// first claims take them.
+		if taken, err = r.ClaimJob(ctx, "alive", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.RenewJobLease(ctx, first, "dead", time.Minute); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("RenewJobLease by the owner whose lease ran out = %v, want ErrLeaseLost", err)
+	}
+	j, err := r.DataDeletionJob(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Status = perch.StatusInProgress
+	if err := r.UpdateDataDeletionJob(ctx, j, "dead"); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("UpdateDataDeletionJob by the owner whose lease ran out = %v, want ErrLeaseLost", err)
+	}
+	if err := r.UpdateDataDeletionJob(ctx, j, "alive"); err != nil {
+		t.Errorf("UpdateDataDeletionJob by the new owner: %v", err)
+	}
+}
+
+// testConcurrentClaims: owners claiming at once share out the jobs, each
+// job to exactly one of them.
+func testConcurrentClaims(t *testing.T, h Harness) {
+	s := openFresh(t, h)
+	ctx, r := t.Context(), s.Resources()
+	want := jobsToLease(t, s)
+	const owners = 16
+	var (
+		mu     sync.Mutex
+		claims = map[string][]string{}
+		wg     sync.WaitGroup
+	)
+	for i := range owners {
+		owner := fmt.Sprintf("owner-%d", i)
+		wg.Go(func() {
+			arn, err := r.ClaimJob(ctx, owner, time.Minute)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if arn != "" {
+				mu.Lock()
+				claims[arn] = append(claims[arn], owner)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, arn := range want {
+		if len(claims[arn]) != 1 {
+			t.Errorf("%s was claimed by %q, want exactly one owner", arn, claims[arn])
+		}
+	}
+	if len(claims) != len(want) {
+		t.Errorf("claimed %d jobs, want %d: %v", len(claims), len(want), claims)
+	}
+}
