@@ -30,56 +30,47 @@ func (s *Service) CreateDataDeletionJob(ctx context.Context, in perch.CreateData
 		ARN: arn, Name: in.Name, GroupARN: in.GroupARN, DataLocation: in.DataLocation, RoleARN: in.RoleARN,
 		Status: perch.StatusPending, Tags: slices.Clone(in.Tags), Created: now, Updated: now,
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.rs.CreateDataDeletionJob(ctx, j, MaxPendingDeletions); err != nil {
 		return nil, err
 	}
-	s.deletions[arn] = j
-	s.enqueue(arn)
-	return cloneDeletion(j), nil
+	s.signal()
+	return j, nil
 }
 
 // DescribeDataDeletionJob implements perch.Jobs.
 func (s *Service) DescribeDataDeletionJob(ctx context.Context, arn string) (*perch.DataDeletionJob, error) {
-	return find(s, ctx, s.deletions, arn, cloneDeletion)
+	return find(s, ctx, arn, s.rs.DataDeletionJob)
 }
 
 // ListDataDeletionJobs implements perch.Jobs.
 func (s *Service) ListDataDeletionJobs(ctx context.Context, groupARN string, p perch.Page) ([]*perch.DataDeletionJob, string, error) {
 	keep := func(j *perch.DataDeletionJob) bool { return groupARN == "" || j.GroupARN == groupARN }
 	at := func(j *perch.DataDeletionJob) perch.Position { return perch.Position{Created: j.Created, ARN: j.ARN} }
-	return list(s, ctx, s.deletions, keep, at, cloneDeletion, "data-deletion-jobs "+groupARN, p)
-}
-
-func cloneDeletion(j *perch.DataDeletionJob) *perch.DataDeletionJob {
-	c := *j
-	c.Tags = slices.Clone(j.Tags)
-	return &c
+	return list(s, ctx, s.rs.DataDeletionJobs, func(j *perch.DataDeletionJob) string { return j.ARN }, keep, at, "data-deletion-jobs "+groupARN, p)
 }
 
 // count adds deleted to the job's count and persists it.
 func (s *Service) count(ctx context.Context, arn string, deleted int) error {
-	return update(s, ctx, s.deletions, arn, func(j *perch.DataDeletionJob) {
+	return update(s, ctx, arn, s.rs.DataDeletionJob, func(j *perch.DataDeletionJob) {
 		j.NumDeleted += deleted
 		j.Updated = s.now()
-	}, cloneDeletion, s.rs.UpdateDataDeletionJob)
+	}, s.rs.UpdateDataDeletionJob)
 }
 
 func (s *Service) runDeletion(ctx context.Context, arn string) error {
 	set := func(status string, failure error) error {
-		return update(s, ctx, s.deletions, arn, func(j *perch.DataDeletionJob) {
+		return update(s, ctx, arn, s.rs.DataDeletionJob, func(j *perch.DataDeletionJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
-		}, cloneDeletion, s.rs.UpdateDataDeletionJob)
+		}, s.rs.UpdateDataDeletionJob)
 	}
-	return s.runJob(deletionStatuses, set, func() error { return s.deleteUsers(ctx, arn) })
+	return runJob(ctx, deletionStatuses, set, func() error { return s.deleteUsers(ctx, arn) })
 }
 
 // deleteUsers reads the users the job's files list, a chunk at a time,
 // and deletes their records from every dataset of the group, counting
 // them into the job as it goes.
 func (s *Service) deleteUsers(ctx context.Context, arn string) error {
-	j, err := find(s, ctx, s.deletions, arn, cloneDeletion)
+	j, err := find(s, ctx, arn, s.rs.DataDeletionJob)
 	if err != nil {
 		return err
 	}

@@ -40,45 +40,36 @@ func (s *Service) CreateDatasetExportJob(ctx context.Context, in perch.CreateDat
 		ARN: arn, Name: in.Name, DatasetARN: in.DatasetARN, IngestionMode: mode, RoleARN: in.RoleARN,
 		Status: perch.StatusCreatePending, Output: in.Output, Tags: slices.Clone(in.Tags), Created: now, Updated: now,
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.rs.CreateDatasetExportJob(ctx, j); err != nil {
 		return nil, err
 	}
-	s.exports[arn] = j
-	s.enqueue(arn)
-	return cloneExport(j), nil
+	s.signal()
+	return j, nil
 }
 
 // DescribeDatasetExportJob implements perch.Jobs.
 func (s *Service) DescribeDatasetExportJob(ctx context.Context, arn string) (*perch.DatasetExportJob, error) {
-	return find(s, ctx, s.exports, arn, cloneExport)
+	return find(s, ctx, arn, s.rs.DatasetExportJob)
 }
 
 // ListDatasetExportJobs implements perch.Jobs.
 func (s *Service) ListDatasetExportJobs(ctx context.Context, datasetARN string, p perch.Page) ([]*perch.DatasetExportJob, string, error) {
 	keep := func(j *perch.DatasetExportJob) bool { return datasetARN == "" || j.DatasetARN == datasetARN }
 	at := func(j *perch.DatasetExportJob) perch.Position { return perch.Position{Created: j.Created, ARN: j.ARN} }
-	return list(s, ctx, s.exports, keep, at, cloneExport, "dataset-export-jobs "+datasetARN, p)
-}
-
-func cloneExport(j *perch.DatasetExportJob) *perch.DatasetExportJob {
-	c := *j
-	c.Tags = slices.Clone(j.Tags)
-	return &c
+	return list(s, ctx, s.rs.DatasetExportJobs, func(j *perch.DatasetExportJob) string { return j.ARN }, keep, at, "dataset-export-jobs "+datasetARN, p)
 }
 
 func (s *Service) runExport(ctx context.Context, arn string) error {
 	set := func(status string, failure error) error {
-		return update(s, ctx, s.exports, arn, func(j *perch.DatasetExportJob) {
+		return update(s, ctx, arn, s.rs.DatasetExportJob, func(j *perch.DatasetExportJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
-		}, cloneExport, s.rs.UpdateDatasetExportJob)
+		}, s.rs.UpdateDatasetExportJob)
 	}
-	return s.runJob(createStatuses, set, func() error { return s.export(ctx, arn) })
+	return runJob(ctx, createStatuses, set, func() error { return s.export(ctx, arn) })
 }
 
 func (s *Service) export(ctx context.Context, arn string) error {
-	j, err := find(s, ctx, s.exports, arn, cloneExport)
+	j, err := find(s, ctx, arn, s.rs.DatasetExportJob)
 	if err != nil {
 		return err
 	}

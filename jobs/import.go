@@ -34,41 +34,32 @@ func (s *Service) CreateDatasetImportJob(ctx context.Context, in perch.CreateDat
 		ImportMode: mode, PublishToS3: in.PublishToS3, Status: perch.StatusCreatePending, Tags: slices.Clone(in.Tags),
 		Created: now, Updated: now,
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.rs.CreateDatasetImportJob(ctx, j, MaxPendingImports); err != nil {
 		return nil, err
 	}
-	s.imports[arn] = j
-	s.enqueue(arn)
-	return cloneImport(j), nil
+	s.signal()
+	return j, nil
 }
 
 // DescribeDatasetImportJob implements perch.Jobs.
 func (s *Service) DescribeDatasetImportJob(ctx context.Context, arn string) (*perch.DatasetImportJob, error) {
-	return find(s, ctx, s.imports, arn, cloneImport)
+	return find(s, ctx, arn, s.rs.DatasetImportJob)
 }
 
 // ListDatasetImportJobs implements perch.Jobs.
 func (s *Service) ListDatasetImportJobs(ctx context.Context, datasetARN string, p perch.Page) ([]*perch.DatasetImportJob, string, error) {
 	keep := func(j *perch.DatasetImportJob) bool { return datasetARN == "" || j.DatasetARN == datasetARN }
 	at := func(j *perch.DatasetImportJob) perch.Position { return perch.Position{Created: j.Created, ARN: j.ARN} }
-	return list(s, ctx, s.imports, keep, at, cloneImport, "dataset-import-jobs "+datasetARN, p)
-}
-
-func cloneImport(j *perch.DatasetImportJob) *perch.DatasetImportJob {
-	c := *j
-	c.Tags = slices.Clone(j.Tags)
-	return &c
+	return list(s, ctx, s.rs.DatasetImportJobs, func(j *perch.DatasetImportJob) string { return j.ARN }, keep, at, "dataset-import-jobs "+datasetARN, p)
 }
 
 func (s *Service) runImport(ctx context.Context, arn string) error {
 	set := func(status string, failure error) error {
-		return update(s, ctx, s.imports, arn, func(j *perch.DatasetImportJob) {
+		return update(s, ctx, arn, s.rs.DatasetImportJob, func(j *perch.DatasetImportJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
-		}, cloneImport, s.rs.UpdateDatasetImportJob)
+		}, s.rs.UpdateDatasetImportJob)
 	}
-	return s.runJob(createStatuses, set, func() error { return s.load(ctx, arn) })
+	return runJob(ctx, createStatuses, set, func() error { return s.load(ctx, arn) })
 }
 
 // load checks every row of every file first, then loads them into a
@@ -76,7 +67,7 @@ func (s *Service) runImport(ctx context.Context, arn string) error {
 // it loaded: an import is seen whole or not at all, with memory bounded
 // whatever the files' size.
 func (s *Service) load(ctx context.Context, arn string) error {
-	j, err := find(s, ctx, s.imports, arn, cloneImport)
+	j, err := find(s, ctx, arn, s.rs.DatasetImportJob)
 	if err != nil {
 		return err
 	}

@@ -3,22 +3,27 @@
 // from s3:// into a dataset, all or nothing) and data deletion jobs (every
 // record of the users an s3:// CSV lists, from a dataset group).
 //
-// Jobs are persisted as resources when created (PENDING) and at every
-// change of status, and run one at a time, in creation order, on one
-// background worker. A job that a shutdown or crash interrupts is run
-// again from the start when the service next opens: an import stages into
-// a fresh generation (the interrupted one is dropped by the store), an
-// export rewrites its object, a deletion deletes what is left.
+// Jobs live in the store: created PENDING, recorded at every change of
+// status, described and listed from there, so that every process sharing
+// a store sees the same jobs. Each process's worker takes the jobs one at
+// a time, the one created first first, under a lease (ClaimJob) that it
+// renews while the job runs: a job runs in one process at a time, and when
+// a process dies its lease runs out and another process takes the job
+// over. A job that a shutdown, a crash or a lost lease interrupts runs
+// again from the start: an import stages into a fresh generation (the
+// interrupted one is dropped by the store), an export rewrites its
+// object, a deletion deletes what is left.
 package jobs
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
-	"slices"
+	"os"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/perchdev/perch"
@@ -28,6 +33,17 @@ import (
 const (
 	MaxPendingImports   = 5 // per account
 	MaxPendingDeletions = 5 // per dataset group
+)
+
+// Defaults of Config.
+const (
+	// DefaultLease is long enough that a busy process renews well within
+	// it (every third of it) and short enough that another process takes
+	// the jobs of a dead one over within 30 seconds.
+	DefaultLease = 15 * time.Second
+	// DefaultPoll is how often an idle worker looks for jobs that other
+	// processes created; its own are started at once.
+	DefaultPoll = time.Second
 )
 
 // Config is what a Service needs.
@@ -40,19 +56,19 @@ type Config struct {
 	Scope   perch.Scope
 	Now     func() time.Time // time.Now when nil
 	Logger  *slog.Logger
+	// Owner names this process in the jobs' leases: its host, process id
+	// and a random part when "".
+	Owner string
+	// Lease and Poll default to DefaultLease and DefaultPoll.
+	Lease time.Duration
+	Poll  time.Duration
 }
 
 // Service implements perch.Jobs.
 type Service struct {
-	cfg Config
-	rs  perch.ResourceStore
-
-	mu        sync.Mutex
-	exports   map[string]*perch.DatasetExportJob
-	imports   map[string]*perch.DatasetImportJob
-	deletions map[string]*perch.DataDeletionJob
-	queue     []string // ARNs of jobs to run, oldest first
-	wake      chan struct{}
+	cfg  Config
+	rs   perch.ResourceStore
+	wake chan struct{}
 
 	ctx    context.Context // ends when the service closes
 	cancel context.CancelFunc
@@ -61,8 +77,8 @@ type Service struct {
 
 var _ perch.Jobs = (*Service)(nil)
 
-// Open loads every job, queues again those that were waiting or running,
-// and starts the worker.
+// Open starts the worker, which runs the jobs waiting in the store,
+// those a shutdown or crash interrupted among them.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -70,64 +86,37 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Owner == "" {
+		cfg.Owner = defaultOwner()
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
 	s := &Service{
-		cfg:       cfg,
-		rs:        cfg.Store.Resources(),
-		exports:   map[string]*perch.DatasetExportJob{},
-		imports:   map[string]*perch.DatasetImportJob{},
-		deletions: map[string]*perch.DataDeletionJob{},
-		wake:      make(chan struct{}, 1),
-		done:      make(chan struct{}),
-	}
-	exports, err := s.rs.DatasetExportJobs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: load export jobs: %w", err)
-	}
-	imports, err := s.rs.DatasetImportJobs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: load import jobs: %w", err)
-	}
-	deletions, err := s.rs.DataDeletionJobs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: load data deletion jobs: %w", err)
-	}
-	type waiting struct {
-		created perch.Timestamp
-		arn     string
-	}
-	var resume []waiting
-	for _, j := range exports {
-		s.exports[j.ARN] = j
-		if !perch.JobFinished(j.Status) {
-			resume = append(resume, waiting{j.Created, j.ARN})
-		}
-	}
-	for _, j := range imports {
-		s.imports[j.ARN] = j
-		if !perch.JobFinished(j.Status) {
-			resume = append(resume, waiting{j.Created, j.ARN})
-		}
-	}
-	for _, j := range deletions {
-		s.deletions[j.ARN] = j
-		if !perch.JobFinished(j.Status) {
-			resume = append(resume, waiting{j.Created, j.ARN})
-		}
-	}
-	slices.SortFunc(resume, func(a, b waiting) int {
-		return perch.Position{Created: a.created, ARN: a.arn}.Compare(perch.Position{Created: b.created, ARN: b.arn})
-	})
-	for _, w := range resume {
-		s.queue = append(s.queue, w.arn)
+		cfg:  cfg,
+		rs:   cfg.Store.Resources(),
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.work()
-	s.signal()
 	return s, nil
 }
 
+// defaultOwner names this process: its host, its id, and a random part
+// that tells it from a later process of the same id.
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return host + "/" + strconv.Itoa(os.Getpid()) + "/" + hex.EncodeToString(b)
+}
+
 // Close stops the worker. A job it interrupts keeps its status and runs
-// again when the service next opens.
+// again, here or in another process.
 func (s *Service) Close() {
 	s.cancel()
 	<-s.done
@@ -140,40 +129,59 @@ func (s *Service) signal() {
 	}
 }
 
-func (s *Service) enqueue(arn string) {
-	s.queue = append(s.queue, arn)
-	s.signal()
-}
-
-// work runs the queued jobs one at a time until the service closes.
+// work runs jobs one at a time until the service closes: each job it can
+// claim, else, after a signal or a poll, it looks again.
 func (s *Service) work() {
 	defer close(s.done)
 	for {
-		s.mu.Lock()
-		var arn string
-		if len(s.queue) > 0 {
-			arn, s.queue = s.queue[0], s.queue[1:]
-		}
-		s.mu.Unlock()
-		if arn == "" {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-s.wake:
-				continue
-			}
-		}
+		arn, err := s.rs.ClaimJob(s.ctx, s.cfg.Owner, s.cfg.Lease)
 		if s.ctx.Err() != nil {
 			return
 		}
-		s.run(arn)
+		if err != nil {
+			s.cfg.Logger.Warn("looking for jobs to run", "err", err)
+		}
+		if arn != "" {
+			s.run(arn)
+			continue
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.wake:
+		case <-time.After(s.cfg.Poll):
+		}
 	}
 }
 
-// run runs one job in the account its ARN names.
+// run runs one job in the account its ARN names, renewing its lease
+// meanwhile; a lost lease stops it.
 func (s *Service) run(arn string) {
 	a, _ := perch.ParseARN(arn)
-	ctx := perch.WithAccount(s.ctx, a.Account)
+	ctx, stop := context.WithCancel(perch.WithAccount(s.ctx, a.Account))
+	defer stop()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		tick := time.NewTicker(s.cfg.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			err := s.rs.RenewJobLease(ctx, arn, s.cfg.Owner, s.cfg.Lease)
+			switch {
+			case errors.Is(err, perch.ErrLeaseLost):
+				s.cfg.Logger.Warn("lost the lease of a running job; another process may take it over", "job", arn)
+				stop()
+				return
+			case err != nil && ctx.Err() == nil:
+				s.cfg.Logger.Warn("renewing a job's lease", "job", arn, "err", err)
+			}
+		}
+	}()
 	var err error
 	switch {
 	case strings.HasPrefix(a.Resource, perch.KindDatasetExportJob+"/"):
@@ -183,14 +191,17 @@ func (s *Service) run(arn string) {
 	default:
 		err = s.runDeletion(ctx, arn)
 	}
+	stop()
+	<-renewed
 	if err != nil && s.ctx.Err() == nil {
 		s.cfg.Logger.Error("recording a job's status", "job", arn, "err", err)
 	}
 }
 
-// interrupted reports whether a job's failure is the service closing, in
-// which case its status stays as it is so that it runs again.
-func (s *Service) interrupted() bool { return s.ctx.Err() != nil }
+// interrupted reports whether a job's failure is the service closing or
+// its lease lost (ctx ended), in which case its status stays as it is so
+// that it runs again.
+func interrupted(ctx context.Context) bool { return ctx.Err() != nil }
 
 func (s *Service) now() perch.Timestamp { return perch.TimestampOf(s.cfg.Now()) }
 
@@ -216,29 +227,29 @@ func (s *Service) scopeOf(ctx context.Context) perch.Scope {
 	return sc
 }
 
-// find returns the job arn names in m if it belongs to the caller.
-func find[T any](s *Service, ctx context.Context, m map[string]*T, arn string, clone func(*T) *T) (*T, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if j, ok := m[arn]; ok && s.scopeOf(ctx).Owns(arn) {
-		return clone(j), nil
+// find returns the job arn with get, if it belongs to the caller.
+func find[T any](s *Service, ctx context.Context, arn string, get func(context.Context, string) (*T, error)) (*T, error) {
+	if !s.scopeOf(ctx).Owns(arn) {
+		return nil, perch.NotFound(arn)
 	}
-	return nil, perch.NotFound(arn)
+	return get(ctx, arn)
 }
 
-// list returns a page of the caller's jobs in m that keep accepts.
-func list[T any](s *Service, ctx context.Context, m map[string]*T, keep func(*T) bool, at func(*T) perch.Position,
-	clone func(*T) *T, listing string, p perch.Page) ([]*T, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// list returns a page of the caller's jobs of all that keep accepts.
+func list[T any](s *Service, ctx context.Context, all func(context.Context) ([]*T, error), arnOf func(*T) string,
+	keep func(*T) bool, at func(*T) perch.Position, listing string, p perch.Page) ([]*T, string, error) {
+	jobs, err := all(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	scope := s.scopeOf(ctx)
 	var items []*T
-	for arn, j := range m {
-		if scope.Owns(arn) && keep(j) {
+	for _, j := range jobs {
+		if scope.Owns(arnOf(j)) && keep(j) {
 			items = append(items, j)
 		}
 	}
-	return perch.Paginate(items, at, clone, listing, p)
+	return perch.Paginate(items, at, func(j *T) *T { return j }, listing, p)
 }
 
 // failureReason is what a job's failure tells the caller.
@@ -250,17 +261,19 @@ func failureReason(err error) string {
 	return err.Error()
 }
 
-// update changes the job arn names in m under the lock and persists a
-// copy. It persists even when ctx has ended, so that a job's last status
-// is never lost to a shutdown.
-func update[T any](s *Service, ctx context.Context, m map[string]*T, arn string, change func(*T),
-	clone func(*T) *T, put func(context.Context, *T) error) error {
-	s.mu.Lock()
-	j := m[arn]
+// update reads the job arn with get, changes it and records it with put
+// as the holder of its lease. It records even when ctx has ended, so that
+// a job's last status is not lost to a shutdown; a lease lost meanwhile
+// refuses it.
+func update[T any](s *Service, ctx context.Context, arn string, get func(context.Context, string) (*T, error),
+	change func(*T), put func(context.Context, *T, string) error) error {
+	ctx = context.WithoutCancel(ctx)
+	j, err := get(ctx, arn)
+	if err != nil {
+		return err
+	}
 	change(j)
-	c := clone(j)
-	s.mu.Unlock()
-	return put(context.WithoutCancel(ctx), c)
+	return put(ctx, j, s.cfg.Owner)
 }
 
 // statuses are the statuses a kind of job goes through.
@@ -272,13 +285,14 @@ var (
 )
 
 // runJob takes a job through its statuses around work. A job the service's
-// closing interrupts keeps its running status, so that it runs again.
-func (s *Service) runJob(st statuses, set func(status string, failure error) error, work func() error) error {
+// closing or a lost lease interrupts keeps its running status, so that it
+// runs again.
+func runJob(ctx context.Context, st statuses, set func(status string, failure error) error, work func() error) error {
 	if err := set(st.running, nil); err != nil {
 		return err
 	}
 	err := work()
-	if s.interrupted() {
+	if interrupted(ctx) {
 		return nil
 	}
 	if err != nil {
