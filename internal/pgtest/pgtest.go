@@ -139,51 +139,87 @@ func version(dir string) int {
 // starts its server on a free port, as a child that the kernel ends when
 // the test binary ends.
 func startCluster() (string, error) {
-	bin, err := binaries()
+	c, err := initCluster()
 	if err != nil {
 		return "", err
+	}
+	if err := c.start(); err != nil {
+		return "", err
+	}
+	return c.url("postgres"), nil
+}
+
+// cluster is a private cluster: its directory, programs and port, and its
+// server while it runs.
+type cluster struct {
+	bin, dir, data string
+	port           int
+	cred           *syscall.Credential
+	logFile        string
+	server         *exec.Cmd
+	exited         chan struct{} // closed when server has exited
+}
+
+// initCluster runs initdb into a new temporary directory and picks a
+// port for the server.
+func initCluster() (*cluster, error) {
+	bin, err := binaries()
+	if err != nil {
+		return nil, err
 	}
 	removeAbandoned()
 	dir, err := os.MkdirTemp("", "perch-pgtest")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
-		return "", err
+		return nil, err
 	}
 	data := filepath.Join(dir, "data")
 	cred, err := unprivileged()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("initdb: %v: %s", err, out)
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	server := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
+	return &cluster{bin: bin, dir: dir, data: data, port: port, cred: cred, logFile: filepath.Join(dir, "server.log")}, nil
+}
+
+func (c *cluster) url(database string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, database)
+}
+
+// start starts the cluster's server and waits until it takes connections.
+func (c *cluster) start() error {
+	server := exec.Command(filepath.Join(c.bin, "postgres"), "-D", c.data, "-p", strconv.Itoa(c.port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+c.dir,
 		"-c", "max_connections=300", "-c", "fsync=on", "-c", "synchronous_commit=on")
-	server.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
-	logFile, err := os.Create(filepath.Join(dir, "server.log"))
+	server.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
+	logFile, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return "", err
+		return err
 	}
 	server.Stdout, server.Stderr = logFile, logFile
 	// The kernel signals the server when the thread that started it ends,
 	// not the process: start it from a thread kept for as long as it runs.
 	started := make(chan error, 1)
+	exited := make(chan struct{})
 	go func() {
 		runtime.LockOSThread()
+		defer close(exited)
+		defer logFile.Close()
 		err := server.Start()
 		started <- err
 		if err == nil {
@@ -191,9 +227,10 @@ func startCluster() (string, error) {
 		}
 	}()
 	if err := <-started; err != nil {
-		return "", fmt.Errorf("starting postgres: %v", err)
+		return fmt.Errorf("starting postgres: %v", err)
 	}
-	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	c.server, c.exited = server, exited
+	url := c.url("postgres")
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -201,13 +238,101 @@ func startCluster() (string, error) {
 		cancel()
 		if err == nil {
 			conn.Close(context.Background())
-			return url, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile.Name())
-			return "", fmt.Errorf("postgres did not accept connections within a minute: %v\n%s", err, log)
+			log, _ := os.ReadFile(c.logFile)
+			return fmt.Errorf("postgres did not accept connections within a minute: %v\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop shuts the server down at once (immediate shutdown: what a crash
+// or a lost machine looks like to clients) and waits for it to exit.
+func (c *cluster) stop() error {
+	if c.server == nil {
+		return nil
+	}
+	if err := c.server.Process.Signal(syscall.SIGQUIT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(time.Minute):
+		return errors.New("postgres did not exit within a minute")
+	}
+	c.server = nil
+	return nil
+}
+
+// Server is a private cluster of one test's own, which the test may stop
+// and start again: to see what clients do while the database is down.
+type Server struct {
+	c *cluster
+}
+
+// NewServer initialises and starts a cluster of t's own, stopped and
+// removed when t ends. It needs PostgreSQL's server programs even when
+// PERCH_TEST_POSTGRES names a server: that one is not the test's to stop.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	c, err := initCluster()
+	if err != nil {
+		var missing *missingError
+		if errors.As(err, &missing) {
+			testenv.Missing(t, "pgtest: "+err.Error())
+		}
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.stop(); err != nil {
+			t.Errorf("pgtest: %v", err)
+		}
+		os.RemoveAll(c.dir)
+	})
+	if err := c.start(); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return &Server{c: c}
+}
+
+// URL is the URL of the server's maintenance database, postgres.
+func (s *Server) URL() string { return s.c.url("postgres") }
+
+// Database creates an empty database on the server and returns its URL.
+// It goes with the server.
+func (s *Server) Database(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.URL())
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := "perch_test_" + randomHex(8)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("pgtest: creating a database: %v", err)
+	}
+	return s.c.url(name)
+}
+
+// Stop ends the server at once, as a crash would: clients' connections
+// break and new ones are refused. What it committed stays.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if err := s.c.stop(); err != nil {
+		t.Fatalf("pgtest: stopping the server: %v", err)
+	}
+}
+
+// Start starts the stopped server again, on the same port, and waits
+// until it takes connections (after its recovery).
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	if err := s.c.start(); err != nil {
+		t.Fatalf("pgtest: starting the server again: %v", err)
 	}
 }
 

@@ -39,3 +39,34 @@ func TestDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestServerRestarts stops a server of the test's own, sees connections
+// refused, starts it again and finds what was committed before.
+func TestServerRestarts(t *testing.T) {
+	ctx := t.Context()
+	srv := NewServer(t)
+	url := srv.Database(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (n int); INSERT INTO t VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	srv.Stop(t)
+	if conn, err := pgx.Connect(ctx, url); err == nil {
+		conn.Close(ctx)
+		t.Fatal("connected to a stopped server")
+	}
+	srv.Start(t)
+	conn, err = pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT n FROM t").Scan(&n); err != nil || n != 7 {
+		t.Errorf("after a restart: %d, %v; want 7", n, err)
+	}
+}
