@@ -405,7 +405,9 @@ func TestQueueFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	results := make(chan error, 2)
-	go func() { results <- s.Commit(t.Context(), &perch.Batch{Dataset: d, Events: []perch.Event{event("held", "u")}}) }()
+	go func() {
+		results <- s.Commit(t.Context(), &perch.Batch{Dataset: d, Events: []perch.Event{event("held", "u")}})
+	}()
 	// Another session: one in a transaction sees the activity of others
 	// as of its transaction's first look.
 	watcher, err := pgx.Connect(t.Context(), s.listenConfig.ConnString())
@@ -428,7 +430,9 @@ func TestQueueFull(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	go func() { results <- s.Commit(t.Context(), &perch.Batch{Dataset: d, Events: []perch.Event{event("queued", "u")}}) }()
+	go func() {
+		results <- s.Commit(t.Context(), &perch.Batch{Dataset: d, Events: []perch.Event{event("queued", "u")}})
+	}()
 	for len(s.queue) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -590,9 +594,11 @@ func TestUnavailable(t *testing.T) {
 		"Commit": func() error {
 			return s.Commit(ctx, &perch.Batch{Dataset: d, Events: []perch.Event{event("down", "u")}})
 		},
-		"Events":        func() error { return s.Events(ctx, d.ID, perch.RecordQuery{}, func(*perch.Event) error { return nil }) },
-		"Dataset":       func() error { _, err := s.Resources().Dataset(ctx, d.ARN); return err },
-		"CreateSchema":  func() error { return s.Resources().CreateSchema(ctx, &perch.Schema{ARN: arn("schema/x"), Name: "x"}, 100) },
+		"Events":  func() error { return s.Events(ctx, d.ID, perch.RecordQuery{}, func(*perch.Event) error { return nil }) },
+		"Dataset": func() error { _, err := s.Resources().Dataset(ctx, d.ARN); return err },
+		"CreateSchema": func() error {
+			return s.Resources().CreateSchema(ctx, &perch.Schema{ARN: arn("schema/x"), Name: "x"}, 100)
+		},
 		"NextDatasetID": func() error { _, err := s.Resources().NextDatasetID(ctx); return err },
 		"ClaimJob":      func() error { _, err := s.Resources().ClaimJob(ctx, "o", time.Minute); return err },
 		"DeleteUsers":   func() error { _, err := s.DeleteUsers(ctx, d, []string{"u"}); return err },
