@@ -49,6 +49,9 @@ func (s *Store) Commit(ctx context.Context, b *perch.Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}
+	if b.Len() > maxGroupRecords {
+		return perch.Errorf(perch.EInvalidInput, "A batch of %d records is more than the store takes at once (%d).", b.Len(), maxGroupRecords)
+	}
 	if err := storable(b); err != nil {
 		return err
 	}
@@ -60,6 +63,10 @@ func (s *Store) Commit(ctx context.Context, b *perch.Batch) error {
 	}
 	return <-req.result
 }
+
+// maxGroupRecords bounds the records of one group, whose places must fit
+// in the low 24 bits of their numbers.
+const maxGroupRecords = 1<<24 - 1
 
 // write is the writer goroutine: it commits groups of queued batches until
 // Close closes the queue and the queue is drained.
@@ -167,6 +174,13 @@ func (s *Store) commitGroup(group []*commitRequest) {
 // waits for the group's commit. The inserts then keep the records of the
 // existing datasets only.
 //
+// A record's number (seq) is its statement's number from the sequence
+// commit_groups, shifted left by 24 bits, or'ed with its place in the
+// statement: one call of nextval per group rather than one per record,
+// which took a tenth of the database's time, and numbers that grow from
+// one group to the next of a node, as commit order wants. A group holds
+// fewer than 1<<24 records (maxGroupRecords).
+//
 // Duplicates are decided here, not by readers, since across nodes the
 // order of sequence numbers is not the order of commits: the first record
 // of an eventId in the group inserts it into event_ids; it is the original
@@ -178,7 +192,7 @@ func (s *Store) commitGroup(group []*commitRequest) {
 const (
 	lockDatasetsSQL = `SELECT id FROM datasets WHERE id = ANY($1) ORDER BY id FOR KEY SHARE`
 
-	insertEventsSQL = `WITH r AS (
+	insertEventsSQL = `WITH g AS MATERIALIZED (SELECT nextval('commit_groups') AS n), r AS (
 	SELECT r.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[],
 		$8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[])
 		WITH ORDINALITY AS r(dataset_id, event_id, event_type, event_value, item_id, user_id, session_id,
@@ -192,12 +206,12 @@ const (
 )
 INSERT INTO events (dataset_id, seq, event_id, event_type, event_value, item_id, user_id, session_id,
 	sent_at, impression, recommendation_id, properties, attribution, duplicate)
-SELECT r.dataset_id, nextval('record_seq'), r.event_id, r.event_type, r.event_value, r.item_id, r.user_id, r.session_id,
+SELECT r.dataset_id, (SELECT n FROM g) << 24 | r.ord, r.event_id, r.event_type, r.event_value, r.item_id, r.user_id, r.session_id,
 	r.sent_at, r.impression::text[], r.recommendation_id, r.properties, r.attribution, seen.event_id IS NULL
 FROM r LEFT JOIN seen ON r.first AND seen.dataset_id = r.dataset_id AND seen.event_id = r.event_id
 ORDER BY r.ord`
 
-	insertActionInteractionsSQL = `WITH r AS (
+	insertActionInteractionsSQL = `WITH g AS MATERIALIZED (SELECT nextval('commit_groups') AS n), r AS (
 	SELECT r.* FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
 		$7::bigint[], $8::text[], $9::text[], $10::text[], $11::bool[])
 		WITH ORDINALITY AS r(dataset_id, event_id, event_type, action_id, user_id, session_id,
@@ -211,7 +225,7 @@ ORDER BY r.ord`
 )
 INSERT INTO action_interactions (dataset_id, seq, event_id, event_type, action_id, user_id, session_id,
 	ts, impression, recommendation_id, properties, duplicate)
-SELECT r.dataset_id, nextval('record_seq'), r.event_id, r.event_type, r.action_id, r.user_id, r.session_id,
+SELECT r.dataset_id, (SELECT n FROM g) << 24 | r.ord, r.event_id, r.event_type, r.action_id, r.user_id, r.session_id,
 	r.ts, r.impression::text[], r.recommendation_id, r.properties, seen.event_id IS NULL
 FROM r LEFT JOIN seen ON r.first AND seen.dataset_id = r.dataset_id AND seen.event_id = r.event_id
 ORDER BY r.ord`

@@ -65,6 +65,7 @@ func (o *Options) setDefaults() {
 	if o.MaxBatchRecords <= 0 {
 		o.MaxBatchRecords = 20000
 	}
+	o.MaxBatchRecords = min(o.MaxBatchRecords, maxGroupRecords)
 	if o.StatementTimeout <= 0 {
 		o.StatementTimeout = 10 * time.Second
 	}

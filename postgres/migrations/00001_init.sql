@@ -74,10 +74,12 @@ CREATE INDEX jobs_unfinished_target ON jobs (target_arn) WHERE NOT finished;
 CREATE INDEX jobs_waiting ON jobs (created, arn) WHERE NOT finished;
 
 CREATE SEQUENCE dataset_ids;
--- The order of the records put through the events API. CACHE 1 (the
--- default) keeps it increasing across connections: the writer takes a
--- connection of the pool for each group.
-CREATE SEQUENCE record_seq;
+-- Numbers the writer's groups (each statement of one), whose records are
+-- numbered after it: seq is the group's number shifted left by 24 bits,
+-- or'ed with the record's place in the group. CACHE 1 (the default) keeps
+-- it increasing across connections: the writer takes a connection of the
+-- pool for each group.
+CREATE SEQUENCE commit_groups;
 CREATE SEQUENCE bulk_gens;
 
 -- Records put through the events API. Ids are compared as bytes
@@ -203,4 +205,4 @@ CREATE TABLE bulk_entities (
 -- +goose Down
 DROP TABLE bulk_entities, bulk_action_interactions, bulk_events, bulk_generations, entities, event_ids,
     action_interactions, events, jobs, event_trackers, datasets, dataset_groups, schemas;
-DROP SEQUENCE dataset_ids, record_seq, bulk_gens;
+DROP SEQUENCE dataset_ids, commit_groups, bulk_gens;
