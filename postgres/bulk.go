@@ -281,7 +281,8 @@ func nilIfEmpty(list []string) []string {
 
 // contentHash hashes the fields of a record, each with its length, so
 // that identical records, and only those but for collisions, share a
-// hash. Readers compare the fields of records of one hash.
+// hash. The commit of an import compares the columns of rows of one
+// hash, so that a collision never makes a duplicate.
 type contentHash struct {
 	h interface{ Write([]byte) (int, error) }
 }
@@ -305,7 +306,14 @@ func (c contentHash) list(vs []string) {
 	}
 }
 
+// everyHashCollides, set by tests, files every row under one hash, so
+// that only the comparison of columns tells identical rows.
+var everyHashCollides bool
+
 func eventHash(e *perch.Event) int64 {
+	if everyHashCollides {
+		return 0
+	}
 	h := fnv.New64a()
 	c := contentHash{h}
 	c.str(e.EventType)
@@ -331,6 +339,9 @@ func eventHash(e *perch.Event) int64 {
 }
 
 func actionHash(a *perch.ActionInteraction) int64 {
+	if everyHashCollides {
+		return 0
+	}
 	h := fnv.New64a()
 	c := contentHash{h}
 	c.str(a.EventType)
