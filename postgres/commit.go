@@ -349,7 +349,7 @@ func (s *Store) applyGroup(group []*commitRequest) (missing map[uint64]bool, err
 	// Not the callers' contexts: once taken up, a group's outcome is
 	// waited for whatever its callers do.
 	existing := map[int64]bool{}
-	err = s.pool.AcquireFunc(ctx, func(conn *pgxpool.Conn) error {
+	err = s.writerPool.AcquireFunc(ctx, func(conn *pgxpool.Conn) error {
 		br := conn.SendBatch(ctx, batch)
 		rows, err := br.Query()
 		if err == nil {

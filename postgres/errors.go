@@ -49,7 +49,7 @@ func connectionLost(err error) bool {
 	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) ||
+		pgconn.Timeout(err) ||
 		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "unexpected EOF")
 }
 
@@ -87,6 +87,11 @@ func (s *Store) failure(ctx context.Context, err error, sent bool) error {
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
+	}
+	if errors.Is(err, context.DeadlineExceeded) && !pgconn.Timeout(err) {
+		// Out of time waiting for a connection of the pool: the
+		// database answers, but every connection is taken.
+		return perch.Errorf(perch.EServiceUnavailable, "All of the store's connections to the database are busy; retry later: %v", err)
 	}
 	if connectionLost(err) {
 		s.breaker.trip(err)
@@ -142,6 +147,7 @@ func (b *breaker) trip(cause error) {
 	b.s.log.Error("postgres: the database is unavailable; refusing calls until it answers again", "err", cause)
 	// Connections that were open when it went away are dead.
 	b.s.pool.Reset()
+	b.s.writerPool.Reset()
 	b.probe.Go(b.probeUntilUp)
 }
 

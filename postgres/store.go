@@ -30,9 +30,9 @@ type Options struct {
 	// Logger receives the store's messages. Default: discard.
 	Logger *slog.Logger
 	// MaxConns is the size of the connection pool. Default: the URL's
-	// pool_max_conns, else 16. The writer, the readers, the resource
-	// changes and the bulk loads share it; WatchResources has a
-	// connection of its own.
+	// pool_max_conns, else 16. The readers, the resource changes and the
+	// bulk loads share it; the writer and each WatchResources have a
+	// connection of their own besides.
 	MaxConns int32
 	// QueueDepth is how many batches may wait for the writer before Commit
 	// answers perch.ErrBusy. Default 4096.
@@ -84,6 +84,8 @@ const defaultMaxConns = 16
 // perch processes may share.
 type Store struct {
 	pool *pgxpool.Pool
+	// writerPool is the writer's single connection.
+	writerPool *pgxpool.Pool
 	// listenConfig is what WatchResources connects with.
 	listenConfig *pgx.ConnConfig
 	opts         Options
@@ -151,6 +153,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	// The writer has a connection of its own, so that reads holding every
+	// connection of the pool (exports streaming for minutes) never hold
+	// the events API's commits back.
+	writerConfig := cfg.Copy()
+	writerConfig.MaxConns, writerConfig.MinConns = 1, 0
+	writerPool, err := pgxpool.NewWithConfig(ctx, writerConfig)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
 	listenConfig := cfg.ConnConfig.Copy()
 	// The listening connection idles for as long as nothing changes: the
 	// kernel's keepalives find out soon when the database is gone.
@@ -158,6 +170,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}}).DialContext
 	s := &Store{
 		pool:         pool,
+		writerPool:   writerPool,
 		listenConfig: listenConfig,
 		opts:         opts,
 		log:          opts.Logger,
@@ -168,6 +181,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.breaker.init(s)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
+		writerPool.Close()
 		s.cancel()
 		return nil, err
 	}
@@ -275,6 +289,7 @@ func (s *Store) Close() error {
 	s.cancel()
 	s.breaker.wait()
 	s.pool.Close()
+	s.writerPool.Close()
 	return nil
 }
 

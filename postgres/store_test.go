@@ -703,3 +703,52 @@ func TestRefusedText(t *testing.T) {
 		t.Errorf("stored %+v", got)
 	}
 }
+
+// TestReadsHoldingThePool: reads that hold every connection of the pool
+// (slow readers of long exports) do not hold commits back, and do not
+// make the store think the database is down.
+func TestReadsHoldingThePool(t *testing.T) {
+	s := open(t, pgtest.Database(t), Options{MaxConns: 2, StatementTimeout: time.Second})
+	d := dataset(t, s, "g", perch.Interactions)
+	ctx := t.Context()
+	if err := s.Commit(ctx, &perch.Batch{Dataset: d, Events: []perch.Event{event("e1", "u")}}); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var reading, done sync.WaitGroup
+	for range 2 {
+		reading.Add(1)
+		done.Go(func() {
+			first := true
+			err := s.Events(ctx, d.ID, perch.RecordQuery{}, func(*perch.Event) error {
+				if first {
+					first = false
+					reading.Done()
+					<-release
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	reading.Wait()
+	for i := range 5 {
+		if err := s.Commit(ctx, &perch.Batch{Dataset: d, Events: []perch.Event{event(fmt.Sprint("more-", i), "u")}}); err != nil {
+			t.Fatalf("Commit while reads hold the pool: %v", err)
+		}
+	}
+	_, err := s.Resources().Dataset(ctx, d.ARN)
+	if perch.ErrorCode(err) != perch.EServiceUnavailable || !strings.Contains(err.Error(), "busy") {
+		t.Errorf("a lookup while reads hold the pool = %v, want ServiceUnavailable saying the connections are busy", err)
+	}
+	if !s.Stats().Available {
+		t.Error("the store says it is unavailable while reads hold its pool")
+	}
+	close(release)
+	done.Wait()
+	if n := len(events(t, s, d)); n != 6 {
+		t.Errorf("%d events, want 6", n)
+	}
+}
