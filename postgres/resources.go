@@ -426,9 +426,11 @@ func (r resources) Datasets(ctx context.Context) (list []*perch.Dataset, err err
 	return list, err
 }
 
-// datasetRecordTables are the tables of records, by dataset id.
-var datasetRecordTables = []string{"events", "action_interactions", "event_ids", "entities",
-	"bulk_events", "bulk_action_interactions", "bulk_entities", "bulk_generations"}
+// datasetRecordTables are the tables of records, by dataset id. The
+// generations go first: deleting them waits for an import's Add in
+// flight, whose rows the deletions after see.
+var datasetRecordTables = []string{"bulk_generations", "events", "action_interactions", "event_ids", "entities",
+	"bulk_events", "bulk_action_interactions", "bulk_entities"}
 
 // DeleteDataset, unless unfinished jobs hold the dataset, deletes its row
 // and every record of its id in one transaction. Deleting the row waits
