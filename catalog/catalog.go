@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,17 @@ type Options struct {
 	// default.
 	MaxDatasetGroups int
 	MaxSchemas       int
+	// Resync is how often the routes are rebuilt from a store several
+	// processes share even when no change was announced: the safety net
+	// of WatchResources. DefaultResync when 0.
+	Resync time.Duration
+	// Logger reports failures of the background refresh.
+	Logger *slog.Logger
 }
+
+// DefaultResync is how often the catalog of a shared store rebuilds its
+// routes without being told of a change.
+const DefaultResync = 10 * time.Second
 
 // Catalog implements perch.Catalog over a perch.ResourceStore.
 type Catalog struct {
@@ -57,6 +68,13 @@ type Catalog struct {
 	// publications.
 	routes    atomic.Pointer[routes]
 	publishMu sync.Mutex
+
+	// shared is rs when other processes share it; their changes arrive
+	// through WatchResources and the lookups' misses.
+	shared perch.SharedResources
+	log    *slog.Logger
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // parsedSchema is a schema's parsed form, or why a schema stored by an
@@ -90,10 +108,67 @@ func Open(ctx context.Context, rs perch.ResourceStore, scope perch.Scope, opts O
 	if c.maxDatasetGroups <= 0 {
 		c.maxDatasetGroups = DefaultMaxDatasetGroups
 	}
+	c.log = opts.Logger
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	if err := c.publishRoutes(ctx); err != nil {
 		return nil, fmt.Errorf("catalog: loading resources: %w", err)
 	}
+	c.done = make(chan struct{})
+	if shared, ok := rs.(perch.SharedResources); ok {
+		c.shared = shared
+		resync := opts.Resync
+		if resync <= 0 {
+			resync = DefaultResync
+		}
+		var watchCtx context.Context
+		watchCtx, c.stop = context.WithCancel(context.Background())
+		go c.follow(watchCtx, resync)
+	} else {
+		close(c.done)
+	}
 	return c, nil
+}
+
+// Close stops following the changes other processes make to a shared
+// store.
+func (c *Catalog) Close() {
+	if c.stop != nil {
+		c.stop()
+	}
+	<-c.done
+}
+
+// follow rebuilds the routes after each change another process announces,
+// and every resync in case an announcement was lost.
+func (c *Catalog) follow(ctx context.Context, resync time.Duration) {
+	defer close(c.done)
+	changed := make(chan struct{}, 1)
+	go func() {
+		err := c.shared.WatchResources(ctx, func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("watching the store for changes of resources; the routes are rebuilt every resync only", "err", err)
+		}
+	}()
+	tick := time.NewTicker(resync)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
+		}
+		if err := c.publishRoutes(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("rebuilding the routes from the store", "err", err)
+		}
+	}
 }
 
 // scopeOf returns the region and account a request acts in.

@@ -93,6 +93,17 @@ func interactionsOf(groupARN string) string {
 // The dataset and schema are shared and must not be modified.
 func (c *Catalog) Target(ctx context.Context, trackingID string) (*perch.Dataset, *perch.AvroSchema, error) {
 	to, ok := c.routes.Load().byTrackingID[trackingID]
+	if !ok && c.shared != nil {
+		// Another process may have created it a moment ago.
+		if _, err := c.shared.TrackedBy(ctx, trackingID); err == nil {
+			if err := c.publishRoutes(ctx); err != nil {
+				return nil, nil, err
+			}
+			to, ok = c.routes.Load().byTrackingID[trackingID]
+		} else if perch.ErrorCode(err) != perch.EResourceNotFound {
+			return nil, nil, err
+		}
+	}
 	if !ok || !c.scopeOf(ctx).Owns(to.arn) {
 		return nil, nil, perch.Errorf(perch.EInvalidInput,
 			"The tracking ID %s does not match any event tracker or Action interactions dataset.", trackingID)
@@ -107,6 +118,17 @@ func (c *Catalog) Target(ctx context.Context, trackingID string) (*perch.Dataset
 // shared and must not be modified.
 func (c *Catalog) DatasetSchema(ctx context.Context, arn string) (*perch.Dataset, *perch.AvroSchema, error) {
 	to, ok := c.routes.Load().byDataset[arn]
+	if !ok && c.shared != nil && c.scopeOf(ctx).Owns(arn) {
+		// Another process may have created it a moment ago.
+		if _, err := c.shared.Dataset(ctx, arn); err == nil {
+			if err := c.publishRoutes(ctx); err != nil {
+				return nil, nil, err
+			}
+			to, ok = c.routes.Load().byDataset[arn]
+		} else if perch.ErrorCode(err) != perch.EResourceNotFound {
+			return nil, nil, err
+		}
+	}
 	if !ok || !c.scopeOf(ctx).Owns(arn) {
 		return nil, nil, perch.NotFound(arn)
 	}
