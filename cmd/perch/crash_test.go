@@ -173,11 +173,16 @@ func send(client *http.Client, endpoint string, target crashTarget, req *crashRe
 		return unknown, 0
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
 		return unknown, resp.StatusCode
 	}
 	if resp.StatusCode == http.StatusOK {
 		return acked, resp.StatusCode
+	}
+	if bytes.Contains(answer, []byte("may or may not")) {
+		// A write that failed in the store: stored whole or not at all.
+		return unknown, resp.StatusCode
 	}
 	return refused, resp.StatusCode
 }

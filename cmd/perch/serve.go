@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +29,7 @@ import (
 	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/metrics"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/postgres"
 	"github.com/perchdev/perch/s3loc"
 	"github.com/perchdev/perch/sigv4"
 )
@@ -34,6 +37,7 @@ import (
 type serveConfig struct {
 	addr        string
 	data        string
+	store       string
 	region      string
 	account     string
 	quickstart  bool
@@ -67,6 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
 	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory (and --wal-dir) keeps; writes are refused with 503 below it (0: no check)")
+	fs.StringVar(&cfg.store, "store", "", "keep everything in the PostgreSQL database at `URL` (postgres://USER:PASS@HOST:PORT/DB?sslmode=...),\nwhich any number of perch nodes may share; PERCH_STORE in the environment when not given;\nwithout either, the embedded store in --data")
 	fs.StringVar(&cfg.walDir, "wal-dir", "", "`DIR`ectory of the store's write-ahead log, created if missing (default: in --data); on a disk of its own,\ncommits no longer wait behind the store's table writes; it may change between runs (the old log is replayed)")
 	fs.DurationVar(&cfg.minSync, "wal-min-sync", pebble.DefaultMinSyncInterval, "least time between two syncs of the write-ahead log; commits that come sooner share the next (0: none)")
 	fs.StringVar(&cfg.auth, "auth", "none", "authentication `mode`: none (accept any credentials; requests act for --account-id)\nor sigv4 (verify SigV4 signatures; requests act for the signing key's account)")
@@ -105,6 +110,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("--credentials is only read with --auth sigv4; without it perch accepts any credentials")
 	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if cfg.store == "" {
+		cfg.store = os.Getenv("PERCH_STORE")
+	}
+	if cfg.store != "" && !isPostgresURL(cfg.store) {
+		return fmt.Errorf("--store must be a postgres:// or postgresql:// URL, got %q", redactURL(cfg.store))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
@@ -177,7 +188,7 @@ func open(ctx context.Context, cfg serveConfig, log *slog.Logger) (*instance, er
 			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 		}
 	}
-	store, err := openStore(cfg, log)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -189,9 +200,17 @@ func open(ctx context.Context, cfg serveConfig, log *slog.Logger) (*instance, er
 	return in, nil
 }
 
-// openStore opens the store the configuration names: the embedded Pebble
-// store in --data/store, created if missing.
-func openStore(cfg serveConfig, log *slog.Logger) (backend, error) {
+// openStore opens the store the configuration names: the PostgreSQL
+// database of --store, or the embedded Pebble store in --data/store,
+// created if missing.
+func openStore(ctx context.Context, cfg serveConfig, log *slog.Logger) (backend, error) {
+	if cfg.store != "" {
+		store, err := postgres.Open(ctx, cfg.store, postgres.Options{Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("opening the store at %s: %w", redactURL(cfg.store), err)
+		}
+		return store, nil
+	}
 	if err := os.MkdirAll(cfg.data, 0o750); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
@@ -207,10 +226,11 @@ func openStore(cfg serveConfig, log *slog.Logger) (backend, error) {
 // over them. Jobs interrupted by the last shutdown or crash start again.
 func (in *instance) load(ctx context.Context) error {
 	scope := perch.Scope{Region: in.cfg.region, Account: in.cfg.account}
-	cat, err := catalog.Open(ctx, in.store.Resources(), scope, catalog.Options{})
+	cat, err := catalog.Open(ctx, in.store.Resources(), scope, catalog.Options{Logger: in.log})
 	if err != nil {
 		return fmt.Errorf("loading resources: %w", err)
 	}
+	in.catalog = cat
 	objects, err := openObjects(ctx, in.cfg)
 	if err != nil {
 		return err
@@ -219,7 +239,7 @@ func (in *instance) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading jobs: %w", err)
 	}
-	in.catalog, in.jobs = cat, jobService
+	in.jobs = jobService
 	in.api = awsapi.New(awsapi.Config{
 		Catalog:     cat,
 		Ingest:      ingest.New(cat, in.store),
@@ -277,8 +297,12 @@ func (in *instance) run(ctx context.Context, stdout io.Writer) error {
 	if in.verifier != nil {
 		who = []any{"keys", len(in.verifier.Keys().Keys())}
 	}
-	in.log.Info("perch ready", append([]any{"endpoint", endpoint, "data", in.cfg.data, "region", in.cfg.region, "auth", in.cfg.auth}, append(who,
-		"procs", runtime.GOMAXPROCS(0), "tune", in.cfg.tune)...)...)
+	where := []any{"data", in.cfg.data}
+	if in.cfg.store != "" {
+		where = []any{"store", redactURL(in.cfg.store)}
+	}
+	in.log.Info("perch ready", append(append([]any{"endpoint", endpoint}, where...), append([]any{"region", in.cfg.region, "auth", in.cfg.auth}, append(who,
+		"procs", runtime.GOMAXPROCS(0), "tune", in.cfg.tune)...)...)...)
 
 	select {
 	case err := <-errc:
@@ -370,10 +394,14 @@ func (in *instance) shutDown() error {
 	return err
 }
 
-// close stops the job worker, if it runs, and closes the store.
+// close stops the job worker and the catalog, if they run, and closes
+// the store.
 func (in *instance) close() {
 	if in.jobs != nil {
 		in.jobs.Close()
+	}
+	if in.catalog != nil {
+		in.catalog.Close()
 	}
 	if err := in.store.Close(); err != nil {
 		in.log.Error("closing the store", "err", err)
@@ -495,4 +523,18 @@ func zeroMeansNone[T int64 | time.Duration](v T) T {
 		return -1
 	}
 	return v
+}
+
+// isPostgresURL reports whether s names a PostgreSQL database by URL.
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// redactURL leaves a URL's password out of messages and logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	return u.Redacted()
 }
