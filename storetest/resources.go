@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"reflect"
 	"slices"
 	"strings"
@@ -150,7 +151,7 @@ var resourceKinds = []resourceKind{
 				SchemaARN: arn("schema/" + name), Status: perch.StatusActive, TrackingID: "tracking-" + name,
 				LatestUpdate: &perch.DatasetUpdate{SchemaARN: arn("schema/" + name + "-next"), Status: perch.StatusCreatePending,
 					FailureReason: "none", Created: 1700000002000, Updated: 1700000003000},
-				Tags: tags, Created: 1700000000000, Updated: 1700000001000, ID: 7}
+				Tags: tags, Created: 1700000000000, Updated: 1700000001000, ID: sampleID(name)}
 		},
 		needs: func(s *store, name string) {
 			needsGroup(s, name)
@@ -300,6 +301,14 @@ func describe(byARN map[string]any) string {
 }
 
 // sampleOf makes what the sample named name needs and returns the sample.
+// sampleID is a store id for the sample dataset of name: a store hands
+// out each id once (NextDatasetID), so no two samples share one.
+func sampleID(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()>>1 + 1
+}
+
 func sampleOf(s *store, k resourceKind, name string) any {
 	s.t.Helper()
 	k.needs(s, name)
