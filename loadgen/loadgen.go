@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +32,11 @@ import (
 
 // Config is one run.
 type Config struct {
-	Endpoint string // e.g. http://127.0.0.1:8080
+	// Endpoint is the URL of the server, e.g. http://127.0.0.1:8080, or
+	// the URLs of several servers separated by commas: nodes sharing one
+	// store, loaded together. Workers are dealt to them round-robin, each
+	// endpoint with connections of its own.
+	Endpoint string
 	Workload Workload
 
 	// Rate is the open loop's calls per second; 0 runs closed loop.
@@ -70,14 +75,16 @@ type Config struct {
 	RunID string
 }
 
-func (c *Config) check() (*url.URL, error) {
-	u, err := url.Parse(c.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("endpoint %q is not an http(s) URL", c.Endpoint)
+func (c *Config) check() ([]*url.URL, error) {
+	endpoints, err := ParseEndpoints(c.Endpoint)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case c.Concurrency < 1:
 		return nil, fmt.Errorf("concurrency must be at least 1")
+	case c.Concurrency < len(endpoints):
+		return nil, fmt.Errorf("%d connections cannot reach %d endpoints: give each at least one", c.Concurrency, len(endpoints))
 	case c.Rate < 0:
 		return nil, fmt.Errorf("rate must not be negative")
 	case c.Duration <= 0 && c.Requests <= 0:
@@ -89,7 +96,36 @@ func (c *Config) check() (*url.URL, error) {
 	case c.Sign && (c.Credentials.AccessKeyID == "" || c.Credentials.SecretAccessKey == "" || c.Credentials.Region == ""):
 		return nil, fmt.Errorf("signing needs an access key, a secret key and a region")
 	}
-	return u, c.Workload.check()
+	return endpoints, c.Workload.check()
+}
+
+// ParseEndpoints reads an endpoint, or several separated by commas, each
+// an http(s) URL.
+func ParseEndpoints(s string) ([]*url.URL, error) {
+	var endpoints []*url.URL
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("endpoint %q is not an http(s) URL", part)
+		}
+		endpoints = append(endpoints, u)
+	}
+	return endpoints, nil
+}
+
+// endpointOf is the endpoint, by its place in the list, that worker w
+// sends to: workers are dealt round-robin.
+func endpointOf(w, endpoints int) int { return w % endpoints }
+
+// connectionsTo is the number of workers, of concurrency, that send to
+// endpoint i of n.
+func connectionsTo(i, n, concurrency int) int {
+	c := concurrency / n
+	if i < concurrency%n {
+		c++
+	}
+	return c
 }
 
 // clock is the time a run goes by; tests replace it.
@@ -125,7 +161,7 @@ const lateAfter = time.Millisecond
 // Run loads cfg.Endpoint as cfg says and reports what it measured. It
 // returns early, reporting what it measured so far, when ctx ends.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	endpoint, err := cfg.check()
+	endpoints, err := cfg.check()
 	if err != nil {
 		return nil, err
 	}
@@ -138,12 +174,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.RunID == "" {
 		cfg.RunID = "r" + fmt.Sprint(time.Now().UnixNano()%(1<<40))
 	}
-	tr, err := newTransport(cfg.Client, endpoint, cfg.Concurrency, cfg.Timeout)
+	trs, err := newTransports(cfg.Client, endpoints, cfg.Concurrency, cfg.Timeout)
 	if err != nil {
 		return nil, err
 	}
-	defer tr.close()
-	r := newRunner(cfg, endpoint, wallClock{}, tr)
+	defer closeAll(trs)
+	r := newRunner(cfg, endpoints, wallClock{}, trs)
 	cpu := cputime.Process()
 	r.run(ctx)
 	rep := r.report()
@@ -154,11 +190,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 type runner struct {
-	cfg       Config
-	endpoint  *url.URL
-	clock     clock
-	transport transport
-	signer    *v4.Signer
+	cfg   Config
+	clock clock
+	// endpoints and their transports, in the order Config names them.
+	endpoints  []*url.URL
+	transports []transport
+	signer     *v4.Signer
 
 	start       time.Time
 	measureFrom time.Time
@@ -178,8 +215,8 @@ type runner struct {
 	serverErr error
 }
 
-func newRunner(cfg Config, endpoint *url.URL, c clock, tr transport) *runner {
-	r := &runner{cfg: cfg, endpoint: endpoint, clock: c, transport: tr}
+func newRunner(cfg Config, endpoints []*url.URL, c clock, trs []transport) *runner {
+	r := &runner{cfg: cfg, endpoints: endpoints, clock: c, transports: trs}
 	if cfg.Sign {
 		r.signer = v4.NewSigner()
 	}
@@ -279,8 +316,9 @@ func later(a, b time.Time) time.Time {
 
 func (r *runner) work(ctx context.Context, w int) {
 	gen := newGenerator(&r.cfg.Workload, r.cfg.RunID, w, r.cfg.Seed)
-	headers := newHeaderMaker(r.signer, r.cfg.Credentials, r.cfg.ContentSHA256, r.endpoint)
-	conn := r.transport.conn()
+	e := endpointOf(w, len(r.endpoints))
+	headers := newHeaderMaker(r.signer, r.cfg.Credentials, r.cfg.ContentSHA256, r.endpoints[e])
+	conn := r.transports[e].conn()
 	t := &r.tallies[w]
 	shard := &r.shards[w%len(r.shards)]
 	for {

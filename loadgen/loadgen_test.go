@@ -67,17 +67,17 @@ func testConfig(endpoint string) Config {
 // runWith runs cfg on clock c with the given client.
 func runWith(t *testing.T, cfg Config, c clock, client string) *Report {
 	t.Helper()
-	u, err := cfg.check()
+	endpoints, err := cfg.check()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Client = client
-	tr, err := newTransport(client, u, cfg.Concurrency, cfg.Timeout)
+	trs, err := newTransports(client, endpoints, cfg.Concurrency, cfg.Timeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.close()
-	r := newRunner(cfg, u, c, tr)
+	defer closeAll(trs)
+	r := newRunner(cfg, endpoints, c, trs)
 	r.run(context.Background())
 	return r.report()
 }
@@ -423,6 +423,8 @@ func TestUnsigned(t *testing.T) {
 func TestConfigChecks(t *testing.T) {
 	for _, bad := range []func(*Config){
 		func(c *Config) { c.Endpoint = "127.0.0.1:8080" },
+		func(c *Config) { c.Endpoint = "http://127.0.0.1:8080,127.0.0.1:8081" },
+		func(c *Config) { c.Endpoint = "http://127.0.0.1:8080,http://127.0.0.1:8081" }, // 1 connection for 2
 		func(c *Config) { c.Concurrency = 0 },
 		func(c *Config) { c.Requests, c.Duration = 0, 0 },
 		func(c *Config) { c.Rate = -1 },
@@ -454,5 +456,101 @@ func BenchmarkSign(b *testing.B) {
 		if _, err := m.headers(ctx, r, time.Now()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSeveralEndpoints loads three servers at once with seven workers:
+// each server must get the connections dealt to it (3, 2 and 2), every
+// call a worker sends must reach its own server, signed for that server's
+// host, and the report's part of each endpoint must be what that server
+// saw.
+func TestSeveralEndpoints(t *testing.T) {
+	for _, client := range clients {
+		t.Run(client, func(t *testing.T) {
+			type seen struct {
+				calls   atomic.Int64
+				mu      sync.Mutex
+				remotes map[string]bool
+			}
+			var failure atomic.Value
+			servers := make([]*httptest.Server, 3)
+			views := make([]*seen, 3)
+			var urls []string
+			for i := range servers {
+				v := &seen{remotes: map[string]bool{}}
+				views[i] = v
+				servers[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if msg := verifySignature(r, false); msg != "" {
+						failure.CompareAndSwap(nil, msg)
+					}
+					v.calls.Add(1)
+					v.mu.Lock()
+					v.remotes[r.RemoteAddr] = true
+					v.mu.Unlock()
+				}))
+				defer servers[i].Close()
+				urls = append(urls, servers[i].URL)
+			}
+			cfg := testConfig(strings.Join(urls, ", "))
+			cfg.Concurrency = 7
+			cfg.Requests = 700
+			rep := runWith(t, cfg, wallClock{}, client)
+			if msg := failure.Load(); msg != nil {
+				t.Error(msg)
+			}
+			if rep.OK != 700 {
+				t.Fatalf("%d of %d calls ok; errors %v", rep.OK, rep.Requests, rep.ErrorSamples)
+			}
+			if rep.Endpoint != strings.Join(urls, ",") || len(rep.Endpoints) != 3 {
+				t.Fatalf("the report names %q, with parts %+v; want the three servers", rep.Endpoint, rep.Endpoints)
+			}
+			var total int64
+			for i, e := range rep.Endpoints {
+				v := views[i]
+				wantConns := []int{3, 2, 2}[i]
+				if e.Endpoint != urls[i] || e.Connections != wantConns {
+					t.Errorf("endpoint %d: %s with %d connections; want %s with %d", i, e.Endpoint, e.Connections, urls[i], wantConns)
+				}
+				// A worker keeps its connection: the server sees as many
+				// as the workers dealt to it, or fewer if one had no turn.
+				if n := len(v.remotes); n == 0 || n > wantConns {
+					t.Errorf("%s: calls came over %d connections; want 1 to %d", urls[i], n, wantConns)
+				}
+				if e.Requests != v.calls.Load() || e.OK != e.Requests || e.Requests == 0 {
+					t.Errorf("%s: served %d calls; the report says %d sent, %d ok", urls[i], v.calls.Load(), e.Requests, e.OK)
+				}
+				total += e.Requests
+			}
+			if total != rep.Requests {
+				t.Errorf("the endpoints' parts add up to %d calls of %d", total, rep.Requests)
+			}
+			var text strings.Builder
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if want := "\n  endpoint   " + urls[2] + ": 2 connections, "; !strings.Contains(text.String(), want) {
+				t.Errorf("the text report has no line %q:\n%s", want, text.String())
+			}
+		})
+	}
+}
+
+// TestOneEndpointReport: with one endpoint the report keeps its form, the
+// URL as given and no parts.
+func TestOneEndpointReport(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.Requests = 3
+	rep := runWith(t, cfg, wallClock{}, ClientFastHTTP)
+	if rep.Endpoint != srv.URL || rep.Endpoints != nil {
+		t.Errorf("the report names %q with parts %+v; want %q alone", rep.Endpoint, rep.Endpoints, srv.URL)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text.String(), "endpoint ") {
+		t.Errorf("the text report of one endpoint has a line per endpoint:\n%s", text.String())
 	}
 }

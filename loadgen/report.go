@@ -98,6 +98,8 @@ func recordLatency(h *hdrhistogram.Histogram, d time.Duration) {
 
 // Report is what a run measured, after its warmup.
 type Report struct {
+	// Endpoint is the server's URL, or the URLs of the servers loaded
+	// together, separated by commas; Endpoints then has each one's part.
 	Endpoint    string  `json:"endpoint"`
 	Client      string  `json:"client"`
 	Mode        string  `json:"mode"` // "closed-loop" or "open-loop"
@@ -124,6 +126,9 @@ type Report struct {
 	Latency Latency `json:"latencyMs"`
 
 	Kinds []KindReport `json:"kinds"`
+	// Endpoints is the part of the run each endpoint took, when there are
+	// several.
+	Endpoints []EndpointReport `json:"endpoints,omitempty"`
 
 	EventsSent          int64 `json:"eventsSent"`
 	DuplicateEventsSent int64 `json:"duplicateEventsSent"`
@@ -156,6 +161,15 @@ type KindReport struct {
 	OK        int64   `json:"ok"`
 	Records   int64   `json:"records"`
 	Latency   Latency `json:"latencyMs"`
+}
+
+// EndpointReport is the part of a run sent to one of several endpoints.
+type EndpointReport struct {
+	Endpoint    string  `json:"endpoint"`
+	Connections int     `json:"connections"`
+	Requests    int64   `json:"requests"`
+	OK          int64   `json:"ok"`
+	OKPerSecond float64 `json:"okPerSecond"`
 }
 
 // Latency summarises a histogram, in milliseconds.
@@ -252,6 +266,22 @@ func (r *runner) report() *Report {
 		records += kinds[k].records
 	}
 	rep.Latency = summarise(all)
+	if n := len(r.endpoints); n > 1 {
+		names := make([]string, n)
+		rep.Endpoints = make([]EndpointReport, n)
+		for i, u := range r.endpoints {
+			names[i] = u.String()
+			rep.Endpoints[i] = EndpointReport{Endpoint: names[i], Connections: connectionsTo(i, n, r.cfg.Concurrency)}
+		}
+		rep.Endpoint = strings.Join(names, ",")
+		for w := range r.tallies {
+			e := &rep.Endpoints[endpointOf(w, n)]
+			for _, k := range r.tallies[w].kinds {
+				e.Requests += k.requests
+				e.OK += k.ok
+			}
+		}
+	}
 	if rep.Mode == "open-loop" {
 		h := hdrhistogram.New(histLowest, histHighest, histDigits)
 		for i := range r.shards {
@@ -264,6 +294,9 @@ func (r *runner) report() *Report {
 		rep.Timeline = r.timeline.report()
 	}
 	if rep.Seconds > 0 {
+		for i := range rep.Endpoints {
+			rep.Endpoints[i].OKPerSecond = float64(rep.Endpoints[i].OK) / rep.Seconds
+		}
 		rep.RequestsPerSecond = float64(rep.Requests) / rep.Seconds
 		rep.OKPerSecond = float64(rep.OK) / rep.Seconds
 		rep.EventsPerSecond = float64(kinds[PutEvents].records) / rep.Seconds
@@ -293,6 +326,10 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for _, k := range rep.Kinds {
 		fmt.Fprintf(&b, "  %-10s %s calls, %s ok, %s records; %s\n", k.Operation,
 			count(float64(k.Requests)), count(float64(k.OK)), count(float64(k.Records)), k.Latency)
+	}
+	for _, e := range rep.Endpoints {
+		fmt.Fprintf(&b, "  endpoint   %s: %d connections, %s requests, %s ok (%s/s)\n", e.Endpoint, e.Connections,
+			count(float64(e.Requests)), count(float64(e.OK)), count(e.OKPerSecond))
 	}
 	for _, typ := range slices.Sorted(maps.Keys(rep.Errors)) {
 		fmt.Fprintf(&b, "  error      %s x %s, e.g. %s\n", typ, count(float64(rep.Errors[typ])), rep.ErrorSamples[typ])

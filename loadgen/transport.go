@@ -54,6 +54,27 @@ type transport interface {
 	close()
 }
 
+// newTransports makes one transport for each endpoint, with as many
+// connections as workers send to it.
+func newTransports(client string, endpoints []*url.URL, concurrency int, timeout time.Duration) ([]transport, error) {
+	trs := make([]transport, len(endpoints))
+	for i, u := range endpoints {
+		tr, err := newTransport(client, u, connectionsTo(i, len(endpoints), concurrency), timeout)
+		if err != nil {
+			closeAll(trs[:i])
+			return nil, err
+		}
+		trs[i] = tr
+	}
+	return trs, nil
+}
+
+func closeAll(trs []transport) {
+	for _, tr := range trs {
+		tr.close()
+	}
+}
+
 func newTransport(client string, endpoint *url.URL, connections int, timeout time.Duration) (transport, error) {
 	base := strings.TrimRight(endpoint.String(), "/")
 	switch client {

@@ -33,7 +33,7 @@ const usage = `Usage:
 perch-bench loads a running server with PutEvents calls (and PutItems and
 PutUsers with --mix), SigV4-signed, closed loop (--concurrency) or at a fixed
 rate (--rate), and reports calls and events per second, latency percentiles
-and errors by type.
+and errors by type. --endpoint may name several nodes, separated by commas.
 `
 
 func main() {
@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage+"\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.Endpoint, "endpoint", "http://127.0.0.1:8080", "`URL` of the server under load")
+	fs.StringVar(&cfg.Endpoint, "endpoint", "http://127.0.0.1:8080", "`URL` of the server under load, or URL,URL,... of several nodes sharing one store:\nthe connections are dealt to them round-robin, and --setup uses the first")
 	setup := fs.Bool("setup", false, "create (or find) the dataset group --group, its datasets and event tracker through the control plane, and send to them")
 	group := fs.String("group", "perch-bench", "`NAME` of the dataset group --setup makes sure of")
 	fs.StringVar(&w.TrackingID, "tracking-id", "", "tracking `ID` for PutEvents (instead of --setup)")
@@ -125,7 +125,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cfg.Duration = 0
 	}
 	if *setup {
-		res, err := loadgen.Setup(ctx, cfg.Endpoint, cfg.Credentials, *group)
+		// Nodes share one store: what the first one sets up, every one serves.
+		endpoints, err := loadgen.ParseEndpoints(cfg.Endpoint)
+		if err != nil {
+			return err
+		}
+		res, err := loadgen.Setup(ctx, endpoints[0].String(), cfg.Credentials, *group)
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}

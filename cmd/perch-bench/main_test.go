@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/perchdev/perch/internal/perchtest"
+	"github.com/perchdev/perch/internal/pgtest"
+	"github.com/perchdev/perch/internal/testenv"
 	"github.com/perchdev/perch/loadgen"
 )
 
@@ -113,6 +118,79 @@ func TestAgainstPerchServe(t *testing.T) {
 	if out := runBench(t, "--endpoint", endpoint, "--setup", "--requests", "20", "--warmup", "0", "--concurrency", "2"); !strings.Contains(out, "p99") {
 		t.Errorf("the text report %q has no latency percentiles", out)
 	}
+}
+
+// TestSeveralNodes loads two perch nodes sharing one PostgreSQL database
+// through one perch-bench: --setup makes the dataset group on the first,
+// both serve it, each takes the calls of its own connections, and every
+// event is stored once.
+func TestSeveralNodes(t *testing.T) {
+	if why := pgtest.Missing(); why != "" {
+		testenv.Missing(t, why)
+	}
+	db := pgtest.Database(t)
+	var endpoints, metrics []string
+	for range 2 {
+		addr := freeAddr(t)
+		endpoints = append(endpoints, startPerch(t, "--store", db, "--metrics", addr))
+		metrics = append(metrics, "http://"+addr+"/metrics")
+	}
+	rep := report(t, "--endpoint", strings.Join(endpoints, ","), "--setup", "--requests", "200", "--warmup", "0", "--concurrency", "6")
+	if rep.OK != 200 || rep.Endpoint != strings.Join(endpoints, ",") || len(rep.Endpoints) != 2 {
+		t.Fatalf("report %+v; want 200 calls answered 200 by the two nodes", rep)
+	}
+	for i, e := range rep.Endpoints {
+		served := putEventsServed(t, metrics[i])
+		if e.Endpoint != endpoints[i] || e.Connections != 3 || e.Requests == 0 || e.OK != e.Requests || served != e.Requests {
+			t.Errorf("node %s served %d PutEvents calls; the report's part %+v, want 3 connections and every call it sent", endpoints[i], served, e)
+		}
+	}
+	// Read back through the second node, which set nothing up.
+	const arn = "arn:aws:personalize:us-east-1:000000000000:dataset/perch-bench/INTERACTIONS"
+	records := strings.Count(runPerch(t, "records", arn, "--endpoint", endpoints[1]), "\n")
+	if int64(records) != rep.EventsSent || records != 2000 {
+		t.Errorf("the nodes stored %d events; perch-bench sent %d", records, rep.EventsSent)
+	}
+}
+
+// putEventsServed reads from a perch node's metrics how many PutEvents
+// calls it answered.
+func putEventsServed(t *testing.T, metricsURL string) int64 {
+	t.Helper()
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for line := range strings.Lines(string(body)) {
+		if strings.HasPrefix(line, "perch_requests_total{") && strings.Contains(line, `operation="PutEvents"`) {
+			fields := strings.Fields(line)
+			v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+			if err != nil {
+				t.Fatalf("%s: %q: %v", metricsURL, line, err)
+			}
+			n += int64(v)
+		}
+	}
+	return n
+}
+
+// runPerch runs the perch binary and returns its standard output.
+func runPerch(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(perchBin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=perch-bench", "AWS_SECRET_ACCESS_KEY=perch-bench", "AWS_REGION=us-east-1")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("perch %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String()
 }
 
 func TestPrintBody(t *testing.T) {
