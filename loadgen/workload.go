@@ -464,3 +464,28 @@ func SampleBody(w Workload, seed uint64) []byte {
 	g := newGenerator(&w, "sample", 0, seed)
 	return g.appendEvents(nil, w.BatchMax, time.Now())
 }
+
+// Bodies makes the calls of one worker of a run, the bodies Run would
+// send, for tools that measure a part of a server with the same traffic
+// without HTTP (bench/pgceiling commits them straight to a store). It is
+// not safe for concurrent use; give each goroutine its own.
+type Bodies struct {
+	w Workload
+	g *generator
+}
+
+// NewBodies returns the calls of worker (0, 1, ...) of a run of w with
+// the given run id and seed: fresh eventIds start with runID and are
+// unique to the worker.
+func NewBodies(w Workload, runID string, worker int, seed uint64) *Bodies {
+	b := &Bodies{w: w}
+	b.g = newGenerator(&b.w, runID, worker, seed)
+	return b
+}
+
+// Next returns the next call, sent at now: its operation, its body (valid
+// until the next call of Next) and the records it carries.
+func (b *Bodies) Next(now time.Time) (kind Kind, body []byte, records int) {
+	r := b.g.next(now)
+	return r.kind, r.body, r.records
+}

@@ -236,3 +236,20 @@ func BenchmarkGenerate(b *testing.B) {
 		b.SetBytes(int64(len(g.next(now).body)))
 	}
 }
+
+// TestBodies: a worker's calls from NewBodies are the ones Run's worker
+// of the same run sends.
+func TestBodies(t *testing.T) {
+	w := testWorkload()
+	w.Mix = Mix{PutEvents: 2, PutItems: 1, PutUsers: 1}
+	now := time.Unix(1700000000, 0)
+	b := NewBodies(w, "run", 3, 7)
+	g := newGenerator(&w, "run", 3, 7)
+	for i := range 20 {
+		kind, body, records := b.Next(now)
+		r := g.next(now)
+		if kind != r.kind || string(body) != string(r.body) || records != r.records {
+			t.Fatalf("call %d: %s of %d records %s; the worker sends %s of %d records %s", i, kind, records, body, r.kind, r.records, r.body)
+		}
+	}
+}
