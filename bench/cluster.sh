@@ -17,8 +17,9 @@
 # PostgreSQL run on a fresh database, after a CHECKPOINT. For each run it
 # records calls/s, events/s, p50/p99 and errors, and over the measured
 # part the CPU of the PostgreSQL server (the postmaster and every
-# backend), of the perch nodes and of the generator (perch-bench, or
-# pgceiling, whose own process holds the store's writer), read from /proc,
+# backend) and of its busiest process (a writer's backend), of the perch
+# nodes and of the generator (perch-bench, or pgceiling, whose own process
+# holds the stores' writers), read from /proc,
 # and the WAL's fsyncs and their time (pg_stat_wal). It prints each run
 # with its ratios to its round's ceiling-1 (one node's ceiling, the
 # target's) and ceiling-N, then the medians.
@@ -135,6 +136,21 @@ cpu_of() {
 # of it once it has exited.
 reaped() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 
+# backends: "PID TICKS" of each of the postmaster's children alive.
+backends() {
+	[ -n "$pgpid" ] || return 0
+	for child in $(cat "/proc/$pgpid/task/$pgpid/children" 2>/dev/null); do
+		awk -v p="$child" '{print p, $14 + $15}' "/proc/$child/stat" 2>/dev/null || true
+	done
+}
+
+# busiest BEFORE AFTER: the most ticks one process, alive at both, used
+# in between: the writer's backend, whose single thread bounds a node.
+busiest() {
+	awk 'NR == FNR {t0[$1] = $2; next} ($1 in t0) && $2 - t0[$1] > max {max = $2 - t0[$1]} END {print max + 0}' \
+		<(echo "$1") <(echo "$2")
+}
+
 wal() {
 	if [ "$has_wal_stats" = 1 ]; then
 		sql "select json_build_object('syncs', wal_sync, 'syncMs', wal_sync_time, 'writes', wal_write, 'bytes', wal_bytes, 'fpi', wal_fpi) from pg_stat_wal"
@@ -143,14 +159,16 @@ wal() {
 	fi
 }
 
-# measure NAME KIND NODES 'PERCH-PIDS' READY COMMAND...: runs the
+# measure NAME KIND NODES 'PERCH-PIDS' READY END COMMAND...: runs the
 # generator COMMAND and records its report with what the processes used
 # over the measured part: from the end of its warmup, WARMUP after it
-# logs READY (its setup done), to its exit.
+# logs READY (its setup done), to its exit or, if END is set, to when it
+# logs END (pgceiling --hold: its report is written and its connections,
+# with their backends, still open) and then stops it.
 measure() {
-	local name=$1 kind=$2 nodes=$3 perch_pids=$4 ready=$5
-	shift 5
-	local l0 r0 t0 t1 db0 db1 p0 p1 g0 r1 w0 w1
+	local name=$1 kind=$2 nodes=$3 perch_pids=$4 ready=$5 end=$6
+	shift 6
+	local l0 r0 t0 t1 db0 db1 p0 p1 g0 g1 r1 w0 w1 b0 b1 gen_ticks
 	l0=$(load)
 	: >"$OUT/$name.log"
 	"$@" >"$OUT/$name.json" 2>>"$OUT/$name.log" &
@@ -162,22 +180,40 @@ measure() {
 	sleep "$warm_s"
 	t0=$(date +%s.%N)
 	db0=$(pg_cpu)
+	b0=$(backends)
 	p0=$(cpu_of $perch_pids)
 	g0=$(cpu "$gen")
 	w0=$(wal)
-	r0=$(reaped)
-	wait "$gen"
-	r1=$(reaped)
-	t1=$(date +%s.%N)
+	if [ -n "$end" ]; then
+		until grep -q "$end" "$OUT/$name.log"; do
+			kill -0 "$gen" 2>/dev/null || { echo "$name ended before its end:" >&2; cat "$OUT/$name.log" >&2; exit 1; }
+			sleep 0.02
+		done
+		g1=$(cpu "$gen")
+		t1=$(date +%s.%N)
+		gen_ticks=$((g1 - g0))
+	else
+		r0=$(reaped)
+		wait "$gen"
+		r1=$(reaped)
+		t1=$(date +%s.%N)
+		gen_ticks=$((r1 - r0 - g0))
+	fi
 	db1=$(pg_cpu)
+	b1=$(backends)
 	p1=$(cpu_of $perch_pids)
 	w1=$(wal)
+	if [ -n "$end" ]; then
+		kill "$gen"
+		wait "$gen" || true
+	fi
 	record "$name" "$kind" "$(jq -c --arg load "$l0" --arg nodes "$nodes" --argjson hz "$(getconf CLK_TCK)" \
 		--argjson wall "$(echo "$t1 - $t0" | bc)" --argjson db "$((db1 - db0))" --argjson perch "$((p1 - p0))" \
-		--argjson gen "$((r1 - r0 - g0))" --argjson w0 "$w0" --argjson w1 "$w1" '{
+		--argjson gen "$gen_ticks" --argjson busiest "$(busiest "$b0" "$b1")" --argjson w0 "$w0" --argjson w1 "$w1" '{
 		nodes: ($nodes | tonumber), rps: .requestsPerSecond, eps: .eventsPerSecond, ok: .ok, requests: .requests,
 		errors: .errors, p50: .latencyMs.p50, p99: .latencyMs.p99, load: $load, wall: $wall,
 		dbCores: ($db / $hz / $wall), perchCores: ($perch / $hz / $wall), genCores: ($gen / $hz / $wall),
+		busiestBackendCores: ($busiest / $hz / $wall),
 		callsPerGroup: .batchesPerGroup,
 		walSyncs: (if $w0.syncs then $w1.syncs - $w0.syncs else null end),
 		walSyncMs: (if $w0.syncMs then $w1.syncMs - $w0.syncMs else null end),
@@ -209,7 +245,8 @@ fi
 for round in $(seq "$ROUNDS"); do
 	for n in $NODES; do
 		fresh_db perch_ceiling
-		measure "ceiling-$n-$round" ceiling "$n" "" committing "$ceiling" --store "$(db_url perch_ceiling)" --stores "$n" "${ceiling_args[@]}"
+		measure "ceiling-$n-$round" ceiling "$n" "" committing "pgceiling: measured" \
+			"$ceiling" --store "$(db_url perch_ceiling)" --stores "$n" --hold "${ceiling_args[@]}"
 		sql 'drop database perch_ceiling with (force)'
 
 		fresh_db "perch_pg$n"
@@ -218,21 +255,21 @@ for round in $(seq "$ROUNDS"); do
 			start "pg-$n-$round-node$i" "perch ready" "$perch" serve --addr 127.0.0.1:0 --store "$(db_url "perch_pg$n")"
 			eps+=("$endpoint") ps+=("$pid")
 		done
-		measure "pg-$n-$round" pg "$n" "${ps[*]}" "tracking id" "$bench" --endpoint "$(IFS=,; echo "${eps[*]}")" --setup "${bench_args[@]}"
+		measure "pg-$n-$round" pg "$n" "${ps[*]}" "tracking id" "" "$bench" --endpoint "$(IFS=,; echo "${eps[*]}")" --setup "${bench_args[@]}"
 		for p in "${ps[@]}"; do stop "$p"; done
 		sql "drop database perch_pg$n with (force)"
 	done
 
 	rm -rf "$OUT/data-pebble"
 	start "pebble-$round" "perch ready" "$perch" serve --addr 127.0.0.1:0 --data "$OUT/data-pebble"
-	measure "pebble-$round" pebble 1 "$pid" "tracking id" "$bench" --endpoint "$endpoint" --setup "${bench_args[@]}"
+	measure "pebble-$round" pebble 1 "$pid" "tracking id" "" "$bench" --endpoint "$endpoint" --setup "${bench_args[@]}"
 	stop "$pid"
 	rm -rf "$OUT/data-pebble"
 done
 
 echo
-echo "| run | calls/s | events/s | p50 ms | p99 ms | errors | of ceiling-1 | of ceiling-N | database cores | perch cores | generator cores | WAL fsyncs/s | ms/fsync | calls/fsync | load before |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+echo "| run | calls/s | events/s | p50 ms | p99 ms | errors | of ceiling-1 | of ceiling-N | database cores | busiest backend | perch cores | generator cores | WAL fsyncs/s | ms/fsync | calls/fsync | load before |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 # $ceil["N-ROUND"]: the calls/s of ceiling-N in round ROUND.
 ceilings='(map(select(.tool == "ceiling")) | map({key: "\(.nodes)-\(.name | split("-") | last)", value: .rps}) | from_entries) as $ceil |
 	def round_of: .name | split("-") | last;
@@ -243,7 +280,8 @@ jq -r -s "$ceilings"'
 	def db: .tool != "pebble";
 	.[] |
 	"| \(.name) | \(.rps | round) | \(.eps | round) | \(.p50 | n) | \(.p99 | n) | \(.errors // {} | to_entries | map("\(.key): \(.value)") | join(", ")) | " +
-	"\(of_ceiling(1) | pct) | \(if .tool == "pg" then of_ceiling(.nodes) | pct else "" end) | \(.dbCores | n) | \(.perchCores | n) | \(.genCores | n) | " +
+	"\(of_ceiling(1) | pct) | \(if .tool == "pg" then of_ceiling(.nodes) | pct else "" end) | \(.dbCores | n) | \(if db then .busiestBackendCores | n else "" end) | " +
+	"\(.perchCores | n) | \(.genCores | n) | " +
 	"\(if db and .walSyncs then (.walSyncs / .wall | round) else "" end) | \(if db and .walSyncs and .walSyncs > 0 then (.walSyncMs / .walSyncs | n) else "" end) | " +
 	"\(if db and .walSyncs and .walSyncs > 0 then (.rps * .wall / .walSyncs | n) else "" end) | \(.load) |"
 ' "$OUT/results.jsonl" | tee "$OUT/table.md"
@@ -257,7 +295,7 @@ jq -r -s "$ceilings"'
 	"\(.[0].variant): \(map(.rps) | median | round) calls/s, \(map(.eps) | median | round) events/s" +
 	"\(if .[0].of1 then ", \(map(.of1) | median | round)% of ceiling-1" else "" end)" +
 	"\(if .[0].ofN and .[0].nodes > 1 then ", \(map(.ofN) | median | round)% of ceiling-\(.[0].nodes)" else "" end)" +
-	", p99 \(map(.p99) | median | r) ms; database \(map(.dbCores) | median | r), perch \(map(.perchCores) | median | r), generator \(map(.genCores) | median | r) cores" +
+	", p99 \(map(.p99) | median | r) ms; database \(map(.dbCores) | median | r) (busiest backend \(map(.busiestBackendCores) | median | r)), perch \(map(.perchCores) | median | r), generator \(map(.genCores) | median | r) cores" +
 	"\(if .[0].tool != "pebble" and .[0].walSyncs then ", \(map(.walSyncs / .wall) | median | round) WAL fsyncs/s of \(map(.walSyncMs / .walSyncs) | median | r) ms" else "" end)"
 ' "$OUT/results.jsonl" | tee -a "$OUT/table.md"
 echo "results and logs: $OUT"

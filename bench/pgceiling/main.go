@@ -82,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.calls, "calls", 16384, "distinct calls made before the run and committed in turn, each time with fresh eventIds")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated calls")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
+	hold := fs.Bool("hold", false, "after the report, keep the stores' connections open until SIGINT or SIGTERM, so that a script can read\nthe database's processes before they end (it logs \"pgceiling: measured\" once the report is written)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -98,16 +99,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case cfg.stores < 1 || cfg.stores > cfg.committers:
 		return errors.New("stores must be at least 1 and at most the committers")
 	}
-	rep, err := measure(ctx, cfg)
+	rep, closeStores, err := measure(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		err = enc.Encode(rep)
+	} else {
+		err = rep.writeText(stdout)
 	}
-	return rep.writeText(stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "pgceiling: measured")
+	if *hold {
+		<-ctx.Done()
+	}
+	return closeStores()
 }
 
 // report is what a run measured after its warmup. Its names are those of
@@ -167,25 +177,39 @@ type committer struct {
 	last                             time.Time // the end of its last measured call
 }
 
-func measure(ctx context.Context, cfg config) (*report, error) {
+// measure runs cfg and returns its report, and a function that closes the
+// stores it opened, which the caller calls once it is done with the
+// database's connections.
+func measure(ctx context.Context, cfg config) (_ *report, closeStores func() error, err error) {
 	runID := "c" + strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36)
 	calls, err := makeCalls(cfg, runID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	stores := make([]*postgres.Store, cfg.stores)
-	for i := range stores {
+	var stores []*postgres.Store
+	closeStores = func() error {
+		var errs []error
+		for _, s := range stores {
+			errs = append(errs, s.Close())
+		}
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			_ = closeStores()
+		}
+	}()
+	for range cfg.stores {
 		s, err := postgres.Open(ctx, cfg.store, postgres.Options{})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		defer s.Close()
-		stores[i] = s
+		stores = append(stores, s)
 	}
 	// The stores share the database: what one creates, every one writes to.
 	ds, err := createDataset(ctx, stores[0], runID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	stats := func() (st perch.StoreStats) {
 		for _, s := range stores {
@@ -243,7 +267,7 @@ func measure(ctx context.Context, cfg config) (*report, error) {
 		}
 	}
 	if !last.After(measureFrom) {
-		return nil, errors.New("no call was measured")
+		return nil, nil, errors.New("no call was measured")
 	}
 	rep.Seconds = last.Sub(measureFrom).Seconds()
 	rep.RequestsPerSecond = float64(rep.Requests) / rep.Seconds
@@ -259,7 +283,7 @@ func measure(ctx context.Context, cfg config) (*report, error) {
 		rep.BatchesPerGroup = float64(after.Batches-before.Batches) / float64(rep.Groups)
 	}
 	rep.ClientCPUCores = (cpuAfter - cpuBefore).Seconds() / time.Since(measureFrom).Seconds()
-	return rep, nil
+	return rep, closeStores, nil
 }
 
 // makeCalls makes cfg.calls calls with loadgen's workload, dealt to the

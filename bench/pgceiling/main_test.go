@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -56,5 +59,76 @@ func testCeiling(t *testing.T, stores string) {
 	if stored != rep.EventsSent || duplicates != rep.DuplicateEventsSent || originals != stored-duplicates {
 		t.Errorf("the database holds %d events, %d duplicates, %d distinct eventIds; the report sent %d events, %d of them repeated",
 			stored, duplicates, originals, rep.EventsSent, rep.DuplicateEventsSent)
+	}
+}
+
+// lockedBuffer is a buffer that a running tool writes while a test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestHold: with --hold the stores' connections stay open after the
+// report, for a script to read the database's processes, until the tool
+// is told to stop.
+func TestHold(t *testing.T) {
+	db := pgtest.Database(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--store", db, "--stores", "2", "--committers", "2", "--calls", "4",
+			"--warmup", "0s", "--duration", "200ms", "--hold"}, &out, &errOut)
+	}()
+	for !strings.Contains(errOut.String(), "pgceiling: measured") {
+		select {
+		case err := <-done:
+			t.Fatalf("pgceiling ended before holding: %v\n%s", err, errOut.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	perchConns := func() (n int) {
+		err := conn.QueryRow(context.Background(),
+			`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'perch'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := perchConns(); n < 2 {
+		t.Errorf("%d connections of the stores open while holding; want the two writers' at least", n)
+	}
+	if !strings.Contains(out.String(), "calls") {
+		t.Errorf("no report before holding: %q", out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("pgceiling, stopped while holding: %v", err)
+	}
+	// A backend ends a moment after its client closes the connection.
+	deadline := time.Now().Add(10 * time.Second)
+	for perchConns() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := perchConns(); n > 0 {
+		t.Errorf("%d connections of the stores still open after pgceiling ended", n)
 	}
 }
