@@ -1,6 +1,10 @@
 package perch
 
-import "time"
+import (
+	"slices"
+	"sync/atomic"
+	"time"
+)
 
 // StoreStats is what a Store has done since it opened and its state now,
 // for monitoring; a store offers it through a Stats method, which the
@@ -89,4 +93,30 @@ func (h *Histogram) Count() uint64 {
 		n += c
 	}
 	return n
+}
+
+// LatencyCounter is a Histogram one goroutine adds to while others read
+// it: a store's writer, and Stats at each scrape.
+type LatencyCounter struct {
+	counts [len(LatencyBounds) + 1]atomic.Uint64
+	sum    atomic.Int64
+}
+
+// Observe counts d.
+func (l *LatencyCounter) Observe(d time.Duration) {
+	i, _ := slices.BinarySearch(LatencyBounds[:], d)
+	l.counts[i].Add(1)
+	l.sum.Add(int64(d))
+}
+
+// Load copies the counts one at a time while they may be added to: the
+// copy may miss a duration or two of the moment, which is as exact as
+// monitoring needs.
+func (l *LatencyCounter) Load() Histogram {
+	var h Histogram
+	for i := range l.counts {
+		h.Counts[i] = l.counts[i].Load()
+	}
+	h.Sum = time.Duration(l.sum.Load())
+	return h
 }

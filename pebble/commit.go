@@ -8,6 +8,7 @@ import (
 	pdb "github.com/cockroachdb/pebble/v2"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/groupcommit"
 )
 
 // commitRequest is a batch waiting for the writer.
@@ -169,42 +170,12 @@ func (s *Store) write() {
 	var next *commitRequest
 	for {
 		var ok bool
-		group, next, ok = s.gather(group[:0], next)
+		group, next, ok = groupcommit.Gather(s.queue, group[:0], next, batchLen, s.opts.MaxBatchRecords)
 		if !ok {
 			return
 		}
 		s.commitGroup(group)
 		clear(group) // let committed batches be collected
-	}
-}
-
-// gather returns next (a batch held over from the previous group) or else
-// the next batch to arrive, followed by every batch already waiting, as
-// long as the group stays within MaxBatchRecords. The batch that would
-// overflow the group is returned to start the next one. ok is false once
-// the queue is closed and drained.
-func (s *Store) gather(group []*commitRequest, next *commitRequest) (_ []*commitRequest, held *commitRequest, ok bool) {
-	if next == nil {
-		if next, ok = <-s.queue; !ok {
-			return group, nil, false
-		}
-	}
-	group = append(group, next)
-	records := next.batch.Len()
-	for {
-		select {
-		case r, open := <-s.queue:
-			if !open {
-				return group, nil, true
-			}
-			if records+r.batch.Len() > s.opts.MaxBatchRecords {
-				return group, r, true
-			}
-			group = append(group, r)
-			records += r.batch.Len()
-		default:
-			return group, nil, true
-		}
 	}
 }
 
@@ -318,3 +289,6 @@ func setDedupKey(b *pdb.Batch, key []byte, datasetID, seq uint64, eventID string
 // set adds key=value to b. Batch.Set can fail only for indexed batches,
 // which the store never uses.
 func set(b *pdb.Batch, key, value []byte) { _ = b.Set(key, value, nil) }
+
+// batchLen is a request's records, which bound a group.
+func batchLen(r *commitRequest) int { return r.batch.Len() }

@@ -1,7 +1,6 @@
 package pebble
 
 import (
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 // are atomic so that Stats reads them while the writer runs.
 type counters struct {
 	groups, failedGroups, batches, records atomic.Uint64
-	queueWait, groupCommit                 latencyCounts
+	queueWait, groupCommit                 perch.LatencyCounter
 	stalls                                 atomic.Uint64
 	stallNanos                             atomic.Int64
 	stallStart                             atomic.Int64 // unix nanos of the stall in progress, 0 if none
@@ -27,9 +26,9 @@ type counters struct {
 // ended at end.
 func (c *counters) countGroup(batches []*commitRequest, start, end time.Time, err error) {
 	c.groups.Add(1)
-	c.groupCommit.observe(end.Sub(start))
+	c.groupCommit.Observe(end.Sub(start))
 	for _, r := range batches {
-		c.queueWait.observe(start.Sub(r.queued))
+		c.queueWait.Observe(start.Sub(r.queued))
 	}
 	if err != nil {
 		c.failedGroups.Add(1)
@@ -66,8 +65,8 @@ func (s *Store) Stats() perch.StoreStats {
 		FailedCommits:  c.failedGroups.Load(),
 		Batches:        c.batches.Load(),
 		Records:        c.records.Load(),
-		QueueWait:      c.queueWait.load(),
-		CommitDuration: c.groupCommit.load(),
+		QueueWait:      c.queueWait.Load(),
+		CommitDuration: c.groupCommit.Load(),
 		Queued:         len(s.queue),
 		QueueCapacity:  cap(s.queue),
 		ShortOfSpace:   c.shortOfSpace.Load(),
@@ -95,29 +94,4 @@ func (s *Store) Stats() perch.StoreStats {
 	e.WALBytesWritten = m.WAL.BytesWritten
 	e.DiskBytes = m.DiskSpaceUsage()
 	return st
-}
-
-// latencyCounts is a perch.Histogram that the writer adds to while Stats
-// reads it.
-type latencyCounts struct {
-	counts [len(perch.LatencyBounds) + 1]atomic.Uint64
-	sum    atomic.Int64
-}
-
-func (l *latencyCounts) observe(d time.Duration) {
-	i, _ := slices.BinarySearch(perch.LatencyBounds[:], d)
-	l.counts[i].Add(1)
-	l.sum.Add(int64(d))
-}
-
-// load copies the counts one at a time while the writer may be adding to
-// them: the copy may miss a duration or two of the moment, which is as
-// exact as monitoring needs.
-func (l *latencyCounts) load() perch.Histogram {
-	var h perch.Histogram
-	for i := range l.counts {
-		h.Counts[i] = l.counts[i].Load()
-	}
-	h.Sum = time.Duration(l.sum.Load())
-	return h
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/perchdev/perch"
 )
@@ -69,24 +68,5 @@ func TestStatsCountFailedGroups(t *testing.T) {
 	}
 	if st := s.Stats(); st.Commits != 1 || st.FailedCommits != 1 || st.Batches != 0 || st.Records != 0 {
 		t.Errorf("groups %d (failed %d), batches %d, records %d; want 1 (1), 0, 0", st.Commits, st.FailedCommits, st.Batches, st.Records)
-	}
-}
-
-// TestLatencyCounts checks which bucket a duration lands in: a duration
-// equal to a bound is counted at most that bound.
-func TestLatencyCounts(t *testing.T) {
-	var l latencyCounts
-	for _, d := range []time.Duration{0, 50 * time.Microsecond, 51 * time.Microsecond, 10 * time.Millisecond, time.Minute} {
-		l.observe(d)
-	}
-	h := l.load()
-	want := map[int]uint64{0: 2, 1: 1, 9: 1, len(perch.LatencyBounds): 1}
-	for i, n := range h.Counts {
-		if n != want[i] {
-			t.Errorf("bucket %d (up to %v): %d, want %d", i, perch.LatencyBounds[min(i, len(perch.LatencyBounds)-1)], n, want[i])
-		}
-	}
-	if h.Count() != 5 || h.Sum != time.Minute+10*time.Millisecond+101*time.Microsecond {
-		t.Errorf("%d durations adding up to %v", h.Count(), h.Sum)
 	}
 }

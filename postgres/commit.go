@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/groupcommit"
 )
 
 // commitRequest is a batch waiting for the writer.
@@ -76,42 +77,12 @@ func (s *Store) write() {
 	var next *commitRequest
 	for {
 		var ok bool
-		group, next, ok = s.gather(group[:0], next)
+		group, next, ok = groupcommit.Gather(s.queue, group[:0], next, batchLen, s.opts.MaxBatchRecords)
 		if !ok {
 			return
 		}
 		s.commitGroup(group)
 		clear(group)
-	}
-}
-
-// gather returns next (a batch held over from the previous group) or else
-// the next batch to arrive, followed by every batch already waiting, as
-// long as the group stays within MaxBatchRecords. The batch that would
-// overflow the group is returned to start the next one. ok is false once
-// the queue is closed and drained.
-func (s *Store) gather(group []*commitRequest, next *commitRequest) (_ []*commitRequest, held *commitRequest, ok bool) {
-	if next == nil {
-		if next, ok = <-s.queue; !ok {
-			return group, nil, false
-		}
-	}
-	group = append(group, next)
-	records := next.batch.Len()
-	for {
-		select {
-		case r, open := <-s.queue:
-			if !open {
-				return group, nil, true
-			}
-			if records+r.batch.Len() > s.opts.MaxBatchRecords {
-				return group, r, true
-			}
-			group = append(group, r)
-			records += r.batch.Len()
-		default:
-			return group, nil, true
-		}
 	}
 }
 
@@ -138,9 +109,9 @@ func (s *Store) commitGroup(group []*commitRequest) {
 	end := time.Now()
 	c := &s.counters
 	c.groups.Add(1)
-	c.groupCommit.observe(end.Sub(start))
+	c.groupCommit.Observe(end.Sub(start))
 	for _, r := range live {
-		c.queueWait.observe(start.Sub(r.queued))
+		c.queueWait.Observe(start.Sub(r.queued))
 	}
 	if err != nil {
 		c.failedGroups.Add(1)
@@ -455,3 +426,6 @@ func arrayLiteral(list []string) *string {
 	lit := b.String()
 	return &lit
 }
+
+// batchLen is a request's records, which bound a group.
+func batchLen(r *commitRequest) int { return r.batch.Len() }

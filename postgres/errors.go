@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,25 +181,3 @@ func (b *breaker) probeUntilUp() {
 
 // wait waits for the probe to end, once the store's context has ended.
 func (b *breaker) wait() { b.probe.Wait() }
-
-// latencyCounts is a perch.Histogram that the writer adds to while Stats
-// reads it.
-type latencyCounts struct {
-	counts [len(perch.LatencyBounds) + 1]atomic.Uint64
-	sum    atomic.Int64
-}
-
-func (l *latencyCounts) observe(d time.Duration) {
-	i, _ := slices.BinarySearch(perch.LatencyBounds[:], d)
-	l.counts[i].Add(1)
-	l.sum.Add(int64(d))
-}
-
-func (l *latencyCounts) load() perch.Histogram {
-	var h perch.Histogram
-	for i := range l.counts {
-		h.Counts[i] = l.counts[i].Load()
-	}
-	h.Sum = time.Duration(l.sum.Load())
-	return h
-}

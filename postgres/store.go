@@ -326,7 +326,7 @@ func (s *Store) Shared() perch.SharedResources { return resources{s} }
 // reads them while the writer runs.
 type counters struct {
 	groups, failedGroups, batches, records atomic.Uint64
-	queueWait, groupCommit                 latencyCounts
+	queueWait, groupCommit                 perch.LatencyCounter
 }
 
 // Stats returns what the writer has done since Open and the store's state
@@ -341,8 +341,8 @@ func (s *Store) Stats() perch.StoreStats {
 		FailedCommits:  c.failedGroups.Load(),
 		Batches:        c.batches.Load(),
 		Records:        c.records.Load(),
-		QueueWait:      c.queueWait.load(),
-		CommitDuration: c.groupCommit.load(),
+		QueueWait:      c.queueWait.Load(),
+		CommitDuration: c.groupCommit.Load(),
 		Queued:         len(s.queue),
 		QueueCapacity:  cap(s.queue),
 		Available:      !closed && s.breaker.refusal() == nil,
