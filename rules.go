@@ -118,9 +118,15 @@ func CheckSchemaUnused(arn string, datasets []*Dataset) error {
 }
 
 // CheckGroupEmpty fails with EResourceInUse while the group arn has
-// datasets or an event tracker among the account's.
-func CheckGroupEmpty(arn string, datasets []*Dataset, trackers []*EventTracker) error {
+// datasets, an event tracker or solutions among the account's (a campaign
+// belongs to a solution).
+func CheckGroupEmpty(arn string, datasets []*Dataset, trackers []*EventTracker, solutions []*Solution) error {
 	var dependents []string
+	for _, s := range solutions {
+		if s.GroupARN == arn {
+			dependents = append(dependents, "solution "+s.ARN)
+		}
+	}
 	for _, d := range datasets {
 		if d.GroupARN == arn {
 			dependents = append(dependents, "dataset "+d.ARN)
@@ -250,4 +256,139 @@ func CheckJobUpdate(arn, created, target string) error {
 		return Errorf(EInvalidInput, "Job %s works on %s and cannot be moved to %s.", arn, created, target)
 	}
 	return nil
+}
+
+// CheckNewSolution checks that group g can take solution s beside the
+// solutions the account has: at most quota of them in a group.
+func CheckNewSolution(g *DatasetGroup, s *Solution, solutions []*Solution, quota int) error {
+	if err := CheckGroupActive(g); err != nil {
+		return err
+	}
+	n := 0
+	for _, other := range solutions {
+		if other.GroupARN == g.ARN {
+			n++
+		}
+	}
+	if n >= quota {
+		return Errorf(ELimitExceeded,
+			"Cannot create solution %s. Dataset group %s already has %d solutions, the most allowed. Please delete some and try again.",
+			s.Name, g.ARN, n)
+	}
+	return nil
+}
+
+// CheckSolutionUpdate refuses an update of solution old to next that would
+// move it to another dataset group or recipe.
+func CheckSolutionUpdate(old, next *Solution) error {
+	if old.GroupARN != next.GroupARN || old.RecipeARN != next.RecipeARN {
+		return Errorf(EInvalidInput, "Solution %s cannot change its dataset group or recipe.", old.ARN)
+	}
+	return nil
+}
+
+// Training reports whether a solution version in status is waiting for,
+// or in, its training.
+func Training(status string) bool {
+	switch status {
+	case StatusCreatePending, StatusCreateInProgress, StatusCreateStopping:
+		return true
+	}
+	return false
+}
+
+// CheckNewSolutionVersion checks that solution s can train a version
+// beside the account's versions: s must be ACTIVE, and at most quota
+// versions may wait for or be in training at once.
+func CheckNewSolutionVersion(s *Solution, versions []*SolutionVersion, quota int) error {
+	if s.Status != StatusActive {
+		return Errorf(EResourceInUse, "Solution %s is in status %s; it must be ACTIVE.", s.ARN, s.Status)
+	}
+	n := 0
+	for _, v := range versions {
+		if Training(v.Status) {
+			n++
+		}
+	}
+	if n >= quota {
+		return Errorf(ELimitExceeded,
+			"Cannot create a solution version. More than %d resources in CREATE PENDING or CREATE IN_PROGRESS state. Please wait and try again.", quota)
+	}
+	return nil
+}
+
+// StopTraining returns the status a StopSolutionVersionCreation moves
+// version v to: a version not yet training stops at once, one in training
+// stops once its training notices; any other is ResourceInUse.
+func StopTraining(v *SolutionVersion) (string, error) {
+	switch v.Status {
+	case StatusCreatePending:
+		return StatusCreateStopped, nil
+	case StatusCreateInProgress:
+		return StatusCreateStopping, nil
+	}
+	return "", Errorf(EResourceInUse,
+		"Solution version %s is in status %s; only a version in CREATE PENDING or CREATE IN_PROGRESS can be stopped.", v.ARN, v.Status)
+}
+
+// CheckNewCampaign checks that version v can be served by a new campaign
+// beside the account's campaigns: v must be ACTIVE, and a dataset group
+// may have at most quota campaigns.
+func CheckNewCampaign(v *SolutionVersion, campaigns []*Campaign, quota int) error {
+	if err := CheckVersionServable(v); err != nil {
+		return err
+	}
+	n := 0
+	for _, c := range campaigns {
+		if c.GroupARN == v.GroupARN {
+			n++
+		}
+	}
+	if n >= quota {
+		return Errorf(ELimitExceeded,
+			"Cannot create a campaign. More than %d resources in ACTIVE state. Please delete some and try again.", quota)
+	}
+	return nil
+}
+
+// CheckVersionServable fails with EResourceInUse unless version v is
+// ACTIVE, the only status a campaign may serve.
+func CheckVersionServable(v *SolutionVersion) error {
+	if v.Status != StatusActive {
+		return Errorf(EResourceInUse, "Solution version %s is in status %s; it must be ACTIVE.", v.ARN, v.Status)
+	}
+	return nil
+}
+
+// CheckCampaignUpdate checks that campaign c may be updated: only from
+// ACTIVE or CREATE FAILED, and not to another dataset group's version.
+func CheckCampaignUpdate(c, next *Campaign) error {
+	if c.Status != StatusActive && c.Status != StatusCreateFailed {
+		return Errorf(EResourceInUse, "Campaign %s is in status %s; it must be ACTIVE or CREATE FAILED.", c.ARN, c.Status)
+	}
+	if next.GroupARN != c.GroupARN {
+		return Errorf(EInvalidInput, "Campaign %s cannot serve a solution version of another dataset group.", c.ARN)
+	}
+	return nil
+}
+
+// CheckSolutionUnused fails with EResourceInUse while a campaign serves a
+// version of the solution arn, or one of its versions trains.
+func CheckSolutionUnused(arn string, campaigns []*Campaign, versions []*SolutionVersion) error {
+	var users []string
+	for _, c := range campaigns {
+		if c.SolutionARN == arn {
+			users = append(users, "campaign "+c.ARN)
+		}
+	}
+	for _, v := range versions {
+		if v.SolutionARN == arn && Training(v.Status) {
+			users = append(users, "solution version "+v.ARN+" ("+v.Status+")")
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	slices.Sort(users)
+	return Errorf(EResourceInUse, "Solution %s is in use by %s. Delete or stop them first.", arn, strings.Join(users, ", "))
 }

@@ -330,7 +330,7 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckGroupEmpty(arn, datasets, trackers); err != nil {
+		if err := perch.CheckGroupEmpty(arn, datasets, trackers, nil); err != nil {
 			return err
 		}
 		return remove(ctx, tx, "dataset_groups", arn)
