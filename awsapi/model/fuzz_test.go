@@ -13,7 +13,10 @@ import (
 // validation), and must not accept a key that names a member in another
 // case (encoding/json would take its value unchecked).
 func FuzzValidate(f *testing.F) {
-	ops := append(append([]*Operation(nil), Personalize.Operations()...), Events.Operations()...)
+	var ops []*Operation
+	for _, svc := range []*Service{Personalize, Events, Runtime} {
+		ops = append(ops, svc.Operations()...)
+	}
 	index := func(name string) uint16 {
 		for i, op := range ops {
 			if op.Name == name {
@@ -44,6 +47,10 @@ func FuzzValidate(f *testing.F) {
 		{"DescribeDataset", ``},
 		{"DescribeDataset", `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`},
 		{"DescribeDataset", "{\"datasetArn\":\"\xff\"}"},
+		{"GetRecommendations", `{"campaignArn":"arn:aws:personalize:us-east-1:000000000000:campaign/c","userId":"u","numResults":5,"context":{"DEVICE":"phone"},"filterArn":"arn:aws:personalize:us-east-1:000000000000:filter/f","filterValues":{"G":"\"a\""},"promotions":[{"name":"p","percentPromotedItems":50,"filterValues":{"X":"1"}}],"metadataColumns":{"ITEMS":["GENRE"]}}`},
+		{"GetRecommendations", `{"recommenderArn":"arn:aws:personalize:us-east-1:000000000000:recommender/r","itemId":"i","numResults":-1,"promotions":[{},{}],"Context":{}}`},
+		{"GetPersonalizedRanking", `{"campaignArn":"arn:aws:personalize:us-east-1:000000000000:campaign/c","userId":"u","inputList":["a","b",null],"metadataColumns":{"ITEMS":[],"USERS":[]}}`},
+		{"GetActionRecommendations", `{"campaignArn":"c","userId":"u","numResults":5}`},
 	} {
 		f.Add(index(seed.op), []byte(seed.body))
 	}

@@ -10,10 +10,21 @@ import (
 )
 
 const (
-	datasetArn = "arn:aws:personalize:us-east-1:123456789012:dataset/dg/INTERACTIONS"
-	groupArn   = "arn:aws:personalize:us-east-1:123456789012:dataset-group/dg"
-	schemaArn  = "arn:aws:personalize:us-east-1:123456789012:schema/s"
+	datasetArn  = "arn:aws:personalize:us-east-1:123456789012:dataset/dg/INTERACTIONS"
+	groupArn    = "arn:aws:personalize:us-east-1:123456789012:dataset-group/dg"
+	schemaArn   = "arn:aws:personalize:us-east-1:123456789012:schema/s"
+	campaignArn = "arn:aws:personalize:us-east-1:123456789012:campaign/c"
+	filterArn   = "arn:aws:personalize:us-east-1:123456789012:filter/f"
 )
+
+// contextEntries returns n distinct entries of a runtime context map.
+func contextEntries(n int) string {
+	entries := make([]string, n)
+	for i := range entries {
+		entries[i] = fmt.Sprintf(`"K%d":"v"`, i)
+	}
+	return strings.Join(entries, ",")
+}
 
 // putEvents builds a PutEvents body around the given eventList JSON.
 func putEvents(events ...string) string {
@@ -282,6 +293,109 @@ func TestValidate(t *testing.T) {
 				"Map value must satisfy constraint: [Member must have length less than or equal to 1000]"),
 		},
 
+		// The runtime API.
+		{name: "GetRecommendations minimal", svc: Runtime, op: "GetRecommendations", body: `{"campaignArn":"` + campaignArn + `","userId":"u1"}`},
+		{
+			name: "GetRecommendations everything", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","itemId":"i1","userId":"u1","numResults":0,"context":{"DEVICE":"phone"},` +
+				`"filterArn":"` + filterArn + `","filterValues":{"GENRE":"\"drama\""},"recommenderArn":"` + campaignArn + `",` +
+				`"promotions":[{"name":"promo-1","percentPromotedItems":100,"filterArn":"` + filterArn + `","filterValues":{"X":"1"}}],` +
+				`"metadataColumns":{"ITEMS":["GENRE","PRICE"]}}`,
+		},
+		{name: "GetRecommendations has no required member", svc: Runtime, op: "GetRecommendations", body: `{}`},
+		{
+			name: "GetPersonalizedRanking required members, in model order", svc: Runtime, op: "GetPersonalizedRanking",
+			body: `{"context":{"DEVICE":"phone"}}`,
+			want: violations(
+				"Value null at 'campaignArn' failed to satisfy constraint: Member must not be null",
+				"Value null at 'inputList' failed to satisfy constraint: Member must not be null",
+				"Value null at 'userId' failed to satisfy constraint: Member must not be null",
+			),
+		},
+		{
+			name: "numResults below zero", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","numResults":-1}`,
+			want: violations("Value '-1' at 'numResults' failed to satisfy constraint: Member must have value greater than or equal to 0"),
+		},
+		{
+			name: "runtime ARN pattern and length", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"campaign/c","filterArn":"arn:aws:personalize:us-east-1:1:filter/` + long(256) + `"}`,
+			want: violations(
+				`Value 'campaign/c' at 'campaignArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:([a-z\d-]+):personalize:.*:.*:.+`,
+				"Value 'arn:aws:personalize:us-east-1:1:filter/"+long(256)+"' at 'filterArn' failed to satisfy constraint: Member must have length less than or equal to 256",
+			),
+		},
+		{
+			name: "runtime ids are not sensitive", svc: Runtime, op: "GetPersonalizedRanking",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"` + long(257) + `","inputList":["i1","` + long(257) + `"]}`,
+			want: violations(
+				"Value '"+long(257)+"' at 'inputList.2.member' failed to satisfy constraint: Member must have length less than or equal to 256",
+				"Value '"+long(257)+"' at 'userId' failed to satisfy constraint: Member must have length less than or equal to 256",
+			),
+		},
+		{
+			name: "too many promotions, withheld", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","promotions":[{"name":"a"},{"name":"b"}]}`,
+			want: violations("Value at 'promotions' failed to satisfy constraint: Member must have length less than or equal to 1"),
+		},
+		{
+			name: "promotion members", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","promotions":[{"name":"-promo","percentPromotedItems":0,"filterArn":"x"}]}`,
+			want: violations(
+				`Value '-promo' at 'promotions.1.member.name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9][a-zA-Z0-9\-_]*`,
+				"Value '0' at 'promotions.1.member.percentPromotedItems' failed to satisfy constraint: Member must have value greater than or equal to 1",
+				`Value 'x' at 'promotions.1.member.filterArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:([a-z\d-]+):personalize:.*:.*:.+`,
+			),
+		},
+		{
+			name: "percentPromotedItems above 100", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","promotions":[{"name":"p","percentPromotedItems":101}]}`,
+			want: violations("Value '101' at 'promotions.1.member.percentPromotedItems' failed to satisfy constraint: Member must have value less than or equal to 100"),
+		},
+		{
+			name: "context keys, values withheld", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","context":{"DEVICE":"phone","time of day":"noon"}}`,
+			want: violations(`Value at 'context' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 150, Member must satisfy regular expression pattern: [A-Za-z\d_]+]`),
+		},
+		{
+			name: "context size", svc: Runtime, op: "GetPersonalizedRanking",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","inputList":["i1"],"context":{` + contextEntries(151) + `}}`,
+			want: violations("Value at 'context' failed to satisfy constraint: Member must have length less than or equal to 150"),
+		},
+		{
+			name: "filter values", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","filterValues":{"GENRE":"` + long(1001) + `","` + long(51) + `":"x"}}`,
+			want: violations(
+				"Value at 'filterValues' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 50, Member must satisfy regular expression pattern: [A-Za-z0-9_]+]",
+				"Value at 'filterValues' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 1000]",
+			),
+		},
+		{
+			name: "metadataColumns size", svc: Runtime, op: "GetRecommendations",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","metadataColumns":{"ITEMS":["a"],"USERS":["b"]}}`,
+			want: violations("Value '{ITEMS=[a], USERS=[b]}' at 'metadataColumns' failed to satisfy constraint: Member must have length less than or equal to 1"),
+		},
+		{
+			name: "metadataColumns columns", svc: Runtime, op: "GetPersonalizedRanking",
+			body: `{"campaignArn":"` + campaignArn + `","userId":"u1","inputList":[],"metadataColumns":{"ITEMS":[` + repeatJSON(`"c"`, 99) + `,"` + long(151) + `"]}}`,
+			want: violations(
+				"Value '{ITEMS=["+strings.Repeat("c, ", 99)+long(151)+"]}' at 'metadataColumns' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 99]",
+				"Value '"+long(151)+"' at 'metadataColumns.ITEMS.member.100.member' failed to satisfy constraint: Member must have length less than or equal to 150",
+			),
+		},
+		{
+			name: "numResults as a string", svc: Runtime, op: "GetRecommendations", body: `{"numResults":"25"}`,
+			wantSerialization: "Unexpected JSON string at 'numResults', expected an integer",
+		},
+		{
+			name: "inputList as a string", svc: Runtime, op: "GetPersonalizedRanking", body: `{"campaignArn":"` + campaignArn + `","userId":"u","inputList":"i1"}`,
+			wantSerialization: "Unexpected JSON string at 'inputList', expected an array",
+		},
+		{
+			name: "numResults wider than 32 bits", svc: Runtime, op: "GetRecommendations", body: `{"numResults":4294967296}`,
+			wantSerialization: "Number at 'numResults' is not a 32-bit integer",
+		},
+
 		// Serialization errors.
 		{
 			name: "not JSON", svc: Events, op: "PutEvents", body: `{"trackingId":`,
@@ -469,7 +583,7 @@ type modelFile struct {
 }
 
 func TestTablesMatchModels(t *testing.T) {
-	for file, svc := range map[string]*Service{"personalize.json": Personalize, "personalize-events.json": Events} {
+	for file, svc := range map[string]*Service{"personalize.json": Personalize, "personalize-events.json": Events, "personalize-runtime.json": Runtime} {
 		t.Run(file, func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {
@@ -531,6 +645,9 @@ func TestLookups(t *testing.T) {
 		{Personalize, "ResourceNotFoundException", 400},
 		{Personalize, "InvalidNextTokenException", 400},
 		{Personalize, "ThrottlingException", 0},
+		{Runtime, "InvalidInputException", 400},
+		{Runtime, "ResourceNotFoundException", 404},
+		{Runtime, "ResourceInUseException", 0},
 	} {
 		if got := tt.svc.ErrorStatus(tt.code); got != tt.want {
 			t.Errorf("ErrorStatus(%s) = %d, want %d", tt.code, got, tt.want)
@@ -555,6 +672,26 @@ func TestLookups(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("Events.OperationFor(%s, %s) = %q, want %q", tt.method, tt.path, got, tt.want)
 		}
+	}
+	for _, tt := range []struct {
+		method, path, want string
+	}{
+		{"POST", "/recommendations", "GetRecommendations"},
+		{"POST", "/personalize-ranking", "GetPersonalizedRanking"},
+		{"POST", "/action-recommendations", "GetActionRecommendations"},
+		{"GET", "/recommendations", ""},
+		{"POST", "/events", ""},
+	} {
+		got := ""
+		if op := Runtime.OperationFor(tt.method, tt.path); op != nil {
+			got = op.Name
+		}
+		if got != tt.want {
+			t.Errorf("Runtime.OperationFor(%s, %s) = %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+	if op := Events.OperationFor("POST", "/recommendations"); op != nil {
+		t.Errorf("the events API has no /recommendations, got %s", op.Name)
 	}
 	if op := Personalize.OperationFor("POST", "/"); op != nil {
 		t.Errorf("the control plane routes by target, yet OperationFor found %s", op.Name)

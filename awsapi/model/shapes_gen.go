@@ -1886,6 +1886,226 @@ var eventsUserProperties = shape{
 	hasMax: true, max: 24000,
 }
 
+// Runtime is the Personalize Runtime API (2018-05-22, protocol rest-json).
+var Runtime = &Service{
+	operations: []*Operation{
+		{Name: "GetActionRecommendations", Method: "POST", Path: "/action-recommendations", input: &runtimeGetActionRecommendationsRequest, errors: []string{"InvalidInputException", "ResourceNotFoundException"}},
+		{Name: "GetPersonalizedRanking", Method: "POST", Path: "/personalize-ranking", input: &runtimeGetPersonalizedRankingRequest, errors: []string{"InvalidInputException", "ResourceNotFoundException"}},
+		{Name: "GetRecommendations", Method: "POST", Path: "/recommendations", input: &runtimeGetRecommendationsRequest, errors: []string{"InvalidInputException", "ResourceNotFoundException"}},
+	},
+	restJSON: true,
+	errors: map[string]errorShape{
+		"InvalidInputException":     {status: 400, shape: &runtimeInvalidInputException},
+		"ResourceNotFoundException": {status: 404, shape: &runtimeResourceNotFoundException},
+	},
+}
+
+var runtimeArn = shape{
+	name:   "Arn",
+	kind:   kindString,
+	hasMax: true, max: 256,
+	pattern: patternPersonalizeArn,
+}
+
+var runtimeAttributeName = shape{
+	name:   "AttributeName",
+	kind:   kindString,
+	hasMax: true, max: 150,
+	pattern: patternRuntimeAttributeName,
+}
+
+var runtimeAttributeValue = shape{
+	name:      "AttributeValue",
+	kind:      kindString,
+	sensitive: true,
+	hasMax:    true, max: 1000,
+}
+
+var runtimeColumnName = shape{
+	name:   "ColumnName",
+	kind:   kindString,
+	hasMax: true, max: 150,
+}
+
+var runtimeColumnNamesList = shape{
+	name:   "ColumnNamesList",
+	kind:   kindList,
+	hasMax: true, max: 99,
+	elem: &runtimeColumnName,
+}
+
+var runtimeContext = shape{
+	name:           "Context",
+	kind:           kindMap,
+	holdsSensitive: true,
+	hasMax:         true, max: 150,
+	key:  &runtimeAttributeName,
+	elem: &runtimeAttributeValue,
+}
+
+var runtimeDatasetType = shape{
+	name:   "DatasetType",
+	kind:   kindString,
+	hasMax: true, max: 256,
+}
+
+var runtimeErrorMessage = shape{
+	name: "ErrorMessage",
+	kind: kindString,
+}
+
+var runtimeFilterAttributeName = shape{
+	name:   "FilterAttributeName",
+	kind:   kindString,
+	hasMax: true, max: 50,
+	pattern: patternRuntimeFilterAttributeName,
+}
+
+var runtimeFilterAttributeValue = shape{
+	name:      "FilterAttributeValue",
+	kind:      kindString,
+	sensitive: true,
+	hasMax:    true, max: 1000,
+}
+
+var runtimeFilterValues = shape{
+	name:           "FilterValues",
+	kind:           kindMap,
+	holdsSensitive: true,
+	hasMax:         true, max: 25,
+	key:  &runtimeFilterAttributeName,
+	elem: &runtimeFilterAttributeValue,
+}
+
+var runtimeGetActionRecommendationsRequest = shape{
+	name:           "GetActionRecommendationsRequest",
+	kind:           kindStructure,
+	holdsSensitive: true,
+	members: []member{
+		{name: "campaignArn", shape: &runtimeArn},
+		{name: "userId", shape: &runtimeUserID},
+		{name: "numResults", shape: &runtimeNumResults},
+		{name: "filterArn", shape: &runtimeArn},
+		{name: "filterValues", shape: &runtimeFilterValues},
+	},
+}
+
+var runtimeGetPersonalizedRankingRequest = shape{
+	name:           "GetPersonalizedRankingRequest",
+	kind:           kindStructure,
+	holdsSensitive: true,
+	members: []member{
+		{name: "campaignArn", shape: &runtimeArn, required: true},
+		{name: "inputList", shape: &runtimeInputList, required: true},
+		{name: "userId", shape: &runtimeUserID, required: true},
+		{name: "context", shape: &runtimeContext},
+		{name: "filterArn", shape: &runtimeArn},
+		{name: "filterValues", shape: &runtimeFilterValues},
+		{name: "metadataColumns", shape: &runtimeMetadataColumns},
+	},
+}
+
+var runtimeGetRecommendationsRequest = shape{
+	name:           "GetRecommendationsRequest",
+	kind:           kindStructure,
+	holdsSensitive: true,
+	members: []member{
+		{name: "campaignArn", shape: &runtimeArn},
+		{name: "itemId", shape: &runtimeItemID},
+		{name: "userId", shape: &runtimeUserID},
+		{name: "numResults", shape: &runtimeNumResults},
+		{name: "context", shape: &runtimeContext},
+		{name: "filterArn", shape: &runtimeArn},
+		{name: "filterValues", shape: &runtimeFilterValues},
+		{name: "recommenderArn", shape: &runtimeArn},
+		{name: "promotions", shape: &runtimePromotionList},
+		{name: "metadataColumns", shape: &runtimeMetadataColumns},
+	},
+}
+
+var runtimeInputList = shape{
+	name: "InputList",
+	kind: kindList,
+	elem: &runtimeItemID,
+}
+
+var runtimeInvalidInputException = shape{
+	name: "InvalidInputException",
+	kind: kindStructure,
+	members: []member{
+		{name: "message", shape: &runtimeErrorMessage},
+	},
+}
+
+var runtimeItemID = shape{
+	name:   "ItemID",
+	kind:   kindString,
+	hasMax: true, max: 256,
+}
+
+var runtimeMetadataColumns = shape{
+	name:   "MetadataColumns",
+	kind:   kindMap,
+	hasMax: true, max: 1,
+	key:  &runtimeDatasetType,
+	elem: &runtimeColumnNamesList,
+}
+
+var runtimeName = shape{
+	name:   "Name",
+	kind:   kindString,
+	hasMin: true, min: 1,
+	hasMax: true, max: 63,
+	pattern: patternPersonalizeName,
+}
+
+var runtimeNumResults = shape{
+	name:   "NumResults",
+	kind:   kindInteger,
+	hasMin: true, min: 0,
+}
+
+var runtimePercentPromotedItems = shape{
+	name:   "PercentPromotedItems",
+	kind:   kindInteger,
+	hasMin: true, min: 1,
+	hasMax: true, max: 100,
+}
+
+var runtimePromotion = shape{
+	name:           "Promotion",
+	kind:           kindStructure,
+	holdsSensitive: true,
+	members: []member{
+		{name: "name", shape: &runtimeName},
+		{name: "percentPromotedItems", shape: &runtimePercentPromotedItems},
+		{name: "filterArn", shape: &runtimeArn},
+		{name: "filterValues", shape: &runtimeFilterValues},
+	},
+}
+
+var runtimePromotionList = shape{
+	name:           "PromotionList",
+	kind:           kindList,
+	holdsSensitive: true,
+	hasMax:         true, max: 1,
+	elem: &runtimePromotion,
+}
+
+var runtimeResourceNotFoundException = shape{
+	name: "ResourceNotFoundException",
+	kind: kindStructure,
+	members: []member{
+		{name: "message", shape: &runtimeErrorMessage},
+	},
+}
+
+var runtimeUserID = shape{
+	name:   "UserID",
+	kind:   kindString,
+	hasMax: true, max: 256,
+}
+
 // Patterns of the models, anchored for whole-value matching.
 var (
 	patternPersonalizeArn                  = &pattern{text: `arn:([a-z\d-]+):personalize:.*:.*:.+`, expr: `^(?:arn:([a-z\d-]+):personalize:[^\n\r\x{85}\x{2028}\x{2029}]*:[^\n\r\x{85}\x{2028}\x{2029}]*:[^\n\r\x{85}\x{2028}\x{2029}]+)$`}
@@ -1899,4 +2119,6 @@ var (
 	patternPersonalizeSchedulingExpression = &pattern{text: `rate\(\d+ days?\)`, expr: `^(?:rate\(\d+ days?\))$`}
 	patternPersonalizeTagKey               = &pattern{text: `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, expr: `^(?:^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)$`}
 	patternEventsEventAttributionSource    = &pattern{text: `^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$`, expr: `^(?:^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$)$`}
+	patternRuntimeAttributeName            = &pattern{text: `[A-Za-z\d_]+`, expr: `^(?:[A-Za-z\d_]+)$`}
+	patternRuntimeFilterAttributeName      = &pattern{text: `[A-Za-z0-9_]+`, expr: `^(?:[A-Za-z0-9_]+)$`}
 )

@@ -5,13 +5,14 @@
 //
 //	go run ./internal/gen
 //
-// reads the trimmed models personalize.json and personalize-events.json and
-// writes shapes_gen.go. The trimmed models are the botocore service models
-// without their documentation strings; refresh them from the unmodified
-// copies with
+// reads the trimmed models personalize.json, personalize-events.json and
+// personalize-runtime.json and writes shapes_gen.go. The trimmed models are
+// the botocore service models without their documentation strings; refresh
+// them from the unmodified copies with
 //
 //	go run ./internal/gen -trim ../../../shared/spec/aws-models/personalize.json personalize.json
 //	go run ./internal/gen -trim ../../../shared/spec/aws-models/personalize-events.json personalize-events.json
+//	go run ./internal/gen -trim ../../../shared/spec/aws-models/personalize-runtime.json personalize-runtime.json
 package main
 
 import (
@@ -32,10 +33,11 @@ import (
 
 // services lists the models the package serves: the trimmed model file, the
 // exported variable holding the service and the prefix of its shape
-// variables (the two models share shape names such as Arn).
+// variables (the models share shape names such as Arn).
 var services = []service{
 	{file: "personalize.json", varName: "Personalize", prefix: "personalize"},
 	{file: "personalize-events.json", varName: "Events", prefix: "events"},
+	{file: "personalize-runtime.json", varName: "Runtime", prefix: "runtime"},
 }
 
 type service struct {
