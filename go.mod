@@ -11,6 +11,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/feature/s3/manager v1.23.21
 	github.com/aws/aws-sdk-go-v2/service/personalize v1.50.4
 	github.com/aws/aws-sdk-go-v2/service/personalizeevents v1.29.0
+	github.com/aws/aws-sdk-go-v2/service/personalizeruntime v1.32.0
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.8
 	github.com/aws/smithy-go v1.28.8
 	github.com/cockroachdb/pebble/v2 v2.1.7

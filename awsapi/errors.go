@@ -101,8 +101,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("x-amzn-RequestId", uuid.NewString())
 	}
 	svc := model.Events
-	if r.Header.Get("X-Amz-Target") != "" {
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
 		svc = model.Personalize
+	case model.Runtime.OperationFor(r.Method, r.URL.Path) != nil:
+		svc = model.Runtime
 	}
 	writeError(w, errorContentType(r), toAPIError(svc, err, slog.New(slog.DiscardHandler)))
 }

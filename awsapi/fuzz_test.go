@@ -31,6 +31,10 @@ var fuzzRoutes = []struct{ method, path, target string }{
 	{"POST", "/", "AmazonPersonalize.CreateEventTracker"},
 	{"POST", "/", "AmazonPersonalize.UpdateDataset"},
 	{"GET", "/_perch/records", ""},
+	{"POST", "/recommendations", ""},
+	{"POST", "/personalize-ranking", ""},
+	{"POST", "/", "AmazonPersonalize.CreateSolution"},
+	{"POST", "/", "AmazonPersonalize.UpdateCampaign"},
 }
 
 // FuzzServeHTTP feeds arbitrary bodies through the whole handler (wire
@@ -81,7 +85,12 @@ func FuzzServeHTTP(f *testing.F) {
 		f.Fatal(err)
 	}
 	placeholders["TRACKING"] = tracker.TrackingID
-	handler := awsapi.New(awsapi.Config{Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Account: testAccount})
+	// The recommendation side is the tests' stand-in: what is fuzzed is
+	// the wire's reading of its requests and writing of its answers.
+	rec := newRecommender()
+	handler := awsapi.New(awsapi.Config{
+		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Solutions: rec, Runtime: rec, Account: testAccount,
+	})
 
 	for _, seed := range []struct {
 		route uint8
@@ -98,6 +107,11 @@ func FuzzServeHTTP(f *testing.F) {
 		{8, `{"datasetArn":"ITEMS"}`},
 		{9, `{"datasetGroupArn":"GROUP","maxResults":1}`},
 		{12, ``},
+		{13, `{"campaignArn":"arn:aws:personalize:us-west-2:123456789012:campaign/c","userId":"u","numResults":5,"context":{"DEVICE":"phone"},"filterValues":{"G":"\"a\""},"promotions":[{"name":"p","percentPromotedItems":50}],"metadataColumns":{"ITEMS":["GENRE"]}}`},
+		{13, `{"recommenderArn":"x","numResults":-1,"promotions":[null]}`},
+		{14, `{"campaignArn":"arn:aws:personalize:us-west-2:123456789012:campaign/c","userId":"u","inputList":["a","b"],"context":{"K":null}}`},
+		{15, `{"name":"s","datasetGroupArn":"GROUP","performAutoTraining":false,"solutionConfig":{"hpoConfig":{"hpoResourceConfig":{"maxNumberOfTrainingJobs":"4"}},"eventsConfig":{"eventParametersList":[{"eventType":"click","weight":"NaN"}]}}}`},
+		{16, `{"campaignArn":"arn:aws:personalize:us-west-2:123456789012:campaign/c","minProvisionedTPS":2,"campaignConfig":{"rankingInfluence":{"POPULARITY":0.5}}}`},
 	} {
 		f.Add(seed.route, []byte(seed.body))
 	}

@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeruntime"
 	"github.com/aws/smithy-go"
 
 	"github.com/perchdev/perch"
@@ -40,10 +41,12 @@ const (
 // env is a perch server on a real listener with a real on-disk store, and
 // AWS SDK clients pointed at it.
 type env struct {
-	t       testing.TB
-	url     string
-	cp      *personalize.Client
-	events  *personalizeevents.Client
+	t      testing.TB
+	url    string
+	cp     *personalize.Client
+	events *personalizeevents.Client
+	// runtime is a client of the runtime API.
+	runtime *personalizeruntime.Client
 	scope   perch.Scope
 	dataDir string
 	catalog catalog.Options
@@ -59,6 +62,9 @@ type env struct {
 	maxInFlight int
 	// wrap, when set, wraps the server's handler, to watch what it does.
 	wrap func(http.Handler) http.Handler
+	// recommender, when set, serves the recommendation side's control
+	// plane and the runtime API.
+	recommender *recommender
 }
 
 // newEnv starts a server; opts adjust the catalog's options (quotas).
@@ -97,10 +103,14 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var handler http.Handler = awsapi.New(awsapi.Config{
+	cfg := awsapi.Config{
 		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Jobs: js, Account: testAccount, Verifier: e.verifier,
 		MaxInFlight: e.maxInFlight,
-	})
+	}
+	if e.recommender != nil {
+		cfg.Solutions, cfg.Runtime = e.recommender, e.recommender
+	}
+	var handler http.Handler = awsapi.New(cfg)
 	if e.wrap != nil {
 		handler = e.wrap(handler)
 	}
@@ -119,6 +129,7 @@ func (e *env) start() {
 		}
 	}
 	e.cp, e.events = e.clients(testKey)
+	e.runtime = e.runtimeClient(testKey)
 }
 
 // testKey is the key the env's own clients sign with.
@@ -134,6 +145,15 @@ func (e *env) clients(creds aws.Credentials) (*personalize.Client, *personalizee
 		Region: testRegion, BaseEndpoint: aws.String(e.url), Credentials: provider, Retryer: retryLostConnections(),
 	})
 	return cp, events
+}
+
+// runtimeClient returns a runtime API client of the env's server that
+// signs with creds.
+func (e *env) runtimeClient(creds aws.Credentials, opts ...func(*personalizeruntime.Options)) *personalizeruntime.Client {
+	return personalizeruntime.New(personalizeruntime.Options{
+		Region: testRegion, BaseEndpoint: aws.String(e.url), Retryer: retryLostConnections(),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil }),
+	}, opts...)
 }
 
 // retryLostConnections is the env's clients' retryer. Like the SDK's

@@ -27,7 +27,7 @@ func checkRequest(r *http.Request) *apiError {
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !jsonContentType(ct) {
 		return &apiError{http.StatusUnsupportedMediaType, eMediaType,
-			"Content-Type " + strconv.Quote(ct) + " is not supported: send the body as application/json (events API) or application/x-amz-json-1.1 (control plane)"}
+			"Content-Type " + strconv.Quote(ct) + " is not supported: send the body as application/json (events and runtime APIs) or application/x-amz-json-1.1 (control plane)"}
 	}
 	return nil
 }

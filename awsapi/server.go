@@ -1,7 +1,8 @@
 // Package awsapi is the wire: it serves the Amazon Personalize control
-// plane (awsJson 1.1) and events API (rest-json) on one handler, validates
-// every request against the official service models, and answers in AWS's
-// envelopes. It also serves perch's own read API under /_perch/.
+// plane (awsJson 1.1), events API and runtime API (both rest-json) on one
+// handler, validates every request against the official service models,
+// and answers in AWS's envelopes. It also serves perch's own read API under
+// /_perch/.
 package awsapi
 
 import (
@@ -40,6 +41,11 @@ type Config struct {
 	Store   perch.Store
 	// Jobs serves the job operations; without it they are unsupported.
 	Jobs perch.Jobs
+	// Solutions serves the recommendation side's control plane (recipes,
+	// solutions and their versions, campaigns), and Runtime the runtime
+	// API; without them their operations are unsupported.
+	Solutions perch.Solutions
+	Runtime   perch.Runtime
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -49,25 +55,31 @@ type Config struct {
 	// MaxInFlight bounds the events API calls served at once; calls past
 	// it are answered ThrottlingException at once, which SDKs retry with
 	// backoff, instead of queueing for ever longer. 0 means no bound.
+	// Runtime calls are not counted: they wait for no commit, and a burst
+	// of events calls must not make recommendations fail, nor the reverse.
 	MaxInFlight int
 	Logger      *slog.Logger
 }
 
 // Server is an http.Handler for all of perch's APIs.
 type Server struct {
-	catalog  perch.Catalog
-	ingest   perch.Ingest
-	store    perch.Store
-	jobs     perch.Jobs
-	account  string
-	verifier *sigv4.Verifier
-	log      *slog.Logger
+	catalog   perch.Catalog
+	ingest    perch.Ingest
+	store     perch.Store
+	jobs      perch.Jobs
+	runtime   perch.Runtime
+	solutions perch.Solutions
+	account   string
+	verifier  *sigv4.Verifier
+	log       *slog.Logger
 	// inFlight holds a token for each events call being served; nil
 	// without a bound.
 	inFlight chan struct{}
 
 	control map[string]controlOp
 	events  map[string]func(context.Context, model.Value) error
+	// runtimeOps is nil without a Runtime.
+	runtimeOps map[string]runtimeOp
 }
 
 // New returns a Server.
@@ -76,13 +88,22 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, account: cfg.Account, verifier: cfg.Verifier, log: log}
+	s := &Server{
+		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
+		account: cfg.Account, verifier: cfg.Verifier, log: log,
+	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
 	}
 	s.control = s.controlOps()
 	if s.jobs != nil {
 		maps.Copy(s.control, s.jobOps())
+	}
+	if s.solutions != nil {
+		maps.Copy(s.control, s.solutionOps())
+	}
+	if s.runtime != nil {
+		s.runtimeOps = s.runtimeOperations()
 	}
 	s.events = map[string]func(context.Context, model.Value) error{
 		"PutEvents":             s.putEvents,
@@ -96,12 +117,13 @@ func New(cfg Config) *Server {
 
 // ServeHTTP serves every request in one order: the checks of its header
 // section and its route; for an events call, admission to the in-flight
-// bound; its body, read once; its signature, over that body; then the
-// operation. Routing and admission look at nothing but the header
-// section, so that a call past the bound is refused before its body is
-// read or its signature checked: shedding load costs next to nothing. A
-// request that names no operation is told so only after authentication,
-// so that only a caller with a valid signature learns which routes exist.
+// bound (runtime calls are not bounded: see Config.MaxInFlight); its
+// body, read once; its signature, over that body; then the operation.
+// Routing and admission look at nothing but the header section, so that a
+// call past the bound is refused before its body is read or its signature
+// checked: shedding load costs next to nothing. A request that names no
+// operation is told so only after authentication, so that only a caller
+// with a valid signature learns which routes exist.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", uuid.NewString())
 	contentType := errorContentType(r)
@@ -147,6 +169,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveControl(w, r, rt, raw)
 	case eventsAPI:
 		s.serveEvents(w, r, rt.op, raw)
+	case runtimeAPI:
+		s.serveRuntime(w, r, rt.op, raw)
 	case readAPI:
 		rt.read(s, w, r)
 	}
@@ -158,6 +182,7 @@ type api int
 const (
 	controlPlane api = iota
 	eventsAPI
+	runtimeAPI
 	readAPI
 )
 
@@ -166,9 +191,9 @@ const (
 // before its body is read.
 type route struct {
 	api api
-	// op is the control-plane or events operation asked for, whose input
-	// is the body; nil for the read API and when the request names no
-	// operation.
+	// op is the control-plane, events or runtime operation asked for,
+	// whose input is the body; nil for the read API and when the request
+	// names no operation.
 	op      *model.Operation
 	control controlOp
 	read    readOp
@@ -182,7 +207,8 @@ type route struct {
 }
 
 // route reads r's route from its target header, method and path. A
-// target means the control plane, a path under readPrefix the read API,
+// target means the control plane, a path under readPrefix the read API, a
+// path of the runtime model the runtime API (when the server has one),
 // anything else the events API.
 func (s *Server) route(r *http.Request) route {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
@@ -211,6 +237,9 @@ func (s *Server) route(r *http.Request) route {
 		}
 		return rt
 	}
+	if rt, ok := s.runtimeRoute(r); ok {
+		return rt
+	}
 	rt := route{api: eventsAPI, op: model.Events.OperationFor(r.Method, r.URL.Path)}
 	if rt.op == nil {
 		status := http.StatusNotFound
@@ -222,10 +251,34 @@ func (s *Server) route(r *http.Request) route {
 	return rt
 }
 
+// runtimeRoute routes a request for a path of the runtime API; ok is false
+// for any other path, and for every path while the server has no runtime,
+// which then answers them as paths it does not know.
+func (s *Server) runtimeRoute(r *http.Request) (rt route, ok bool) {
+	op := model.Runtime.OperationFor(http.MethodPost, r.URL.Path)
+	if op == nil || s.runtimeOps == nil {
+		return route{}, false
+	}
+	rt = route{api: runtimeAPI}
+	switch {
+	case r.Method != http.MethodPost:
+		rt.unknown = &apiError{http.StatusMethodNotAllowed, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"}
+	case s.runtimeOps[op.Name].call == nil:
+		// An operation of the model that perch does not serve is answered
+		// as the control plane answers one of its own: the SDKs surface the
+		// code, and none retries a 400.
+		rt.unknown = &apiError{http.StatusBadRequest, eUnknownOperation,
+			"Operation " + op.Name + " (" + op.Method + " " + op.Path + ") is not supported by this endpoint"}
+	default:
+		rt.op = op
+	}
+	return rt, true
+}
+
 // OperationName names the operation r asks for, as the service models do
-// (CreateDatasetGroup, PutEvents), or read/<name> for the read API; a
-// request that names none of them is "unknown". The names form a bounded
-// set, fit for a metric's label.
+// (CreateDatasetGroup, PutEvents, GetRecommendations), or read/<name> for
+// the read API; a request that names none of them is "unknown". The names
+// form a bounded set, fit for a metric's label.
 func OperationName(r *http.Request) string {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		if name, ok := strings.CutPrefix(target, targetPrefix); ok {
@@ -242,6 +295,9 @@ func OperationName(r *http.Request) string {
 		return "unknown"
 	}
 	if op := model.Events.OperationFor(r.Method, r.URL.Path); op != nil {
+		return op.Name
+	}
+	if op := model.Runtime.OperationFor(r.Method, r.URL.Path); op != nil {
 		return op.Name
 	}
 	return "unknown"

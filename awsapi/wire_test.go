@@ -85,21 +85,24 @@ func (w wireRequest) send(t *testing.T, url string, header http.Header, body []b
 	return resp
 }
 
+// wireVariants are the forms of a request that clients send.
+var wireVariants = []wireRequest{
+	{name: "plain", region: "us-east-1"},
+	{name: "other region", region: "ap-southeast-2"},
+	{name: "region of another partition", region: "cn-north-1"},
+	{name: "x-amz-content-sha256", region: "eu-west-1", contentSHA256: true},
+	{name: "chunked", region: "us-west-2", chunked: true},
+	{name: "chunked and sha256", region: "us-west-2", chunked: true, contentSHA256: true},
+	{name: "gzip", region: "eu-central-1", gzip: true},
+	{name: "gzip chunked", region: "eu-central-1", gzip: true, chunked: true},
+	{name: "expect 100-continue", region: "sa-east-1", expect100: true},
+	{name: "everything", region: "me-south-1", contentSHA256: true, chunked: true, gzip: true, expect100: true},
+}
+
 func TestWireVariantsAreAccepted(t *testing.T) {
 	e := newEnv(t)
 	g := e.makeGroup("wire")
-	variants := []wireRequest{
-		{name: "plain", region: "us-east-1"},
-		{name: "other region", region: "ap-southeast-2"},
-		{name: "region of another partition", region: "cn-north-1"},
-		{name: "x-amz-content-sha256", region: "eu-west-1", contentSHA256: true},
-		{name: "chunked", region: "us-west-2", chunked: true},
-		{name: "chunked and sha256", region: "us-west-2", chunked: true, contentSHA256: true},
-		{name: "gzip", region: "eu-central-1", gzip: true},
-		{name: "gzip chunked", region: "eu-central-1", gzip: true, chunked: true},
-		{name: "expect 100-continue", region: "sa-east-1", expect100: true},
-		{name: "everything", region: "me-south-1", contentSHA256: true, chunked: true, gzip: true, expect100: true},
-	}
+	variants := wireVariants
 	for i, v := range variants {
 		session := fmt.Sprintf("wire-session-%d", i)
 		body := fmt.Sprintf(`{"trackingId":%q,"userId":"u-%d","sessionId":%q,"eventList":[{"eventId":"wire-%d","eventType":"click","itemId":"item-1","sentAt":1700000000.5,"properties":"{\"device\":\"phone\"}"}]}`,
