@@ -141,13 +141,60 @@ type ResourceStore interface {
 	DatasetImportJobs(ctx context.Context) ([]*DatasetImportJob, error)
 	DataDeletionJobs(ctx context.Context) ([]*DataDeletionJob, error)
 
-	// ClaimJob gives owner a lease, for the time lease, of the job of any
-	// kind that has not finished and that no live lease holds, the one
-	// created first, and returns its ARN; "" when there is none. A lease
-	// that has run out (its owner stopped renewing it: a process that
-	// died) is no longer live, so another owner takes the job over. Two
-	// owners never hold one job's lease at once.
-	ClaimJob(ctx context.Context, owner string, lease time.Duration) (string, error)
+	// CreateSolution stores s, unless its ARN is taken, its group is not
+	// stored, or CheckNewSolution refuses it beside the account's
+	// solutions.
+	CreateSolution(ctx context.Context, s *Solution, quota int) error
+	Solution(ctx context.Context, arn string) (*Solution, error)
+	Solutions(ctx context.Context) ([]*Solution, error)
+	// UpdateSolution replaces the solution of s's ARN, unless there is none
+	// or CheckSolutionUpdate refuses it.
+	UpdateSolution(ctx context.Context, s *Solution) error
+	// DeleteSolution removes the solution arn, its versions and their
+	// models, unless CheckSolutionUnused refuses it.
+	DeleteSolution(ctx context.Context, arn string) error
+
+	// CreateSolutionVersion stores v, unless its ARN is taken, its
+	// solution is not stored, or CheckNewSolutionVersion refuses it beside
+	// the account's versions. A version waiting for its training is a job:
+	// ClaimJob hands it out under KindSolutionVersion.
+	CreateSolutionVersion(ctx context.Context, v *SolutionVersion, quota int) error
+	SolutionVersion(ctx context.Context, arn string) (*SolutionVersion, error)
+	SolutionVersions(ctx context.Context) ([]*SolutionVersion, error)
+	// UpdateSolutionVersion records the training's progress, for the owner
+	// of the version's lease, as Update*Job does for jobs.
+	UpdateSolutionVersion(ctx context.Context, v *SolutionVersion, owner string) error
+	// StopSolutionVersion moves the version arn to the status StopTraining
+	// gives, or fails as it does.
+	StopSolutionVersion(ctx context.Context, arn string) error
+	// PutModel keeps the trained model of the version arn, for the owner
+	// of its lease; it goes with the version.
+	PutModel(ctx context.Context, versionARN string, model []byte, owner string) error
+	// Model returns the model PutModel kept, EResourceNotFound when none.
+	Model(ctx context.Context, versionARN string) ([]byte, error)
+
+	// CreateCampaign stores c, unless its ARN is taken, the version it
+	// serves (c.SolutionVersionARN, or when that is the solution's $LATEST
+	// the version served) is not stored, or CheckNewCampaign refuses it
+	// beside the account's campaigns.
+	CreateCampaign(ctx context.Context, c *Campaign, served string, quota int) error
+	Campaign(ctx context.Context, arn string) (*Campaign, error)
+	Campaigns(ctx context.Context) ([]*Campaign, error)
+	// UpdateCampaign replaces the campaign of c's ARN, unless there is
+	// none, the version served is not stored or not servable
+	// (CheckVersionServable), or CheckCampaignUpdate refuses it.
+	UpdateCampaign(ctx context.Context, c *Campaign, served string) error
+	DeleteCampaign(ctx context.Context, arn string) error
+
+	// ClaimJob gives owner a lease, for the time lease, of the job of one
+	// of kinds (KindDatasetExportJob, KindDatasetImportJob,
+	// KindDataDeletionJob, KindSolutionVersion) that has not finished and
+	// that no live lease holds, the one created first, and returns its
+	// ARN; "" when there is none. A lease that has run out (its owner
+	// stopped renewing it: a process that died) is no longer live, so
+	// another owner takes the job over. Two owners never hold one job's
+	// lease at once. A solution version is unfinished while Training.
+	ClaimJob(ctx context.Context, owner string, lease time.Duration, kinds ...string) (string, error)
 	// RenewJobLease extends owner's lease of the job arn by lease from now;
 	// ErrLeaseLost when owner no longer holds it.
 	RenewJobLease(ctx context.Context, arn, owner string, lease time.Duration) error
