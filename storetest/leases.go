@@ -139,12 +139,19 @@ func testJobLeaseExpiry(t *testing.T, h Harness) {
 	}
 }
 
-// testConcurrentClaims: owners claiming at once share out the jobs, each
-// job to exactly one of them.
+// testConcurrentClaims: owners claiming at once share out the jobs and
+// the solution versions in training, each to exactly one of them.
 func testConcurrentClaims(t *testing.T, h Harness) {
 	s := openFresh(t, h)
 	ctx, r := t.Context(), s.Resources()
 	want := jobsToLease(t, s)
+	sol := s.solution(&perch.DatasetGroup{ARN: arn("dataset-group/g")}, "sol")
+	for i, status := range []string{perch.StatusCreatePending, perch.StatusCreateInProgress, perch.StatusActive} {
+		v := s.version(sol, status, status, perch.Timestamp(1500+1000*i))
+		if perch.Training(status) {
+			want = append(want, v.ARN)
+		}
+	}
 	const owners = 16
 	var (
 		mu     sync.Mutex
@@ -154,7 +161,7 @@ func testConcurrentClaims(t *testing.T, h Harness) {
 	for i := range owners {
 		owner := fmt.Sprintf("owner-%d", i)
 		wg.Go(func() {
-			arn, err := r.ClaimJob(ctx, owner, time.Minute)
+			arn, err := r.ClaimJob(ctx, owner, time.Minute, allKinds...)
 			if err != nil {
 				t.Error(err)
 				return

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -246,18 +247,156 @@ var resourceKinds = []resourceKind{
 			return r.UpdateDataDeletionJob(ctx, v, lease(ctx, r, v.ARN))
 		},
 	}),
+	kindOf(typedKind[perch.Solution]{
+		name: "solutions",
+		sample: func(name string) *perch.Solution {
+			return &perch.Solution{ARN: arn("solution/" + name), Name: name, GroupARN: arn("dataset-group/" + name), RecipeARN: recipeARN,
+				EventType: "click", PerformHPO: true, PerformAutoML: true, PerformAutoTraining: true, PerformIncrementalUpdate: true,
+				Config: solutionConfig(), Status: perch.StatusActive,
+				LatestUpdate: &perch.SolutionUpdate{AutoTrainingConfig: &perch.AutoTrainingConfig{SchedulingExpression: "rate(3 days)"},
+					EventsConfig:        &perch.EventsConfig{EventParametersList: []perch.EventParameters{{EventType: "view", Weight: ptr(0.5)}}},
+					PerformAutoTraining: true, PerformIncrementalUpdate: true, Status: perch.StatusActive, FailureReason: "none",
+					Created: 1700000002000, Updated: 1700000003000},
+				Tags: tags, Created: 1700000000000, Updated: 1700000001000}
+		},
+		needs: needsGroup,
+		change: func(v *perch.Solution) {
+			v.PerformAutoTraining, v.Updated = false, v.Updated+1
+			v.LatestUpdate = &perch.SolutionUpdate{Status: perch.StatusCreateInProgress, Created: v.Updated, Updated: v.Updated}
+		},
+		arn: func(v *perch.Solution) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.Solution) error {
+			return r.CreateSolution(ctx, v, roomy)
+		},
+		get:     perch.ResourceStore.Solution,
+		list:    perch.ResourceStore.Solutions,
+		replace: perch.ResourceStore.UpdateSolution,
+		del:     perch.ResourceStore.DeleteSolution,
+	}),
+	// A version in training, which the suite leases to replace it; versions
+	// go only with their solution.
+	kindOf(typedKind[perch.SolutionVersion]{
+		name: "solution versions",
+		sample: func(name string) *perch.SolutionVersion {
+			solution := arn("solution/" + name)
+			return &perch.SolutionVersion{ARN: versionARN(solution, name), Name: name, SolutionARN: solution,
+				GroupARN: arn("dataset-group/" + name), RecipeARN: recipeARN, EventType: "click", PerformHPO: true, PerformAutoML: true,
+				PerformIncrementalUpdate: true, Config: solutionConfig(), TrainingMode: perch.TrainingModeFull,
+				TrainingType: perch.TrainingTypeManual, TrainingHours: ptr(0.25), Status: perch.StatusCreateInProgress,
+				FailureReason: "none", Metrics: map[string]float64{"coverage": 0.5, "precision_at_25": 0.125},
+				Tags: tags, Created: 1700000000000, Updated: 1700000001000}
+		},
+		needs: needsSolution,
+		change: func(v *perch.SolutionVersion) {
+			v.Status, v.FailureReason, v.TrainingHours, v.Updated = perch.StatusActive, "", ptr(1.5), v.Updated+1
+			v.Metrics = map[string]float64{"coverage": 0.75, "normalized_discounted_cumulative_gain_at_10": 0.375}
+		},
+		arn: func(v *perch.SolutionVersion) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.SolutionVersion) error {
+			return r.CreateSolutionVersion(ctx, v, roomy)
+		},
+		get:  perch.ResourceStore.SolutionVersion,
+		list: perch.ResourceStore.SolutionVersions,
+		replace: func(r perch.ResourceStore, ctx context.Context, v *perch.SolutionVersion) error {
+			return r.UpdateSolutionVersion(ctx, v, lease(ctx, r, v.ARN))
+		},
+	}),
+	kindOf(typedKind[perch.Campaign]{
+		name: "campaigns",
+		sample: func(name string) *perch.Campaign {
+			solution := arn("solution/" + name)
+			version := versionARN(solution, name)
+			return &perch.Campaign{ARN: arn("campaign/" + name), Name: name, SolutionVersionARN: version, MinProvisionedTPS: 2,
+				Config: campaignConfig(), Status: perch.StatusActive, FailureReason: "none",
+				LatestUpdate: &perch.CampaignUpdate{SolutionVersionARN: version, MinProvisionedTPS: 3, Config: campaignConfig(),
+					Status: perch.StatusActive, FailureReason: "none", Created: 1700000002000, Updated: 1700000003000},
+				Tags: tags, Created: 1700000000000, Updated: 1700000001000, SolutionARN: solution, GroupARN: arn("dataset-group/" + name)}
+		},
+		needs: needsServableVersion,
+		change: func(v *perch.Campaign) {
+			v.MinProvisionedTPS, v.Updated = v.MinProvisionedTPS+1, v.Updated+1
+			v.Config = perch.CampaignConfig{RankingInfluence: map[string]float64{"FRESHNESS": 1}}
+		},
+		arn: func(v *perch.Campaign) string { return v.ARN },
+		create: func(r perch.ResourceStore, ctx context.Context, v *perch.Campaign) error {
+			return r.CreateCampaign(ctx, v, v.SolutionVersionARN, roomy)
+		},
+		get:  perch.ResourceStore.Campaign,
+		list: perch.ResourceStore.Campaigns,
+		replace: func(r perch.ResourceStore, ctx context.Context, v *perch.Campaign) error {
+			return r.UpdateCampaign(ctx, v, v.SolutionVersionARN)
+		},
+		del: perch.ResourceStore.DeleteCampaign,
+	}),
 }
+
+// recipeARN is the recipe of the suite's solutions.
+const recipeARN = "arn:aws:personalize:::recipe/aws-user-personalization"
+
+// versionARN is the ARN of the version named name of the solution
+// solutionARN: the solution's ARN and an id of 8 lowercase hexadecimal
+// digits, here made of the name.
+func versionARN(solutionARN, name string) string {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s/%08x", solutionARN, h.Sum32())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// solutionConfig is a configuration with every member set. Its raw JSON
+// members are compact (as encoding/json writes them) with their keys out
+// of order, so that a store that reformats JSON, rather than keeping it
+// as given, fails to read them back.
+func solutionConfig() perch.SolutionConfig {
+	return perch.SolutionConfig{
+		EventValueThreshold: "0.5",
+		HPOConfig: json.RawMessage(`{"hpoResourceConfig":{"maxNumberOfTrainingJobs":"4"},` +
+			`"hpoObjective":{"type":"Maximize","metricName":"precision_at_25"}}`),
+		AlgorithmHyperParameters:        map[string]string{"hidden_dimension": "64", "bptt": "32"},
+		FeatureTransformationParameters: map[string]string{"max_user_history_length_percentile": "0.99"},
+		AutoMLConfig:                    json.RawMessage(`{"recipeList":["arn:aws:personalize:::recipe/aws-hrnn"],"metricName":"coverage"}`),
+		EventsConfig: &perch.EventsConfig{EventParametersList: []perch.EventParameters{
+			{EventType: "click", EventValueThreshold: ptr(0.5), Weight: ptr(0.75)}, {EventType: "buy", Weight: ptr(1.0)}}},
+		OptimizationObjective: &perch.OptimizationObjective{ItemAttribute: "PRICE", ObjectiveSensitivity: "HIGH"},
+		TrainingDataConfig: &perch.TrainingDataConfig{ExcludedDatasetColumns: map[string][]string{"ITEMS": {"COLOR", "SIZE"}},
+			IncludedDatasetColumns: map[string][]string{"USERS": {"AGE"}}},
+		AutoTrainingConfig: &perch.AutoTrainingConfig{SchedulingExpression: "rate(7 days)"},
+	}
+}
+
+func campaignConfig() perch.CampaignConfig {
+	return perch.CampaignConfig{ItemExplorationConfig: map[string]string{"explorationWeight": "0.3", "explorationItemAgeCutOff": "30"},
+		EnableMetadataWithRecommendations: true, SyncWithLatestSolutionVersion: true,
+		RankingInfluence: map[string]float64{"POPULARITY": 0.5, "FRESHNESS": 0.25}}
+}
+
+// needsSolution makes the group and the ACTIVE solution a version's
+// sample refers to.
+func needsSolution(s *store, name string) {
+	s.solution(s.group(account, name, ""), name)
+}
+
+// needsServableVersion makes the group, solution and ACTIVE version a
+// campaign's sample serves.
+func needsServableVersion(s *store, name string) {
+	s.version(s.solution(s.group(account, name, ""), name), name, perch.StatusActive, 1600000000000)
+}
+
+// allKinds names every kind of job ClaimJob hands out.
+var allKinds = []string{perch.KindDatasetExportJob, perch.KindDatasetImportJob, perch.KindDataDeletionJob, perch.KindSolutionVersion}
 
 // suiteOwner is the owner of the leases the suite takes to update jobs.
 const suiteOwner = "storetest"
 
-// lease makes sure suiteOwner holds the lease of the job arn, if it is
-// stored and has not finished: it claims jobs until it gets that one or
-// there is none left to claim (the suite's earlier lease still holds),
-// and returns the owner to update the job as.
+// lease makes sure suiteOwner holds the lease of the job arn (or of the
+// solution version in training), if it is stored and has not finished:
+// it claims jobs until it gets that one or there is none left to claim
+// (the suite's earlier lease still holds), and returns the owner to
+// update the job as.
 func lease(ctx context.Context, r perch.ResourceStore, arn string) string {
 	for {
-		got, err := r.ClaimJob(ctx, suiteOwner, time.Hour)
+		got, err := r.ClaimJob(ctx, suiteOwner, time.Hour, allKinds...)
 		if err != nil || got == "" || got == arn {
 			return suiteOwner
 		}

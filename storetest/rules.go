@@ -506,10 +506,11 @@ func race(n int, f func(i int) error) []error {
 	return errs
 }
 
-// testConcurrentCreates: creates at once of one dataset group name, or
-// of one group's event tracker, store exactly one and refuse the others
-// with ResourceAlreadyExistsException; creates at once past a quota
-// never store more than the quota.
+// testConcurrentCreates: creates at once of one dataset group name, of
+// one group's event tracker, or of one campaign name, store exactly one
+// and refuse the others with ResourceAlreadyExistsException; creates at
+// once past a quota (of groups, of versions in training) never store more
+// than the quota.
 func testConcurrentCreates(t *testing.T, h Harness) {
 	s := openFresh(t, h)
 	ctx, r := t.Context(), s.Resources()
@@ -541,7 +542,31 @@ func testConcurrentCreates(t *testing.T, h Harness) {
 	})
 	wantOne("creates of trackers of one group at once", errs)
 
+	v := s.version(s.solution(s.group(account, "rec", ""), "sol"), "v", perch.StatusActive, 1)
+	errs = race(racers, func(i int) error {
+		c := newCampaign(v, "same", v.ARN)
+		c.MinProvisionedTPS = i + 1
+		return r.CreateCampaign(ctx, c, v.ARN, roomy)
+	})
+	wantOne("creates of one campaign name at once", errs)
+
 	const quota = 5
+	sol := s.solution(s.group(account, "trainings", ""), "trainings")
+	errs = race(racers, func(i int) error {
+		return r.CreateSolutionVersion(ctx, newVersion(sol, fmt.Sprint(i), perch.StatusCreatePending, 1), quota)
+	})
+	versions := 0
+	for _, err := range errs {
+		if err == nil {
+			versions++
+		} else if perch.ErrorCode(err) != perch.ELimitExceeded {
+			t.Errorf("a version created past the quota at once: %v, want %s", err, perch.ELimitExceeded)
+		}
+	}
+	if list, err := r.SolutionVersions(ctx); err != nil || versions != quota || len(list) != quota+1 {
+		t.Errorf("%d creates of versions at once with a quota of %d: %d created, %d stored (%v)", racers, quota, versions, len(list), err)
+	}
+
 	errs = race(racers, func(i int) error {
 		name := fmt.Sprintf("q%d", i)
 		return r.CreateDatasetGroup(ctx, &perch.DatasetGroup{ARN: arnIn(otherAccount, "dataset-group/"+name), Name: name,
@@ -566,8 +591,10 @@ func testConcurrentCreates(t *testing.T, h Harness) {
 
 // testConcurrentDependents: a delete and a create that the delete's rule
 // forbids, at once, never both succeed: DeleteSchema and a CreateDataset
-// with that schema, DeleteDatasetGroup and a CreateEventTracker in that
-// group. Whichever wins, what is stored keeps the rules.
+// with that schema, DeleteDatasetGroup and a CreateEventTracker or a
+// CreateSolution in that group, DeleteSolution and a CreateCampaign
+// serving its version or a CreateSolutionVersion of it. Whichever wins,
+// what is stored keeps the rules.
 func testConcurrentDependents(t *testing.T, h Harness) {
 	s := openFresh(t, h)
 	ctx, r := t.Context(), s.Resources()
@@ -604,6 +631,44 @@ func testConcurrentDependents(t *testing.T, h Harness) {
 		})
 		if errs[0] == nil && errs[1] == nil {
 			t.Fatalf("round %d: DeleteDatasetGroup and CreateEventTracker in the group at once both succeeded", round)
+		}
+	}
+
+	for round := range 10 {
+		name := fmt.Sprintf("rec%d", round)
+		g := s.group(account, name, "")
+		sol, other := s.solution(g, name), s.solution(g, name+"-other")
+		v := s.version(sol, "v", perch.StatusActive, 1)
+		errs := race(2, func(i int) error {
+			if i == 0 {
+				return r.DeleteSolution(ctx, sol.ARN)
+			}
+			return r.CreateCampaign(ctx, newCampaign(v, name, v.ARN), v.ARN, roomy)
+		})
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: DeleteSolution and CreateCampaign serving its version at once both succeeded", round)
+		}
+
+		errs = race(2, func(i int) error {
+			if i == 0 {
+				return r.DeleteSolution(ctx, other.ARN)
+			}
+			return r.CreateSolutionVersion(ctx, newVersion(other, "v", perch.StatusCreatePending, 1), roomy)
+		})
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: DeleteSolution and CreateSolutionVersion of it at once both succeeded", round)
+		}
+
+		h := s.group(account, name+"-empty", "")
+		errs = race(2, func(i int) error {
+			if i == 0 {
+				return r.DeleteDatasetGroup(ctx, h.ARN)
+			}
+			return r.CreateSolution(ctx, &perch.Solution{ARN: arn("solution/" + name + "-h"), Name: name + "-h", GroupARN: h.ARN,
+				RecipeARN: recipeARN, Status: perch.StatusActive}, roomy)
+		})
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: DeleteDatasetGroup and CreateSolution in it at once both succeeded", round)
 		}
 	}
 }

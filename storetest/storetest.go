@@ -2,7 +2,8 @@
 // that any backend runs against its own stores: what Commit returns and
 // writes, eventId duplicates, entity upserts, bulk loads, DeleteUsers,
 // dataset deletion, read order and queries, the rules between resources
-// (also under concurrent calls), and what survives a close and a reopen.
+// (also under concurrent calls), job and training leases, models, and what
+// survives a close and a reopen.
 //
 // A backend's tests call Run with a Harness that makes fresh stores of
 // that backend, real ones (a directory on disk, a database of their own):
@@ -89,7 +90,17 @@ func Tests() []Test {
 		{"ExportJobRules", testExportJobRules},
 		{"ImportJobRules", testImportJobRules},
 		{"DeletionJobRules", testDeletionJobRules},
+		{"SolutionRules", testSolutionRules},
+		{"DeleteSolutionInUse", testDeleteSolutionInUse},
+		{"DeleteGroupWithSolution", testDeleteGroupWithSolution},
+		{"SolutionVersionRules", testSolutionVersionRules},
+		{"StopSolutionVersion", testStopSolutionVersion},
+		{"SolutionVersionLeases", testSolutionVersionLeases},
+		{"Models", testModels},
+		{"CampaignRules", testCampaignRules},
+		{"UpdateCampaignRules", testUpdateCampaignRules},
 		{"JobLeases", testJobLeases},
+		{"ClaimJobByKind", testClaimJobByKind},
 		{"JobLeaseExpiry", testJobLeaseExpiry},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentCreates", testConcurrentCreates},
