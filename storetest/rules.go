@@ -542,31 +542,7 @@ func testConcurrentCreates(t *testing.T, h Harness) {
 	})
 	wantOne("creates of trackers of one group at once", errs)
 
-	v := s.version(s.solution(s.group(account, "rec", ""), "sol"), "v", perch.StatusActive, 1)
-	errs = race(racers, func(i int) error {
-		c := newCampaign(v, "same", v.ARN)
-		c.MinProvisionedTPS = i + 1
-		return r.CreateCampaign(ctx, c, v.ARN, roomy)
-	})
-	wantOne("creates of one campaign name at once", errs)
-
 	const quota = 5
-	sol := s.solution(s.group(account, "trainings", ""), "trainings")
-	errs = race(racers, func(i int) error {
-		return r.CreateSolutionVersion(ctx, newVersion(sol, fmt.Sprint(i), perch.StatusCreatePending, 1), quota)
-	})
-	versions := 0
-	for _, err := range errs {
-		if err == nil {
-			versions++
-		} else if perch.ErrorCode(err) != perch.ELimitExceeded {
-			t.Errorf("a version created past the quota at once: %v, want %s", err, perch.ELimitExceeded)
-		}
-	}
-	if list, err := r.SolutionVersions(ctx); err != nil || versions != quota || len(list) != quota+1 {
-		t.Errorf("%d creates of versions at once with a quota of %d: %d created, %d stored (%v)", racers, quota, versions, len(list), err)
-	}
-
 	errs = race(racers, func(i int) error {
 		name := fmt.Sprintf("q%d", i)
 		return r.CreateDatasetGroup(ctx, &perch.DatasetGroup{ARN: arnIn(otherAccount, "dataset-group/"+name), Name: name,
@@ -586,6 +562,30 @@ func testConcurrentCreates(t *testing.T, h Harness) {
 	}
 	if created != quota || len(groups) != quota+1 {
 		t.Errorf("%d creates of groups at once with a quota of %d: %d created, %d groups stored", racers, quota, created, len(groups))
+	}
+
+	v := s.version(s.solution(s.group(account, "rec", ""), "sol"), "v", perch.StatusActive, 1)
+	errs = race(racers, func(i int) error {
+		c := newCampaign(v, "same", v.ARN)
+		c.MinProvisionedTPS = i + 1
+		return r.CreateCampaign(ctx, c, v.ARN, roomy)
+	})
+	wantOne("creates of one campaign name at once", errs)
+
+	sol := s.solution(s.group(account, "trainings", ""), "trainings")
+	errs = race(racers, func(i int) error {
+		return r.CreateSolutionVersion(ctx, newVersion(sol, fmt.Sprint(i), perch.StatusCreatePending, 1), quota)
+	})
+	versions := 0
+	for _, err := range errs {
+		if err == nil {
+			versions++
+		} else if perch.ErrorCode(err) != perch.ELimitExceeded {
+			t.Errorf("a version created past the quota at once: %v, want %s", err, perch.ELimitExceeded)
+		}
+	}
+	if list, err := r.SolutionVersions(ctx); err != nil || versions != quota || len(list) != quota+1 {
+		t.Errorf("%d creates of versions at once with a quota of %d: %d created, %d stored (%v)", racers, quota, versions, len(list), err)
 	}
 }
 
