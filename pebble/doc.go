@@ -51,8 +51,10 @@
 //	m/bulk/<d>                     live bulk generations of the dataset
 //	m/staging/<d>/<gen>            a generation still being loaded
 //	r/<kind>/<arn>                 resource JSON; kind is schema, group,
-//	                               dataset, tracker, exportjob, importjob
-//	                               or deletionjob
+//	                               dataset, tracker, exportjob, importjob,
+//	                               deletionjob, solution, version (a
+//	                               solution version) or campaign
+//	o/<len><versionArn>/<chunk>    a 1 MiB chunk of a solution version's model
 //	e/<d>/<seq>                    run of events, numbered by its first
 //	a/<d>/<seq>                    run of action interactions
 //	u/<d>/<len><userId>/<seq>      user index (empty value) per run, both kinds

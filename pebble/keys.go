@@ -62,7 +62,34 @@ const (
 	kindExportJob    = "exportjob"
 	kindImportJob    = "importjob"
 	kindDeletionJob  = "deletionjob"
+	kindSolution     = "solution"
+	// A version's ARN is its solution's and an id, so a solution's
+	// versions are one range of keys, r/version/<solutionArn>/.
+	kindVersion  = "version"
+	kindCampaign = "campaign"
 )
+
+// tagModel starts the keys of the solution versions' models,
+// o/<len><versionArn>/<chunk>: a model is split into chunks of modelChunk
+// bytes (the last one shorter, or empty for an empty model), numbered
+// from 0.
+const tagModel = 'o'
+
+// modelChunk bounds a model's values. Models may be tens of MB, and
+// values of that size would each pass whole through the memtable, the
+// blob files and the block cache; 1 MiB chunks are values the engine
+// handles like any other.
+const modelChunk = 1 << 20
+
+// modelPrefix is o/<len><versionArn>/, the prefix of the keys of one
+// version's model; the length keeps one version's keys out of another's
+// range whatever its ARN.
+func modelPrefix(versionARN string) []byte {
+	b := []byte{tagModel, '/'}
+	b = binary.AppendUvarint(b, uint64(len(versionARN)))
+	b = append(b, versionARN...)
+	return append(b, '/')
+}
 
 // appendDatasetPrefix appends <tag>/<datasetID 8B BE>/, the prefix of every
 // key of one family and one dataset.

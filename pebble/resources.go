@@ -93,7 +93,11 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckGroupEmpty(arn, datasets, trackers, nil); err != nil {
+		solutions, err := accountResources[perch.Solution](ctx, s, kindSolution, arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckGroupEmpty(arn, datasets, trackers, solutions); err != nil {
 			return err
 		}
 		w.delete(kindDatasetGroup, arn)
@@ -292,18 +296,22 @@ func (r resources) CreateDataDeletionJob(ctx context.Context, v *perch.DataDelet
 }
 
 func (r resources) UpdateDatasetExportJob(ctx context.Context, v *perch.DatasetExportJob, owner string) error {
-	return updateJob(ctx, r.s, kindExportJob, v.ARN, v, owner, v.Status,
-		func(j *perch.DatasetExportJob) string { return j.DatasetARN })
+	return updateLeased(ctx, r.s, kindExportJob, v.ARN, v, owner, perch.JobFinished(v.Status),
+		func(old *perch.DatasetExportJob) error {
+			return perch.CheckJobUpdate(v.ARN, old.DatasetARN, v.DatasetARN)
+		})
 }
 
 func (r resources) UpdateDatasetImportJob(ctx context.Context, v *perch.DatasetImportJob, owner string) error {
-	return updateJob(ctx, r.s, kindImportJob, v.ARN, v, owner, v.Status,
-		func(j *perch.DatasetImportJob) string { return j.DatasetARN })
+	return updateLeased(ctx, r.s, kindImportJob, v.ARN, v, owner, perch.JobFinished(v.Status),
+		func(old *perch.DatasetImportJob) error {
+			return perch.CheckJobUpdate(v.ARN, old.DatasetARN, v.DatasetARN)
+		})
 }
 
 func (r resources) UpdateDataDeletionJob(ctx context.Context, v *perch.DataDeletionJob, owner string) error {
-	return updateJob(ctx, r.s, kindDeletionJob, v.ARN, v, owner, v.Status,
-		func(j *perch.DataDeletionJob) string { return j.GroupARN })
+	return updateLeased(ctx, r.s, kindDeletionJob, v.ARN, v, owner, perch.JobFinished(v.Status),
+		func(old *perch.DataDeletionJob) error { return perch.CheckJobUpdate(v.ARN, old.GroupARN, v.GroupARN) })
 }
 
 func (r resources) DatasetExportJob(ctx context.Context, arn string) (*perch.DatasetExportJob, error) {
@@ -327,9 +335,60 @@ type jobLease struct {
 // live reports whether the lease still holds at now.
 func (l jobLease) live(now time.Time) bool { return l.owner != "" && now.Before(l.until) }
 
-// ClaimJob leases the first unfinished job, by creation time and then
-// ARN, whose lease is not live.
-func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Duration) (string, error) {
+// waiting is a job, or a solution version, that ClaimJob may hand out.
+type waiting struct {
+	created perch.Timestamp
+	arn     string
+}
+
+// unfinished lists the resources of the kind (a store kind) for which
+// open says they wait for a worker. Callers are inside the gate.
+func unfinished[T any](ctx context.Context, s *Store, kind string, open func(*T) (waiting, bool)) ([]waiting, error) {
+	list, err := scanResources[T](ctx, s, kind, "")
+	if err != nil {
+		return nil, err
+	}
+	var ws []waiting
+	for _, v := range list {
+		if w, ok := open(v); ok {
+			ws = append(ws, w)
+		}
+	}
+	return ws, nil
+}
+
+// claimable lists, for each kind ClaimJob is asked for, what of it waits
+// for a worker: jobs that have not finished, versions in training.
+var claimable = []struct {
+	kind string
+	list func(ctx context.Context, s *Store) ([]waiting, error)
+}{
+	{perch.KindDatasetExportJob, func(ctx context.Context, s *Store) ([]waiting, error) {
+		return unfinished(ctx, s, kindExportJob, func(j *perch.DatasetExportJob) (waiting, bool) {
+			return waiting{j.Created, j.ARN}, !perch.JobFinished(j.Status)
+		})
+	}},
+	{perch.KindDatasetImportJob, func(ctx context.Context, s *Store) ([]waiting, error) {
+		return unfinished(ctx, s, kindImportJob, func(j *perch.DatasetImportJob) (waiting, bool) {
+			return waiting{j.Created, j.ARN}, !perch.JobFinished(j.Status)
+		})
+	}},
+	{perch.KindDataDeletionJob, func(ctx context.Context, s *Store) ([]waiting, error) {
+		return unfinished(ctx, s, kindDeletionJob, func(j *perch.DataDeletionJob) (waiting, bool) {
+			return waiting{j.Created, j.ARN}, !perch.JobFinished(j.Status)
+		})
+	}},
+	{perch.KindSolutionVersion, func(ctx context.Context, s *Store) ([]waiting, error) {
+		return unfinished(ctx, s, kindVersion, func(v *perch.SolutionVersion) (waiting, bool) {
+			return waiting{v.Created, v.ARN}, perch.Training(v.Status)
+		})
+	}},
+}
+
+// ClaimJob leases the first job of the kinds asked for (every kind when
+// none is named, as before kinds could be), by creation time and then
+// ARN, that waits for a worker and whose lease is not live.
+func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Duration, kinds ...string) (string, error) {
 	s := r.s
 	if err := s.gate.enter(); err != nil {
 		return "", err
@@ -337,36 +396,16 @@ func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Durati
 	defer s.gate.leave()
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
-	type waiting struct {
-		created perch.Timestamp
-		arn     string
-	}
 	var open []waiting
-	add := func(arn, status string, created perch.Timestamp) {
-		if !perch.JobFinished(status) {
-			open = append(open, waiting{created, arn})
+	for _, c := range claimable {
+		if len(kinds) > 0 && !slices.Contains(kinds, c.kind) {
+			continue
 		}
-	}
-	exports, err := listResources[perch.DatasetExportJob](ctx, s, kindExportJob)
-	if err != nil {
-		return "", err
-	}
-	for _, j := range exports {
-		add(j.ARN, j.Status, j.Created)
-	}
-	imports, err := listResources[perch.DatasetImportJob](ctx, s, kindImportJob)
-	if err != nil {
-		return "", err
-	}
-	for _, j := range imports {
-		add(j.ARN, j.Status, j.Created)
-	}
-	deletions, err := listResources[perch.DataDeletionJob](ctx, s, kindDeletionJob)
-	if err != nil {
-		return "", err
-	}
-	for _, j := range deletions {
-		add(j.ARN, j.Status, j.Created)
+		ws, err := c.list(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		open = append(open, ws...)
 	}
 	slices.SortFunc(open, func(a, b waiting) int {
 		return perch.Position{Created: a.created, ARN: a.arn}.Compare(perch.Position{Created: b.created, ARN: b.arn})
@@ -545,27 +584,34 @@ func (s *Store) notTaken(kind, arn string) error {
 	}
 }
 
-// updateResource replaces the stored resource of arn with v, and fails
-// with EResourceNotFound when there is none.
-// updateJob records v, the job arn's new state, for the owner of its live
-// lease; a job that finishes lets its lease go.
-func updateJob[T any](ctx context.Context, s *Store, kind, arn string, v *T, owner, status string, target func(*T) string) error {
+// updateLeased records v, the new state of the job or solution version
+// arn, for the owner of its live lease, unless check refuses it beside
+// what is stored; one that finishes (no longer waits for a worker) lets
+// its lease go.
+func updateLeased[T any](ctx context.Context, s *Store, kind, arn string, v *T, owner string, finished bool, check func(old *T) error) error {
 	return s.changeResources(ctx, func(w *resourceWrite) error {
 		old, err := mustExist[T](s, kind, arn)
 		if err != nil {
 			return err
 		}
-		if l := s.leases[arn]; l.owner != owner || !l.live(time.Now()) {
+		if !s.leaseHeld(arn, owner) {
 			return perch.ErrLeaseLost
 		}
-		if err := perch.CheckJobUpdate(arn, target(old), target(v)); err != nil {
+		if err := check(old); err != nil {
 			return err
 		}
-		if perch.JobFinished(status) {
+		if finished {
 			delete(s.leases, arn)
 		}
 		return w.set(kind, arn, v)
 	})
+}
+
+// leaseHeld reports whether owner holds a live lease of arn. Callers
+// hold resMu.
+func (s *Store) leaseHeld(arn, owner string) bool {
+	l := s.leases[arn]
+	return l.owner == owner && l.live(time.Now())
 }
 
 // getResource is a read of one resource by its ARN: EResourceNotFound

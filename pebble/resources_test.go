@@ -179,3 +179,63 @@ func TestResourceChangesWaitForTheWriter(t *testing.T) {
 		t.Errorf("two creates of one group behind the writer failed with %v, want one %s", codes, perch.EResourceAlreadyExists)
 	}
 }
+
+// TestModelsInChunks: a model is kept in chunks of modelChunk bytes under
+// its version's o/ prefix; a later model leaves none of the earlier
+// one's chunks behind, and DeleteSolution leaves no key of its versions
+// or their models, while another version whose ARN starts with the same
+// bytes keeps its own.
+func TestModelsInChunks(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir(), Options{})
+	r := s.Resources()
+	const acct = "arn:aws:personalize:us-east-1:123:"
+	if err := r.CreateDatasetGroup(ctx, group(acct+"dataset-group/g", "g"), 10); err != nil {
+		t.Fatal(err)
+	}
+	var versions []*perch.SolutionVersion
+	for _, name := range []string{"s", "s1"} {
+		sol := &perch.Solution{ARN: acct + "solution/" + name, Name: name, GroupARN: acct + "dataset-group/g", Status: perch.StatusActive}
+		if err := r.CreateSolution(ctx, sol, 10); err != nil {
+			t.Fatal(err)
+		}
+		v := &perch.SolutionVersion{ARN: sol.ARN + "/0000000a", SolutionARN: sol.ARN, GroupARN: sol.GroupARN, Status: perch.StatusCreatePending}
+		if err := r.CreateSolutionVersion(ctx, v, 10); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := r.ClaimJob(ctx, "w", time.Minute, perch.KindSolutionVersion); err != nil || got != v.ARN {
+			t.Fatalf("ClaimJob = %q, %v; want %s", got, err, v.ARN)
+		}
+		versions = append(versions, v)
+	}
+	doomed, kept := versions[0], versions[1]
+	for _, c := range []struct {
+		size, chunks int
+	}{{2*modelChunk + 1, 3}, {modelChunk, 1}, {0, 1}, {modelChunk + 7, 2}} {
+		if err := r.PutModel(ctx, doomed.ARN, make([]byte, c.size), "w"); err != nil {
+			t.Fatal(err)
+		}
+		if n := countKeys(t, s, modelPrefix(doomed.ARN)); n != c.chunks {
+			t.Errorf("a model of %d bytes: %d keys, want %d chunks", c.size, n, c.chunks)
+		}
+	}
+	if err := r.PutModel(ctx, kept.ARN, []byte("kept"), "w"); err != nil {
+		t.Fatal(err)
+	}
+	doomed.Status = perch.StatusActive
+	if err := r.UpdateSolutionVersion(ctx, doomed, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.DeleteSolution(ctx, doomed.SolutionARN); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, s, modelPrefix(doomed.ARN)); n != 0 {
+		t.Errorf("%d chunks of a deleted solution's model left", n)
+	}
+	if n := countKeys(t, s, resourcePrefix(kindVersion)); n != 1 {
+		t.Errorf("%d versions stored, want only the other solution's", n)
+	}
+	if m, err := r.Model(ctx, kept.ARN); err != nil || string(m) != "kept" {
+		t.Errorf("the other solution's model = %q, %v", m, err)
+	}
+}

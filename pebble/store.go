@@ -121,9 +121,10 @@ type Store struct {
 	// need, one step that no other change of resources comes into. It is
 	// taken before writeMu, never while holding it.
 	resMu sync.Mutex
-	// leases are the jobs' leases (ClaimJob), by job ARN; guarded by
-	// resMu. They live in memory: only this process uses the store, and
-	// when it ends every lease ends with it.
+	// leases are the leases of jobs and of solution versions in training
+	// (ClaimJob), by ARN; guarded by resMu. They live in memory: only
+	// this process uses the store, and when it ends every lease ends with
+	// it.
 	leases map[string]jobLease
 	// writeMu orders the writer's commits with DeleteDataset, so that no
 	// commit lands records in a dataset after its deletion.
