@@ -53,6 +53,15 @@ func newEnv(t *testing.T, opts solutions.Options) *env {
 	if _, err := cat.CreateDataset(ctx, perch.CreateDatasetInput{Name: "i", SchemaARN: sc.ARN, GroupARN: g.ARN, Type: "Interactions"}); err != nil {
 		t.Fatal(err)
 	}
+	if opts.Now == nil {
+		// Each reading a second after the last, so that lists have one
+		// order.
+		clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		opts.Now = func() time.Time {
+			clock = clock.Add(time.Second)
+			return clock
+		}
+	}
 	return &env{t: t, ctx: ctx, store: store, cat: cat, s: solutions.New(store.Resources(), scope, opts), group: g}
 }
 
