@@ -129,12 +129,17 @@ func (s *Service) signal() {
 	}
 }
 
+// dataJobs are the kinds of jobs this service runs; solution versions,
+// which the store hands out as jobs too, are trained by a worker of
+// their own.
+var dataJobs = []string{perch.KindDatasetExportJob, perch.KindDatasetImportJob, perch.KindDataDeletionJob}
+
 // work runs jobs one at a time until the service closes: each job it can
 // claim, else, after a signal or a poll, it looks again.
 func (s *Service) work() {
 	defer close(s.done)
 	for {
-		arn, err := s.rs.ClaimJob(s.ctx, s.cfg.Owner, s.cfg.Lease)
+		arn, err := s.rs.ClaimJob(s.ctx, s.cfg.Owner, s.cfg.Lease, dataJobs...)
 		if s.ctx.Err() != nil {
 			return
 		}
