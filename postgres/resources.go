@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,6 +72,13 @@ func scopeLock(scope string) int32 {
 // deletes its records): it runs without the statement timeout, under
 // ctx alone.
 func (s *Store) change(ctx context.Context, arn string, long bool, fn func(tx pgx.Tx) error) error {
+	return s.transact(ctx, arn, true, long, fn)
+}
+
+// transact is change, under the account's advisory lock only when locked
+// says so: a change that no rule looks at may do without it, the rows it
+// locks being its only fence.
+func (s *Store) transact(ctx context.Context, arn string, locked, long bool, fn func(tx pgx.Tx) error) error {
 	scope, err := scopeOf(arn)
 	if err != nil {
 		return err
@@ -94,9 +102,13 @@ func (s *Store) change(ctx context.Context, arn string, long bool, fn func(tx pg
 		if long {
 			b.Queue("SET LOCAL statement_timeout = 0")
 		}
-		b.Queue("SELECT pg_advisory_xact_lock($1, $2)", int32(lockClass), scopeLock(scope))
-		if err := tx.SendBatch(tctx, b).Close(); err != nil {
-			return err
+		if locked {
+			b.Queue("SELECT pg_advisory_xact_lock($1, $2)", int32(lockClass), scopeLock(scope))
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(tctx, b).Close(); err != nil {
+				return err
+			}
 		}
 		if err := fn(tx); err != nil {
 			return err
@@ -200,13 +212,16 @@ func insert(ctx context.Context, tx pgx.Tx, arn, sql string, args ...any) error 
 	switch pgCode(err) {
 	case "23505": // unique_violation
 		switch c := constraintOf(err); c {
-		case "schemas_pkey", "dataset_groups_pkey", "datasets_pkey", "event_trackers_pkey", "jobs_pkey":
+		case "schemas_pkey", "dataset_groups_pkey", "datasets_pkey", "event_trackers_pkey", "jobs_pkey",
+			"solutions_pkey", "solution_versions_pkey", "campaigns_pkey":
 			return perch.AlreadyExists(arn)
 		default:
 			return perch.Errorf(perch.EResourceAlreadyExists, "%s conflicts with a stored resource (%s).", arn, c)
 		}
 	case "23503": // foreign_key_violation
 		return perch.Errorf(perch.EResourceNotFound, "A resource %s refers to does not exist (%s).", arn, constraintOf(err))
+	case "23514": // check_violation
+		return perch.Errorf(perch.EInvalidInput, "%s is not a resource the store can keep (%s).", arn, constraintOf(err))
 	}
 	return err
 }
@@ -215,6 +230,12 @@ func insert(ctx context.Context, tx pgx.Tx, arn, sql string, args ...any) error 
 // refers to it is ResourceInUse.
 func remove(ctx context.Context, tx pgx.Tx, table, arn string) error {
 	_, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE arn = $1", arn)
+	return inUse(arn, err)
+}
+
+// inUse words a foreign key's refusal of a deletion about arn as
+// ResourceInUse.
+func inUse(arn string, err error) error {
 	if pgCode(err) == "23503" {
 		return perch.Errorf(perch.EResourceInUse, "%s is in use (%s).", arn, constraintOf(err))
 	}
@@ -330,7 +351,11 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckGroupEmpty(arn, datasets, trackers, nil); err != nil {
+		solutions, err := docs[perch.Solution](ctx, tx, "SELECT doc FROM solutions WHERE group_arn = $1", arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckGroupEmpty(arn, datasets, trackers, solutions); err != nil {
 			return err
 		}
 		return remove(ctx, tx, "dataset_groups", arn)
@@ -729,33 +754,95 @@ func (r resources) DataDeletionJobs(ctx context.Context) ([]*perch.DataDeletionJ
 	return listJobs[perch.DataDeletionJob](ctx, r.s, jobDeletion)
 }
 
-// ClaimJob leases the first unfinished job, by creation time and then
-// ARN, whose lease is free or ran out (on the database's clock). SKIP
-// LOCKED lets nodes claiming at once pass each other's candidate instead
-// of waiting for it.
-func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Duration) (string, error) {
+// jobKinds spells the kinds of jobs ClaimJob is asked for as the jobs
+// table does.
+var jobKinds = map[string]string{
+	perch.KindDatasetExportJob: jobExport,
+	perch.KindDatasetImportJob: jobImport,
+	perch.KindDataDeletionJob:  jobDeletion,
+}
+
+// claimJob is ClaimJob's statement: among the jobs of the kinds $3 and,
+// when $4, the versions in training, it takes the one created first
+// whose lease is free or ran out (on the database's clock), and leases it
+// to $1 for $2 microseconds. It returns the candidate and what it
+// claimed: the candidate, or NULL when another owner's claim took it
+// between the look and the update, which waits for that claim and then
+// sees the lease taken.
+//
+// The look takes no row locks: locking the first row of each table (FOR
+// UPDATE SKIP LOCKED, a statement per table) would leave the row not
+// taken locked until the claim commits, and a claimer at that moment
+// would pass it by and could answer that nothing waits.
+const claimJob = `WITH candidate AS (
+	SELECT arn, version FROM (
+		(SELECT arn, created, false AS version FROM jobs
+			WHERE NOT finished AND kind = ANY($3) AND (lease_until IS NULL OR lease_until <= now())
+			ORDER BY created, arn COLLATE "C" LIMIT 1)
+		UNION ALL
+		(SELECT arn, created, true FROM solution_versions
+			WHERE $4 AND training AND (lease_until IS NULL OR lease_until <= now())
+			ORDER BY created, arn COLLATE "C" LIMIT 1)
+	) AS waiting
+	ORDER BY created, arn COLLATE "C" LIMIT 1
+), job AS (
+	UPDATE jobs SET lease_owner = $1, lease_until = now() + $2 * interval '1 microsecond'
+	FROM candidate
+	WHERE jobs.arn = candidate.arn AND NOT candidate.version
+		AND NOT jobs.finished AND (jobs.lease_until IS NULL OR jobs.lease_until <= now())
+	RETURNING jobs.arn
+), version AS (
+	UPDATE solution_versions SET lease_owner = $1, lease_until = now() + $2 * interval '1 microsecond'
+	FROM candidate
+	WHERE solution_versions.arn = candidate.arn AND candidate.version
+		AND solution_versions.training AND (solution_versions.lease_until IS NULL OR solution_versions.lease_until <= now())
+	RETURNING solution_versions.arn
+)
+SELECT (SELECT arn FROM candidate), (SELECT arn FROM job UNION ALL SELECT arn FROM version)`
+
+// ClaimJob leases the first job of the kinds asked for (every kind when
+// none is named, as before kinds could be), by creation time and then
+// ARN, that waits for a worker and whose lease is free or ran out. A
+// claim that another's overtook looks again: each such round follows a
+// change of its candidate that another call committed, so claimers at
+// once all end.
+func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Duration, kinds ...string) (string, error) {
 	s := r.s
 	if err := s.enter(); err != nil {
 		return "", err
 	}
 	defer s.leave()
-	wctx, cancel := s.writeContext(ctx)
-	defer cancel()
-	var arn string
-	err := s.pool.QueryRow(wctx, `UPDATE jobs SET lease_owner = $1, lease_until = now() + $2 * interval '1 microsecond'
-		WHERE arn = (SELECT arn FROM jobs WHERE NOT finished AND (lease_until IS NULL OR lease_until <= now())
-			ORDER BY created, arn COLLATE "C" LIMIT 1 FOR UPDATE SKIP LOCKED)
-		RETURNING arn`, owner, lease.Microseconds()).Scan(&arn)
-	if errors.Is(err, pgx.ErrNoRows) {
+	jobs, versions := []string{jobExport, jobImport, jobDeletion}, true
+	if len(kinds) > 0 {
+		jobs, versions = nil, slices.Contains(kinds, perch.KindSolutionVersion)
+		for _, k := range kinds {
+			if j, ok := jobKinds[k]; ok {
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	if len(jobs) == 0 && !versions {
 		return "", nil
 	}
-	if err != nil {
-		return "", s.failure(ctx, err, true)
+	wctx, cancel := s.writeContext(ctx)
+	defer cancel()
+	for {
+		var candidate, claimed *string
+		err := s.pool.QueryRow(wctx, claimJob, owner, lease.Microseconds(), jobs, versions).Scan(&candidate, &claimed)
+		if err != nil {
+			return "", s.failure(ctx, err, true)
+		}
+		if candidate == nil {
+			return "", nil
+		}
+		if claimed != nil {
+			return *claimed, nil
+		}
 	}
-	return arn, nil
 }
 
-// RenewJobLease extends owner's live lease of the job arn.
+// RenewJobLease extends owner's live lease of the job or version in
+// training arn.
 func (r resources) RenewJobLease(ctx context.Context, arn, owner string, lease time.Duration) error {
 	s := r.s
 	if err := s.enter(); err != nil {
@@ -764,12 +851,19 @@ func (r resources) RenewJobLease(ctx context.Context, arn, owner string, lease t
 	defer s.leave()
 	wctx, cancel := s.writeContext(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(wctx, `UPDATE jobs SET lease_until = now() + $3 * interval '1 microsecond'
-		WHERE arn = $1 AND lease_owner = $2 AND lease_until > now() AND NOT finished`, arn, owner, lease.Microseconds())
+	var renewed int
+	err := s.pool.QueryRow(wctx, `WITH job AS (
+			UPDATE jobs SET lease_until = now() + $3 * interval '1 microsecond'
+			WHERE arn = $1 AND lease_owner = $2 AND lease_until > now() AND NOT finished RETURNING 1
+		), version AS (
+			UPDATE solution_versions SET lease_until = now() + $3 * interval '1 microsecond'
+			WHERE arn = $1 AND lease_owner = $2 AND lease_until > now() AND training RETURNING 1
+		)
+		SELECT (SELECT count(*) FROM job) + (SELECT count(*) FROM version)`, arn, owner, lease.Microseconds()).Scan(&renewed)
 	if err != nil {
 		return s.failure(ctx, err, true)
 	}
-	if tag.RowsAffected() == 0 {
+	if renewed == 0 {
 		return perch.ErrLeaseLost
 	}
 	return nil
