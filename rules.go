@@ -177,10 +177,11 @@ func JobFinished(status string) bool {
 }
 
 // JobsHolding names the jobs, among the given ones, that have not
-// finished and work on dataset d: its imports and exports, and data
-// deletions from its group. CheckDatasetUnheld refuses to delete d while
-// there are any.
-func JobsHolding(d *Dataset, exports []*DatasetExportJob, imports []*DatasetImportJob, deletions []*DataDeletionJob) []string {
+// finished and work on dataset d: its imports and exports, data deletions
+// from its group, and the trainings of its group's solutions, which read
+// it. CheckDatasetUnheld refuses to delete d while there are any.
+func JobsHolding(d *Dataset, exports []*DatasetExportJob, imports []*DatasetImportJob, deletions []*DataDeletionJob,
+	versions []*SolutionVersion) []string {
 	var holders []string
 	for _, j := range exports {
 		if j.DatasetARN == d.ARN && !JobFinished(j.Status) {
@@ -195,6 +196,11 @@ func JobsHolding(d *Dataset, exports []*DatasetExportJob, imports []*DatasetImpo
 	for _, j := range deletions {
 		if j.GroupARN == d.GroupARN && !JobFinished(j.Status) {
 			holders = append(holders, "data deletion job "+j.ARN)
+		}
+	}
+	for _, v := range versions {
+		if v.GroupARN == d.GroupARN && Training(v.Status) {
+			holders = append(holders, "solution version "+v.ARN)
 		}
 	}
 	return holders
@@ -391,4 +397,23 @@ func CheckSolutionUnused(arn string, campaigns []*Campaign, versions []*Solution
 	}
 	slices.Sort(users)
 	return Errorf(EResourceInUse, "Solution %s is in use by %s. Delete or stop them first.", arn, strings.Join(users, ", "))
+}
+
+// CheckVersionUpdate refuses an update of solution version old to next
+// that would undo a stop or reopen a training that is over: a version
+// being stopped moves only to CREATE STOPPED or CREATE FAILED, and one
+// whose training ended does not change. Nor may it move to another
+// solution or group (CheckJobUpdate).
+func CheckVersionUpdate(old, next *SolutionVersion) error {
+	switch {
+	case !Training(old.Status):
+		return Errorf(EResourceInUse, "Solution version %s is %s: its training is over.", old.ARN, old.Status)
+	case old.Status == StatusCreateStopping && next.Status != StatusCreateStopping &&
+		next.Status != StatusCreateStopped && next.Status != StatusCreateFailed:
+		return Errorf(EResourceInUse, "Solution version %s is being stopped: its training can only end stopped.", old.ARN)
+	}
+	if err := CheckJobUpdate(old.ARN, old.SolutionARN, next.SolutionARN); err != nil {
+		return err
+	}
+	return CheckJobUpdate(old.ARN, old.GroupARN, next.GroupARN)
 }

@@ -161,12 +161,7 @@ func (r resources) SolutionVersions(ctx context.Context) ([]*perch.SolutionVersi
 // (and so its group's) for good.
 func (r resources) UpdateSolutionVersion(ctx context.Context, v *perch.SolutionVersion, owner string) error {
 	return updateLeased(ctx, r.s, kindVersion, v.ARN, v, owner, !perch.Training(v.Status),
-		func(old *perch.SolutionVersion) error {
-			if err := perch.CheckJobUpdate(v.ARN, old.SolutionARN, v.SolutionARN); err != nil {
-				return err
-			}
-			return perch.CheckJobUpdate(v.ARN, old.GroupARN, v.GroupARN)
-		})
+		func(old *perch.SolutionVersion) error { return perch.CheckVersionUpdate(old, v) })
 }
 
 // StopSolutionVersion moves the version to the status StopTraining gives;

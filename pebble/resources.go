@@ -188,7 +188,11 @@ func (r resources) DeleteDataset(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckDatasetUnheld(arn, perch.JobsHolding(d, exports, imports, deletions)); err != nil {
+		versions, err := accountResources[perch.SolutionVersion](ctx, s, kindVersion, arn)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckDatasetUnheld(arn, perch.JobsHolding(d, exports, imports, deletions, versions)); err != nil {
 			return err
 		}
 		b := w.batch()

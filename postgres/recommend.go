@@ -214,10 +214,7 @@ func (r resources) UpdateSolutionVersion(ctx context.Context, v *perch.SolutionV
 		if err := json.Unmarshal(js, old); err != nil {
 			return fmt.Errorf("postgres: decoding solution version %s: %w", v.ARN, err)
 		}
-		if err := perch.CheckJobUpdate(v.ARN, old.SolutionARN, v.SolutionARN); err != nil {
-			return err
-		}
-		if err := perch.CheckJobUpdate(v.ARN, old.GroupARN, v.GroupARN); err != nil {
+		if err := perch.CheckVersionUpdate(old, v); err != nil {
 			return err
 		}
 		return writeVersion(ctx, tx, v)

@@ -471,7 +471,11 @@ func (r resources) DeleteDataset(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckDatasetUnheld(arn, perch.JobsHolding(d, exports, imports, deletions)); err != nil {
+		versions, err := trainingVersions(ctx, tx, d.GroupARN)
+		if err != nil {
+			return err
+		}
+		if err := perch.CheckDatasetUnheld(arn, perch.JobsHolding(d, exports, imports, deletions, versions)); err != nil {
 			return err
 		}
 		if err := remove(ctx, tx, "datasets", arn); err != nil {
@@ -487,6 +491,24 @@ func (r resources) DeleteDataset(ctx context.Context, arn string) error {
 
 // unfinishedJobs reads the jobs that have not finished and work on the
 // targets (datasets or dataset groups), by kind.
+// trainingVersions returns the versions of the group's solutions that
+// wait for, or are in, training: they read the group's datasets.
+func trainingVersions(ctx context.Context, tx pgx.Tx, groupARN string) ([]*perch.SolutionVersion, error) {
+	rows, err := tx.Query(ctx, `SELECT v.doc FROM solution_versions v JOIN solutions s ON s.arn = v.solution_arn
+		WHERE v.training AND s.group_arn = $1`, groupARN)
+	if err != nil {
+		return nil, err
+	}
+	var versions []*perch.SolutionVersion
+	var js []byte
+	_, err = pgx.ForEachRow(rows, []any{&js}, func() error {
+		v := new(perch.SolutionVersion)
+		versions = append(versions, v)
+		return json.Unmarshal(js, v)
+	})
+	return versions, err
+}
+
 func unfinishedJobs(ctx context.Context, tx pgx.Tx, targets ...string) (
 	exports []*perch.DatasetExportJob, imports []*perch.DatasetImportJob, deletions []*perch.DataDeletionJob, err error) {
 	rows, err := tx.Query(ctx, "SELECT kind, doc FROM jobs WHERE NOT finished AND target_arn = ANY($1)", targets)

@@ -373,6 +373,14 @@ func testStopSolutionVersion(t *testing.T, h Harness) {
 	if got, err := r.ClaimJob(ctx, "w", time.Minute, perch.KindSolutionVersion); err != nil || got != running.ARN {
 		t.Fatalf("ClaimJob = %q, %v; want the version stopping, %s, and neither stopped one", got, err, running.ARN)
 	}
+	// A worker that did not see the stop may not undo it.
+	for _, status := range []string{perch.StatusActive, perch.StatusCreateInProgress} {
+		undone := *running
+		undone.Status = status
+		wantError(t, "UpdateSolutionVersion of a version stopping to "+status, r.UpdateSolutionVersion(ctx, &undone, "w"),
+			perch.EResourceInUse, running.ARN)
+	}
+	wantStatus("a version stopping after refused updates", running, perch.StatusCreateStopping)
 	running.Status = perch.StatusCreateStopped
 	if err := r.UpdateSolutionVersion(ctx, running, "w"); err != nil {
 		t.Errorf("the worker records the stop: %v", err)

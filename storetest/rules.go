@@ -354,9 +354,15 @@ func testDeleteDatasetHeldByJobs(t *testing.T, h Harness) {
 	if err := r.UpdateDataDeletionJob(ctx, j2, lease(ctx, r, j2.ARN)); err != nil {
 		t.Fatal(err)
 	}
+	// A training of a solution of the group reads its datasets.
+	v := s.version(s.solution(gh, "sol"), "v", perch.StatusCreatePending, 5)
+	wantError(t, "DeleteDataset while a solution of its group trains", r.DeleteDataset(ctx, inH.ARN), perch.EResourceInUse, inH.ARN, v.ARN)
+	if err := r.StopSolutionVersion(ctx, v.ARN); err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range []*perch.Dataset{inH, itemsInH} {
 		if err := r.DeleteDataset(ctx, d.ARN); err != nil {
-			t.Errorf("DeleteDataset once its group's deletion jobs finished: %v", err)
+			t.Errorf("DeleteDataset once its group's deletion jobs and trainings finished: %v", err)
 		}
 	}
 	if list, err := r.Datasets(ctx); err != nil || len(list) != 0 {
