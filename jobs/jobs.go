@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/leases"
 )
 
 // Quotas AWS documents for jobs waiting or running.
@@ -159,34 +160,11 @@ func (s *Service) work() {
 	}
 }
 
-// run runs one job in the account its ARN names, renewing its lease
-// meanwhile; a lost lease stops it.
+// run runs one job in the account its ARN names, under its lease; a lost
+// lease stops it.
 func (s *Service) run(arn string) {
 	a, _ := perch.ParseARN(arn)
-	ctx, stop := context.WithCancel(perch.WithAccount(s.ctx, a.Account))
-	defer stop()
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		tick := time.NewTicker(s.cfg.Lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			err := s.rs.RenewJobLease(ctx, arn, s.cfg.Owner, s.cfg.Lease)
-			switch {
-			case errors.Is(err, perch.ErrLeaseLost):
-				s.cfg.Logger.Warn("lost the lease of a running job; another process may take it over", "job", arn)
-				stop()
-				return
-			case err != nil && ctx.Err() == nil:
-				s.cfg.Logger.Warn("renewing a job's lease", "job", arn, "err", err)
-			}
-		}
-	}()
+	ctx, release := leases.Hold(perch.WithAccount(s.ctx, a.Account), s.rs, arn, s.cfg.Owner, s.cfg.Lease, s.cfg.Logger)
 	var err error
 	switch {
 	case strings.HasPrefix(a.Resource, perch.KindDatasetExportJob+"/"):
@@ -196,8 +174,7 @@ func (s *Service) run(arn string) {
 	default:
 		err = s.runDeletion(ctx, arn)
 	}
-	stop()
-	<-renewed
+	release()
 	if err != nil && s.ctx.Err() == nil {
 		s.cfg.Logger.Error("recording a job's status", "job", arn, "err", err)
 	}
