@@ -402,8 +402,10 @@ func (m *Personalized) weigh(ks []kept) []weighted {
 }
 
 // foldIn solves for the user's factors given their history: the same
-// least-squares problem training solves for its users, exactly.
-func (m *Personalized) foldIn(h []weighted) []float32 {
+// least-squares problem training solves for its users, exactly. It fails
+// only for a system that is not positive definite, which takes a
+// regularization of 0 and fewer items than factors.
+func (m *Personalized) foldIn(h []weighted) ([]float32, bool) {
 	k := m.k
 	a := mat.NewSymDense(k, slices.Clone(m.gram))
 	raw := a.RawSymmetric()
@@ -422,18 +424,18 @@ func (m *Personalized) foldIn(h []weighted) []float32 {
 		blas64.Axpy(1+c, blas64.Vector{N: k, Inc: 1, Data: yi}, blas64.Vector{N: k, Inc: 1, Data: b})
 	}
 	var ch mat.Cholesky
-	out := make([]float32, k)
 	if !ch.Factorize(a) {
-		return out
+		return nil, false
 	}
 	var sol mat.VecDense
 	if err := ch.SolveVecTo(&sol, mat.NewVecDense(k, b)); err != nil {
-		return out
+		return nil, false
 	}
+	out := make([]float32, k)
 	for j := range k {
 		out[j] = float32(sol.AtVec(j))
 	}
-	return out
+	return out, true
 }
 
 // logits are the dot products of u with every item's factors.
@@ -451,11 +453,12 @@ func (m *Personalized) logits(u []float32, out []float32) {
 // history gets the most popular items, unscored and marked Popular.
 func (m *Personalized) RecommendForUser(history []Event, n int, keep func(string) bool) []Scored {
 	h := m.history(history)
-	if len(h) == 0 || n <= 0 {
+	u, ok := m.foldIn(h)
+	if len(h) == 0 || !ok || n <= 0 {
 		return appendPicked(nil, n, m.items, m.popular, nil, keep, true)
 	}
 	s := make([]float32, len(m.items))
-	m.logits(m.foldIn(h), s)
+	m.logits(u, s)
 	lse := m.logSumExp(s)
 	had := make(map[int32]bool, len(h))
 	if m.exclude {
@@ -579,7 +582,8 @@ func (m *Personalized) Rank(history []Event, items []string) []Scored {
 	}
 	out := make([]Scored, 0, len(known)+len(unknown))
 	h := m.history(history)
-	if len(h) == 0 {
+	u, ok := m.foldIn(h)
+	if len(h) == 0 || !ok {
 		total := 0.0
 		for _, it := range known {
 			total += float64(m.users[it] + 1)
@@ -589,7 +593,6 @@ func (m *Personalized) Rank(history []Event, items []string) []Scored {
 			out = append(out, Scored{Item: m.items[it], Score: float64(m.users[it]+1) / total, HasScore: true, Popular: true})
 		}
 	} else {
-		u := m.foldIn(h)
 		s := make([]float32, len(known))
 		for i, it := range known {
 			s[i] = blas32.Dot(blas32.Vector{N: m.k, Inc: 1, Data: u}, blas32.Vector{N: m.k, Inc: 1, Data: m.y[int(it)*m.k : int(it+1)*m.k]})
@@ -651,8 +654,12 @@ func (m *Personalized) fitBeta(ks []kept, rng *rand.Rand) {
 		if len(h) == 0 || len(targets) == 0 {
 			continue
 		}
+		u, ok := m.foldIn(h)
+		if !ok {
+			continue
+		}
 		s := make([]float32, len(m.items))
-		m.logits(m.foldIn(h), s)
+		m.logits(u, s)
 		samples = append(samples, sample{s, targets})
 	}
 	if len(samples) == 0 {

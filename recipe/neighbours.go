@@ -326,8 +326,14 @@ func trainSims(d *Data, p Params, rule eventRule) (*Neighbours, error) {
 // as by its metadata; the fewer it has, the more metadata decides.
 const coldInteractions = 5
 
+// cooccurrenceShrinkage shrinks similar-items' co-occurrence cosine by
+// n/(n+cooccurrenceShrinkage) for n users in common; measured on Synthetic
+// data, 10 gave a better NDCG than 2 or 5, or than a hard minimum count.
+const cooccurrenceShrinkage = 10
+
 // trainSimilar builds aws-similar-items: co-occurrence (the cosine of the
-// items' user sets, relative to the item's best) blended with the cosine
+// items' user sets, shrunk for few users in common, relative to the
+// item's best) blended with the cosine
 // of the items' metadata tokens weighted by rarity (IDF), with weight
 // n/(n+5) on co-occurrence for an item of n interactions. An item with no
 // interactions is judged by metadata alone; among items with equal
@@ -351,10 +357,15 @@ func trainSimilar(d *Data, p Params, rule eventRule) (*Neighbours, error) {
 	forEachItem(nItems, func() *counter { return newCounter(nItems) }, func(c *counter, i int) {
 		c.coCount(g, i)
 		meta.accumulate(c, i)
+		// The cosine, shrunk towards 0 when few users had both items: an
+		// item two rare items share once says little.
+		cf := func(n, j int32) float64 {
+			return float64(n) / math.Sqrt(float64(g.users[i])*float64(g.users[j])) * float64(n) / (float64(n) + cooccurrenceShrinkage)
+		}
 		best := 0.0
 		for _, j := range c.touched {
 			if n := c.count[j]; n > 0 {
-				best = math.Max(best, float64(n)/math.Sqrt(float64(g.users[i])*float64(g.users[j])))
+				best = math.Max(best, cf(n, j))
 			}
 		}
 		n := float64(g.interactions[i])
@@ -362,9 +373,11 @@ func trainSimilar(d *Data, p Params, rule eventRule) (*Neighbours, error) {
 		for _, j := range c.touched {
 			s := 0.0
 			if n := c.count[j]; n > 0 {
-				s = w * float64(n) / math.Sqrt(float64(g.users[i])*float64(g.users[j])) / best
+				s = w * cf(n, j) / best
 			}
-			s += (1 - w) * float64(c.meta[j])
+			// Rounded, so that items of the same metadata tie whatever the
+			// order of their tokens, and popularity decides.
+			s += (1 - w) * math.Round(float64(c.meta[j])*1e6) / 1e6
 			if s > 0 {
 				c.best.offer(cand{item: j, score: s, pop: g.users[j]})
 			}

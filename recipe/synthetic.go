@@ -81,8 +81,8 @@ const (
 // noise from the whole catalogue, and items carry metadata tokens that
 // mostly name their cluster. Same config, same data.
 func Synthetic(c SyntheticConfig) *SyntheticData {
-	if c.Users < 1 || c.Items < 1 || c.Clusters < 1 || c.Clusters > c.Items {
-		panic(fmt.Sprintf("recipe.Synthetic: %d users, %d items, %d clusters", c.Users, c.Items, c.Clusters))
+	if c.Users < 1 || c.Items < 1 || c.Clusters < 1 || c.Clusters > c.Items || c.Cold < 0 || c.Cold >= 1 {
+		panic(fmt.Sprintf("recipe.Synthetic: %d users, %d items, %d clusters, %v cold", c.Users, c.Items, c.Clusters, c.Cold))
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0xda942042e4dd58b5))
 	s := &SyntheticData{Data: &Data{}, SurgeItem: -1}
@@ -142,8 +142,8 @@ func Synthetic(c SyntheticConfig) *SyntheticData {
 		return int32(draw(clusterCum))
 	}
 	drawItem := func(cl int32) int32 {
-		if len(members[cl]) == 0 {
-			cl = int32(draw(clusterCum))
+		for len(members[cl]) == 0 {
+			cl = (cl + 1) % int32(c.Clusters)
 		}
 		return members[cl][draw(cum[cl])]
 	}
