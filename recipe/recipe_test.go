@@ -595,3 +595,64 @@ func TestKeepFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestUserUnseenAtTrainingIsServedAlike(t *testing.T) {
+	s := planted()
+	// Train without a tenth of the users; they then arrive with their
+	// whole history.
+	without := *s.Data
+	without.Interactions = nil
+	for _, x := range s.Interactions {
+		if x.User%10 != 4 {
+			without.Interactions = append(without.Interactions, x)
+		}
+	}
+	m, err := Train(UserPersonalizationV2, &without, Params{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := model(t, UserPersonalizationV2).(ForUser)
+	unseen, both, users := 0.0, 0.0, 0
+	for u := int32(4); u < int32(len(s.Users)); u += 40 {
+		h := historyOf(s.Data, u)
+		a, b := seen.RecommendForUser(h, 25, nil), m.(ForUser).RecommendForUser(h, 25, nil)
+		unseen += clusterShare(s, b, s.Tastes[u])
+		common := 0
+		for _, x := range a {
+			if slices.ContainsFunc(b, func(y Scored) bool { return y.Item == x.Item }) {
+				common++
+			}
+		}
+		both += float64(common) / 25
+		users++
+	}
+	unseen /= float64(users)
+	both /= float64(users)
+	t.Logf("users unseen at training: %.2f of recommendations in their clusters; %.2f in common with the model that saw them", unseen, both)
+	if unseen < 0.5 || both < 0.5 {
+		t.Errorf("users unseen at training: %.2f in their clusters, %.2f in common", unseen, both)
+	}
+}
+
+func TestRecencySwitches(t *testing.T) {
+	s := planted()
+	for _, c := range []struct {
+		recipe, name, value string
+		on                  bool
+	}{
+		{UserPersonalizationV2, "", "", true},
+		{UserPersonalizationV2, "apply_recency_bias", "false", false},
+		{PersonalizedRanking, "recency_mask", "False", false},
+		{UserPersonalization, "recency_mask", "True", true},
+		{UserPersonalization, "recency_half_life_days", "2", true},
+	} {
+		m, err := Train(c.recipe, s.Data, Params{Seed: 1, Hyper: map[string]string{c.name: c.value}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hl := m.(*Personalized).halfLife
+		if (hl > 0) != c.on || (c.name == "recency_half_life_days" && hl != 2*86400e3) {
+			t.Errorf("%s %s=%s: half-life %v ms", c.recipe, c.name, c.value, hl)
+		}
+	}
+}
