@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/perchdev/perch"
 )
@@ -116,14 +117,24 @@ func checkEventsConfig(e *perch.EventsConfig) error {
 }
 
 func checkSchedule(expr string) error {
-	m := schedulingExpression.FindStringSubmatch(expr)
-	if m == nil {
-		return perch.Errorf(perch.EInvalidInput, "schedulingExpression %q is not rate(N days), N from 1 to 30.", expr)
-	}
-	if n, _ := strconv.Atoi(m[1]); n < 1 || n > 30 {
+	if _, ok := Period(expr); !ok {
 		return perch.Errorf(perch.EInvalidInput, "schedulingExpression %q is not rate(N days), N from 1 to 30.", expr)
 	}
 	return nil
+}
+
+// Period is the time between a solution's automatic trainings that a
+// schedulingExpression, rate(N days) with N from 1 to 30, names.
+func Period(expr string) (time.Duration, bool) {
+	m := schedulingExpression.FindStringSubmatch(expr)
+	if m == nil {
+		return 0, false
+	}
+	n, _ := strconv.Atoi(m[1])
+	if n < 1 || n > 30 {
+		return 0, false
+	}
+	return time.Duration(n) * 24 * time.Hour, true
 }
 
 // DescribeSolution implements perch.Solutions.

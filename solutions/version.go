@@ -23,19 +23,8 @@ func (s *Service) CreateSolutionVersion(ctx context.Context, in perch.CreateSolu
 			return nil, err
 		}
 	}
-	id := randomID()
-	name := in.Name
-	if name == "" {
-		name = sol.Name + "/" + id
-	}
-	now := s.stamp()
-	v := &perch.SolutionVersion{
-		ARN: sol.ARN + "/" + id, Name: name, SolutionARN: sol.ARN, GroupARN: sol.GroupARN, RecipeARN: sol.RecipeARN,
-		EventType: sol.EventType, PerformHPO: sol.PerformHPO, PerformAutoML: sol.PerformAutoML,
-		PerformIncrementalUpdate: sol.PerformIncrementalUpdate, Config: sol.Config, TrainingMode: mode,
-		TrainingType: perch.TrainingTypeManual, Status: perch.StatusCreatePending, Tags: slices.Clone(in.Tags),
-		Created: now, Updated: now,
-	}
+	v := NewVersion(sol, in.Name, mode, perch.TrainingTypeManual, s.stamp())
+	v.Tags = slices.Clone(in.Tags)
 	if err := s.rs.CreateSolutionVersion(ctx, v, s.opts.MaxTrainingVersions); err != nil {
 		return nil, stored(err, "store solution version", v.ARN)
 	}
@@ -116,4 +105,20 @@ func (s *Service) GetSolutionMetrics(ctx context.Context, arn string) (map[strin
 		metrics = map[string]float64{}
 	}
 	return metrics, nil
+}
+
+// NewVersion is a new version of solution sol, waiting for its training:
+// the solution's configuration as it is now, a short random id, and
+// unless name is given AWS's name for it, the solution's name and the id.
+func NewVersion(sol *perch.Solution, name, mode, trainingType string, now perch.Timestamp) *perch.SolutionVersion {
+	id := randomID()
+	if name == "" {
+		name = sol.Name + "/" + id
+	}
+	return &perch.SolutionVersion{
+		ARN: sol.ARN + "/" + id, Name: name, SolutionARN: sol.ARN, GroupARN: sol.GroupARN, RecipeARN: sol.RecipeARN,
+		EventType: sol.EventType, PerformHPO: sol.PerformHPO, PerformAutoML: sol.PerformAutoML,
+		PerformIncrementalUpdate: sol.PerformIncrementalUpdate, Config: sol.Config, TrainingMode: mode,
+		TrainingType: trainingType, Status: perch.StatusCreatePending, Created: now, Updated: now,
+	}
 }
