@@ -31,7 +31,10 @@ import (
 	"github.com/perchdev/perch/pebble"
 	"github.com/perchdev/perch/postgres"
 	"github.com/perchdev/perch/s3loc"
+	"github.com/perchdev/perch/serving"
 	"github.com/perchdev/perch/sigv4"
+	"github.com/perchdev/perch/solutions"
+	"github.com/perchdev/perch/training"
 )
 
 type serveConfig struct {
@@ -44,6 +47,7 @@ type serveConfig struct {
 	logLevel    string
 	maxConns    int
 	maxInFlight int
+	trainings   int
 	minFreeMB   int64
 	walDir      string
 	minSync     time.Duration
@@ -70,6 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
 	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
+	fs.IntVar(&cfg.trainings, "trainings", training.DefaultWorkers, "solution versions this process trains at once (each takes the CPUs it can)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory (and --wal-dir) keeps; writes are refused with 503 below it (0: no check)")
 	fs.StringVar(&cfg.store, "store", "", "keep everything in the PostgreSQL database at `URL` (postgres://USER:PASS@HOST:PORT/DB?sslmode=...),\nwhich any number of perch nodes may share; PERCH_STORE in the environment when not given;\nwithout either, the embedded store in --data")
 	fs.StringVar(&cfg.walDir, "wal-dir", "", "`DIR`ectory of the store's write-ahead log, created if missing (default: in --data); on a disk of its own,\ncommits no longer wait behind the store's table writes; it may change between runs (the old log is replayed)")
@@ -89,8 +94,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 {
-		return fmt.Errorf("--max-connections must be positive, --min-free-mb, --max-in-flight and --wal-min-sync not negative")
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 || cfg.trainings < 1 {
+		return fmt.Errorf("--max-connections and --trainings must be positive, --min-free-mb, --max-in-flight and --wal-min-sync not negative")
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
@@ -151,6 +156,7 @@ type instance struct {
 	store   backend
 	catalog *catalog.Catalog
 	jobs    *jobs.Service
+	trainer *training.Trainer
 	api     *awsapi.Server
 
 	http      *http.Server // nil until run serves the API
@@ -240,7 +246,11 @@ func (in *instance) load(ctx context.Context) error {
 		return fmt.Errorf("loading jobs: %w", err)
 	}
 	in.jobs = jobService
+	in.trainer = training.Start(training.Config{Store: in.store, Catalog: cat, Logger: in.log, Workers: in.cfg.trainings})
+	sols := solutions.New(in.store.Resources(), scope, solutions.Options{Trained: in.trainer.Wake})
 	in.api = awsapi.New(awsapi.Config{
+		Solutions:   sols,
+		Runtime:     serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log}),
 		Catalog:     cat,
 		Ingest:      ingest.New(cat, in.store),
 		Store:       in.store,
@@ -399,6 +409,9 @@ func (in *instance) shutDown() error {
 func (in *instance) close() {
 	if in.jobs != nil {
 		in.jobs.Close()
+	}
+	if in.trainer != nil {
+		in.trainer.Close()
 	}
 	if in.catalog != nil {
 		in.catalog.Close()

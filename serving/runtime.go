@@ -1,0 +1,206 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/recipe"
+)
+
+// GetRecommendations implements perch.Runtime.
+func (s *Service) GetRecommendations(ctx context.Context, in perch.RecommendationsInput) (*perch.Recommendations, error) {
+	switch {
+	case in.CampaignARN != "" && in.RecommenderARN != "":
+		return nil, perch.Errorf(perch.EInvalidInput, "Give either campaignArn or recommenderArn, not both.")
+	case in.RecommenderARN != "":
+		// perch has no recommenders yet, so no recommender ARN exists.
+		return nil, perch.NotFound(in.RecommenderARN)
+	case in.CampaignARN == "":
+		return nil, perch.Errorf(perch.EInvalidInput, "Give a campaignArn (or a recommenderArn).")
+	}
+	n, err := resultCount(in.NumResults, len(in.MetadataColumns) > 0)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, in.CampaignARN)
+	if err != nil {
+		return nil, err
+	}
+	if in.FilterARN != "" {
+		return nil, perch.NotFound(in.FilterARN)
+	}
+	if len(in.Promotions) > 0 && in.Promotions[0].FilterARN != "" {
+		return nil, perch.NotFound(in.Promotions[0].FilterARN)
+	}
+	m, err := s.model(ctx, c.version)
+	if err != nil {
+		return nil, err
+	}
+	name, recipeType := recipeOf(m.model)
+	if err := s.checkMetadata(c, name, in.MetadataColumns); err != nil {
+		return nil, err
+	}
+	// The recipe's type, not the model's interfaces, says what a campaign
+	// answers: one model may serve both user-personalization and ranking.
+	var items []recipe.Scored
+	switch recipeType {
+	case perch.RecipeRelatedItems:
+		related, ok := m.model.(recipe.Related)
+		if !ok {
+			return nil, fmt.Errorf("model of %s does not recommend related items", name)
+		}
+		if in.ItemID == "" {
+			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s recommends items related to an item (%s): give an itemId.", c.campaign.ARN, name)
+		}
+		items = related.RecommendRelated(in.ItemID, n, nil)
+	case perch.RecipeUserPersonalization, perch.RecipePopularItems:
+		model, ok := m.model.(recipe.ForUser)
+		if !ok {
+			return nil, fmt.Errorf("model of %s does not recommend for users", name)
+		}
+		if recipeType == perch.RecipeUserPersonalization && name != recipe.PopularityCount && in.UserID == "" {
+			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s personalizes for a user (%s): give a userId.", c.campaign.ARN, name)
+		}
+		if t := s.trending(ctx, m, c.campaign.GroupARN); t != nil {
+			model = t
+		}
+		history, err := s.history(ctx, c.campaign.GroupARN, in.UserID)
+		if err != nil {
+			return nil, err
+		}
+		items = model.RecommendForUser(history, n, nil)
+	default:
+		return nil, perch.Errorf(perch.EInvalidInput,
+			"Campaign %s ranks a list of items (%s): call GetPersonalizedRanking with its inputList.", c.campaign.ARN, name)
+	}
+	return s.answer(ctx, c, name, items, in.MetadataColumns)
+}
+
+// GetPersonalizedRanking implements perch.Runtime.
+func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingInput) (*perch.Recommendations, error) {
+	limit := perch.MaxRecommendations
+	if len(in.MetadataColumns) > 0 {
+		limit = perch.MaxRecommendationsMetadata
+	}
+	if len(in.InputList) > limit {
+		return nil, perch.Errorf(perch.EInvalidInput, "inputList has %d items; at most %d may be ranked%s.", len(in.InputList), limit,
+			map[bool]string{true: " with metadataColumns", false: ""}[limit == perch.MaxRecommendationsMetadata])
+	}
+	c, err := s.campaign(ctx, in.CampaignARN)
+	if err != nil {
+		return nil, err
+	}
+	if in.FilterARN != "" {
+		return nil, perch.NotFound(in.FilterARN)
+	}
+	m, err := s.model(ctx, c.version)
+	if err != nil {
+		return nil, err
+	}
+	name, recipeType := recipeOf(m.model)
+	ranker, ok := m.model.(recipe.Ranker)
+	if !ok || recipeType != perch.RecipePersonalizedRanking {
+		return nil, perch.Errorf(perch.EInvalidInput,
+			"Campaign %s serves %s, which does not rank: call GetRecommendations.", c.campaign.ARN, name)
+	}
+	if err := s.checkMetadata(c, name, in.MetadataColumns); err != nil {
+		return nil, err
+	}
+	history, err := s.history(ctx, c.campaign.GroupARN, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.answer(ctx, c, name, ranker.Rank(history, in.InputList), in.MetadataColumns)
+}
+
+// resultCount applies numResults' rules: 25 by default, 500 at most, 50
+// with metadata.
+func resultCount(n int, metadata bool) (int, error) {
+	if n == 0 {
+		n = perch.DefaultRecommendations
+	}
+	limit := perch.MaxRecommendations
+	if metadata {
+		limit = perch.MaxRecommendationsMetadata
+	}
+	if n > limit {
+		return 0, perch.Errorf(perch.EInvalidInput, "numResults %d is more than the %d a request may ask for%s.", n, limit,
+			map[bool]string{true: " with metadataColumns", false: ""}[metadata])
+	}
+	return n, nil
+}
+
+// checkMetadata allows metadataColumns where AWS does: campaigns that
+// enable it, and the v2 recipes, whose metadata is always available.
+func (s *Service) checkMetadata(c *served, name string, columns map[string][]string) error {
+	if len(columns) == 0 {
+		return nil
+	}
+	if !c.campaign.Config.EnableMetadataWithRecommendations && name != recipe.UserPersonalizationV2 && name != recipe.PersonalizedRankingV2 {
+		return perch.Errorf(perch.EInvalidInput,
+			"Campaign %s does not return metadata: create it with campaignConfig.enableMetadataWithRecommendations true.", c.campaign.ARN)
+	}
+	for key := range columns {
+		if key != "ITEMS" {
+			return perch.Errorf(perch.EInvalidInput, "metadataColumns takes ITEMS columns only, not %s.", key)
+		}
+	}
+	return nil
+}
+
+// answer makes the runtime's answer from a model's items.
+func (s *Service) answer(ctx context.Context, c *served, name string, items []recipe.Scored, columns map[string][]string) (*perch.Recommendations, error) {
+	out := &perch.Recommendations{RecommendationID: recommendationID(), Items: make([]perch.RecommendedItem, len(items))}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		out.Items[i] = perch.RecommendedItem{ItemID: it.Item, Score: score(it)}
+		if it.Popular && name == recipe.UserPersonalizationV2 {
+			out.Items[i].Reason = []string{"Popular item"}
+		}
+		ids[i] = it.Item
+	}
+	if cols := columns["ITEMS"]; len(cols) > 0 {
+		meta, err := s.metadata(ctx, c.campaign.GroupARN, cols, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out.Items {
+			out.Items[i].Metadata = meta[ids[i]]
+		}
+	}
+	return out, nil
+}
+
+// trending returns the trend of a trending-now model as of now, refreshed
+// from the events that arrived since training once per interval; nil for
+// other models.
+func (s *Service) trending(ctx context.Context, m *loaded, groupARN string) *recipe.Trending {
+	if m.trend == nil {
+		return nil
+	}
+	now := s.cfg.Now().UnixMilli()
+	m.refresh.Lock()
+	defer m.refresh.Unlock()
+	if now-m.trendAt < m.trend.Interval() {
+		return m.trend
+	}
+	d, _, err := s.cfg.Catalog.DatasetSchema(ctx, interactionsOf(groupARN))
+	if err != nil {
+		return m.trend
+	}
+	var events []recipe.Event
+	since := perch.Timestamp(m.trend.Until() + 1)
+	err = s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{Time: &perch.TimeRange{From: since, To: perch.Timestamp(now + 1)}}, func(e *perch.Event) error {
+		if !e.Duplicate && e.ItemID != "" {
+			events = append(events, eventOf(e))
+		}
+		return nil
+	})
+	if err != nil {
+		s.cfg.Logger.Warn("refreshing a trend", "err", fmt.Sprint(err))
+		return m.trend
+	}
+	m.trend, m.trendAt = m.trend.Refresh(events, now), now
+	return m.trend
+}

@@ -1,0 +1,327 @@
+// Package serving answers the personalize-runtime API: GetRecommendations
+// and GetPersonalizedRanking against a campaign's model. It keeps the
+// models it serves decoded in memory, and reads each request's user
+// history from the store at request time, so that events sent after
+// training change that user's next recommendations at once.
+package serving
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/recipe"
+	"github.com/perchdev/perch/solutions"
+)
+
+// Defaults of Config.
+const (
+	// DefaultHistory is how many of a user's newest interactions a
+	// request folds in: enough to describe a taste, few enough to read
+	// within the runtime's latency.
+	DefaultHistory = 200
+	// DefaultCampaignTTL is how long a campaign read from the store is
+	// trusted: an UpdateCampaign, on this node or another, takes effect
+	// within it.
+	DefaultCampaignTTL = time.Second
+	// DefaultModels is how many models stay decoded at once.
+	DefaultModels = 16
+)
+
+// Config is what a Service needs.
+type Config struct {
+	Store   perch.Store
+	Catalog perch.Catalog
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// History, CampaignTTL and Models default to the constants above.
+	History     int
+	CampaignTTL time.Duration
+	Models      int
+}
+
+// Service implements perch.Runtime.
+type Service struct {
+	cfg Config
+	rs  perch.ResourceStore
+
+	mu        sync.Mutex
+	campaigns map[string]*served
+	models    map[string]*loaded
+	tick      uint64 // orders the models' uses, for eviction
+}
+
+var _ perch.Runtime = (*Service)(nil)
+
+// served is a campaign as a request needs it, read from the store at
+// most CampaignTTL ago.
+type served struct {
+	campaign *perch.Campaign
+	version  string // the version served: $LATEST resolved
+	read     time.Time
+}
+
+// loaded is a decoded model and, for trending-now, its refreshed trend.
+type loaded struct {
+	once    sync.Once
+	model   recipe.Model
+	err     error
+	used    uint64
+	refresh sync.Mutex // one trend refresh at a time
+	trend   *recipe.Trending
+	trendAt int64 // when trend was computed, ms
+}
+
+// New returns the runtime over the store's campaigns and models.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.History <= 0 {
+		cfg.History = DefaultHistory
+	}
+	if cfg.CampaignTTL <= 0 {
+		cfg.CampaignTTL = DefaultCampaignTTL
+	}
+	if cfg.Models <= 0 {
+		cfg.Models = DefaultModels
+	}
+	return &Service{cfg: cfg, rs: cfg.Store.Resources(), campaigns: map[string]*served{}, models: map[string]*loaded{}}
+}
+
+// campaign returns the campaign arn and the version it serves.
+func (s *Service) campaign(ctx context.Context, arn string) (*served, error) {
+	a, ok := perch.ParseARN(arn)
+	if !ok || a.Account != accountOf(ctx, a.Account) {
+		return nil, perch.NotFound(arn)
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	c := s.campaigns[arn]
+	s.mu.Unlock()
+	if c != nil && now.Sub(c.read) < s.cfg.CampaignTTL {
+		return c, nil
+	}
+	campaign, err := s.rs.Campaign(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	version := campaign.SolutionVersionARN
+	if strings.HasSuffix(version, "/$LATEST") {
+		latest, err := solutions.Latest(ctx, s.rs, solutions.SolutionOfVersion(version))
+		if err != nil {
+			return nil, err
+		}
+		if latest == nil {
+			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s serves its solution's latest version, and none is ACTIVE.", arn)
+		}
+		version = latest.ARN
+	}
+	c = &served{campaign: campaign, version: version, read: now}
+	s.mu.Lock()
+	s.campaigns[arn] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+// accountOf is the account a request acts for: its context's, or, without
+// one, the account the ARN names.
+func accountOf(ctx context.Context, named string) string {
+	if a := perch.AccountFrom(ctx); a != "" {
+		return a
+	}
+	return named
+}
+
+// model returns the decoded model of the version arn, loading it once.
+func (s *Service) model(ctx context.Context, arn string) (*loaded, error) {
+	s.mu.Lock()
+	m := s.models[arn]
+	if m == nil {
+		m = &loaded{}
+		s.models[arn] = m
+		s.evict()
+	}
+	s.tick++
+	m.used = s.tick
+	s.mu.Unlock()
+	m.once.Do(func() {
+		b, err := s.rs.Model(ctx, arn)
+		if err != nil {
+			m.err = err
+			return
+		}
+		m.model, m.err = recipe.Load(b)
+		if t, ok := m.model.(*recipe.Trending); ok {
+			m.trend, m.trendAt = t, t.Until()
+		}
+	})
+	if m.err != nil {
+		// A failed load is tried again by the next request.
+		s.mu.Lock()
+		if s.models[arn] == m {
+			delete(s.models, arn)
+		}
+		s.mu.Unlock()
+		return nil, m.err
+	}
+	return m, nil
+}
+
+// evict drops the least recently used models past the bound; the caller
+// holds mu.
+func (s *Service) evict() {
+	for len(s.models) > s.cfg.Models {
+		var oldest string
+		var used uint64 = math.MaxUint64
+		for arn, m := range s.models {
+			if m.used < used {
+				oldest, used = arn, m.used
+			}
+		}
+		delete(s.models, oldest)
+	}
+}
+
+// recipeOf names the recipe and type of a campaign's model.
+func recipeOf(m recipe.Model) (string, string) {
+	_, recipeType, _ := solutions.RecipeOf(solutions.RecipeARN(m.Recipe()))
+	return m.Recipe(), recipeType
+}
+
+// history reads the newest interactions of user (or, when user has none,
+// of the session of that id, as AWS serves anonymous visitors) from the
+// group's Interactions dataset.
+func (s *Service) history(ctx context.Context, groupARN, user string) ([]recipe.Event, error) {
+	if user == "" {
+		return nil, nil
+	}
+	d, _, err := s.cfg.Catalog.DatasetSchema(ctx, interactionsOf(groupARN))
+	if perch.ErrorCode(err) == perch.EResourceNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	limit := s.cfg.History
+	ring := make([]recipe.Event, 0, limit)
+	next := 0
+	add := func(e *perch.Event) error {
+		if e.Duplicate || e.ItemID == "" {
+			return nil
+		}
+		ev := eventOf(e)
+		if len(ring) < limit {
+			ring = append(ring, ev)
+		} else {
+			ring[next] = ev
+			next = (next + 1) % limit
+		}
+		return nil
+	}
+	if err := s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{UserID: user}, add); err != nil {
+		return nil, err
+	}
+	if len(ring) == 0 {
+		if err := s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{SessionID: user}, add); err != nil {
+			return nil, err
+		}
+	}
+	// Oldest first, as they were read.
+	return append(ring[next:], ring[:next]...), nil
+}
+
+// eventOf is a stored event as a recipe reads it: NaN for no value.
+func eventOf(e *perch.Event) recipe.Event {
+	value := float32(math.NaN())
+	if e.EventValue != nil {
+		value = float32(*e.EventValue)
+	}
+	return recipe.Event{Item: e.ItemID, Time: int64(e.SentAt), EventType: e.EventType, Value: value}
+}
+
+// interactionsOf is the ARN of the Interactions dataset of a group.
+func interactionsOf(groupARN string) string {
+	a, _ := perch.ParseARN(groupARN)
+	name := strings.TrimPrefix(a.Resource, perch.KindDatasetGroup+"/")
+	return perch.Scope{Region: a.Region, Account: a.Account}.DatasetARN(name, perch.Interactions)
+}
+
+// itemsOf is the ARN of the Items dataset of a group.
+func itemsOf(groupARN string) string {
+	a, _ := perch.ParseARN(groupARN)
+	name := strings.TrimPrefix(a.Resource, perch.KindDatasetGroup+"/")
+	return perch.Scope{Region: a.Region, Account: a.Account}.DatasetARN(name, perch.Items)
+}
+
+// score rounds a score as AWS shows them: seven decimals.
+func score(s recipe.Scored) *float64 {
+	if !s.HasScore {
+		return nil
+	}
+	v := math.Round(s.Score*1e7) / 1e7
+	return &v
+}
+
+func recommendationID() string { return "RID-" + uuid.NewString() }
+
+// metadata returns, for each item, the requested columns of its Items
+// record: the schema's field names, as GetRecommendations' metadataColumns
+// name them.
+func (s *Service) metadata(ctx context.Context, groupARN string, columns []string, items []string) (map[string]map[string]string, error) {
+	d, schema, err := s.cfg.Catalog.DatasetSchema(ctx, itemsOf(groupARN))
+	if err != nil {
+		return nil, perch.Errorf(perch.EInvalidInput, "metadataColumns names Items columns, and the campaign's dataset group has no Items dataset.")
+	}
+	keys := map[string]string{}
+	for _, c := range columns {
+		found := false
+		for _, f := range schema.Fields {
+			if f.Name == c {
+				keys[perch.CamelCase(f.Name)] = c
+				found = true
+			}
+		}
+		if !found {
+			return nil, perch.Errorf(perch.EInvalidInput, "metadataColumns: the Items dataset's schema has no column %s.", c)
+		}
+	}
+	out := map[string]map[string]string{}
+	for _, item := range items {
+		values := map[string]string{}
+		err := s.cfg.Store.Entities(ctx, d.ID, perch.RecordQuery{ID: item}, func(e *perch.Entity) error {
+			var props map[string]json.RawMessage
+			if json.Unmarshal([]byte(e.Properties), &props) != nil {
+				return nil
+			}
+			for key, column := range keys {
+				raw, ok := props[key]
+				if !ok {
+					continue
+				}
+				var str string
+				if json.Unmarshal(raw, &str) == nil {
+					values[column] = str
+				} else {
+					values[column] = string(raw)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[item] = values
+	}
+	return out, nil
+}
