@@ -112,8 +112,23 @@ func (s *Service) campaign(ctx context.Context, arn string) (*served, error) {
 	if c != nil && now.Sub(c.read) < s.cfg.CampaignTTL {
 		return c, nil
 	}
+	if c != nil {
+		// The other requests keep the entry while this one reads the
+		// campaign again, so that they never wait for the store, nor for
+		// a new version's model to load.
+		s.mu.Lock()
+		if s.campaigns[arn] == c {
+			s.campaigns[arn] = &served{campaign: c.campaign, version: c.version, read: now}
+		}
+		s.mu.Unlock()
+	}
 	campaign, err := s.rs.Campaign(ctx, arn)
 	if err != nil {
+		if perch.ErrorCode(err) == perch.EResourceNotFound {
+			s.mu.Lock()
+			delete(s.campaigns, arn)
+			s.mu.Unlock()
+		}
 		return nil, err
 	}
 	version := campaign.SolutionVersionARN
@@ -126,6 +141,13 @@ func (s *Service) campaign(ctx context.Context, arn string) (*served, error) {
 			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s serves its solution's latest version, and none is ACTIVE.", arn)
 		}
 		version = latest.ARN
+	}
+	if c != nil && c.version != version {
+		// As on AWS, the old version serves until the new one is ready: its
+		// model loads before the campaign switches to it. A model that
+		// fails to load fails the requests that reach it, and is tried
+		// again by the next.
+		_, _ = s.model(ctx, version)
 	}
 	c = &served{campaign: campaign, version: version, read: now}
 	s.mu.Lock()
