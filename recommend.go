@@ -153,9 +153,12 @@ type SolutionVersion struct {
 	Status                   string             `json:"status"`
 	FailureReason            string             `json:"failureReason,omitempty"`
 	Metrics                  map[string]float64 `json:"metrics,omitempty"`
-	Tags                     []Tag              `json:"tags,omitempty"`
-	Created                  Timestamp          `json:"creationDateTime"`
-	Updated                  Timestamp          `json:"lastUpdatedDateTime"`
+	// TunedHPOParams is the algorithmHyperParameters a performHPO training
+	// chose.
+	TunedHPOParams map[string]string `json:"tunedHPOParams,omitempty"`
+	Tags           []Tag             `json:"tags,omitempty"`
+	Created        Timestamp         `json:"creationDateTime"`
+	Updated        Timestamp         `json:"lastUpdatedDateTime"`
 }
 
 // CampaignConfig is how a campaign serves its version.

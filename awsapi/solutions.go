@@ -423,6 +423,11 @@ type solutionVersion struct {
 	Created                  perch.Timestamp      `json:"creationDateTime"`
 	Updated                  perch.Timestamp      `json:"lastUpdatedDateTime"`
 	TrainingType             string               `json:"trainingType,omitempty"`
+	TunedHPOParams           *tunedHPOParams      `json:"tunedHPOParams,omitempty"`
+}
+
+type tunedHPOParams struct {
+	AlgorithmHyperParameters map[string]string `json:"algorithmHyperParameters"`
 }
 
 func solutionVersionOf(v *perch.SolutionVersion) solutionVersion {
@@ -435,6 +440,9 @@ func solutionVersionOf(v *perch.SolutionVersion) solutionVersion {
 	if v.TrainingHours != nil {
 		h := double(*v.TrainingHours)
 		out.TrainingHours = &h
+	}
+	if v.TunedHPOParams != nil {
+		out.TunedHPOParams = &tunedHPOParams{v.TunedHPOParams}
 	}
 	return out
 }

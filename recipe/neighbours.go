@@ -277,8 +277,8 @@ func collect(lists [][]int32) (start, nbr []int32) {
 // with at least min_cointeraction_count users.
 func trainSims(d *Data, p Params, rule eventRule) (*Neighbours, error) {
 	h := hyper{m: p.Hyper}
-	discount := h.float("popularity_discount_factor", 0.5, 0, 1)
-	minCo := h.integer("min_cointeraction_count", 3, 0, 10)
+	discount := h.float("popularity_discount_factor", defaultPopularityDiscount, 0, 1)
+	minCo := h.integer("min_cointeraction_count", defaultMinCointeraction, 0, 10)
 	f := hyper{m: p.Features}
 	minHist := f.float("min_user_history_length_percentile", 0.005, 0, 1)
 	maxHist := f.float("max_user_history_length_percentile", 0.995, 0, 1)
