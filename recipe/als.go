@@ -314,6 +314,10 @@ func solveSide(x, f []float32, m sparse, k int, lambda float64) {
 	}, func(s *cgScratch, u int) {
 		lo, hi := m.start[u], m.start[u+1]
 		if lo == hi {
+			// No interactions: the system's solution is zero. Left at
+			// its random start, the row would score an item no one used,
+			// or weigh a user with no history in the other side's Gram.
+			clear(x[u*k : (u+1)*k])
 			return
 		}
 		lam := lam * (float32(hi-lo) + regularizationPrior)

@@ -177,7 +177,7 @@ func (t *Trainer) train(ctx context.Context, arn string) error {
 	if err := t.set(ctx, v, perch.StatusCreateInProgress, "", nil, 0); err != nil {
 		return err
 	}
-	metrics, model, err := t.fit(ctx, v)
+	out, err := t.fit(ctx, v)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -187,16 +187,16 @@ func (t *Trainer) train(ctx context.Context, arn string) error {
 	if err != nil {
 		return t.set(ctx, v, perch.StatusCreateFailed, failureReason(err), nil, 0)
 	}
-	if err := t.rs.PutModel(context.WithoutCancel(ctx), arn, model, t.cfg.Owner); err != nil {
+	if err := t.rs.PutModel(context.WithoutCancel(ctx), arn, out.model, t.cfg.Owner); err != nil {
 		return err
 	}
 	hours := t.cfg.Now().Sub(started).Hours()
-	return t.set(ctx, v, perch.StatusActive, "", metrics, hours)
+	return t.set(ctx, v, perch.StatusActive, "", &out, hours)
 }
 
 // set records the version's new status as the holder of its lease, even
 // when ctx has ended, so that a last status is not lost to a shutdown.
-func (t *Trainer) set(ctx context.Context, v *perch.SolutionVersion, status, reason string, metrics map[string]float64, hours float64) error {
+func (t *Trainer) set(ctx context.Context, v *perch.SolutionVersion, status, reason string, out *fitted, hours float64) error {
 	ctx = context.WithoutCancel(ctx)
 	current, err := t.rs.SolutionVersion(ctx, v.ARN)
 	if err != nil {
@@ -204,11 +204,11 @@ func (t *Trainer) set(ctx context.Context, v *perch.SolutionVersion, status, rea
 	}
 	if current.Status == perch.StatusCreateStopping && status != perch.StatusCreateStopped {
 		// A stop came in meanwhile: it wins over the training's outcome.
-		status, reason, metrics = perch.StatusCreateStopped, "", nil
+		status, reason, out = perch.StatusCreateStopped, "", nil
 	}
 	current.Status, current.FailureReason, current.Updated = status, reason, perch.TimestampOf(t.cfg.Now())
-	if metrics != nil {
-		current.Metrics = metrics
+	if out != nil {
+		current.Metrics, current.TunedHPOParams = out.metrics, out.tuned
 	}
 	if status == perch.StatusActive {
 		h := math.Round(hours*1e6) / 1e6
@@ -218,44 +218,109 @@ func (t *Trainer) set(ctx context.Context, v *perch.SolutionVersion, status, rea
 	return t.rs.UpdateSolutionVersion(ctx, current, t.cfg.Owner)
 }
 
-// fit reads the training data, evaluates the recipe on AWS's holdout and
-// trains it on everything; it stops early, with errStopped, when the
-// version is stopped meanwhile.
-func (t *Trainer) fit(ctx context.Context, v *perch.SolutionVersion) (map[string]float64, []byte, error) {
+// fitted is what a training leaves: the holdout's metrics, the model and,
+// after a hyperparameter search, the values it chose.
+type fitted struct {
+	metrics map[string]float64
+	model   []byte
+	tuned   map[string]string
+}
+
+// fit reads the training data and trains the version as its mode says; it
+// stops early, with errStopped, when the version is stopped meanwhile.
+func (t *Trainer) fit(ctx context.Context, v *perch.SolutionVersion) (fitted, error) {
 	name, _, ok := solutions.RecipeOf(v.RecipeARN)
 	if !ok || !recipe.Supports(name) {
-		return nil, nil, perch.Errorf(perch.EInvalidInput, "perch cannot train recipe %s.", v.RecipeARN)
+		return fitted{}, perch.Errorf(perch.EInvalidInput, "perch cannot train recipe %s.", v.RecipeARN)
 	}
 	params, err := paramsOf(v)
 	if err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
 	data, err := readData(ctx, t.cfg.Store, t.cfg.Catalog, v.GroupARN)
 	if err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
 	if err := checkMinimums(data, params); err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
 	if err := t.stopped(ctx, v.ARN); err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
-	metrics, err := recipe.Evaluate(name, data, params)
+	var out fitted
+	if v.TrainingMode == perch.TrainingModeUpdate {
+		out, err = t.update(ctx, v, data, params)
+	} else {
+		out, err = t.full(ctx, v, name, data, params)
+	}
 	if err != nil {
-		return nil, nil, err
+		return fitted{}, err
+	}
+	return out, t.stopped(ctx, v.ARN)
+}
+
+// full evaluates the recipe on AWS's holdout, searching its
+// hyperparameters first when the solution asks for it, and trains it on
+// everything.
+func (t *Trainer) full(ctx context.Context, v *perch.SolutionVersion, name string, data *recipe.Data, params recipe.Params) (fitted, error) {
+	var (
+		out fitted
+		err error
+	)
+	if v.PerformHPO {
+		params, out.metrics, out.tuned, err = tune(name, data, params, v.Config.HPOConfig, func() error { return t.stopped(ctx, v.ARN) })
+	} else {
+		out.metrics, err = recipe.Evaluate(name, data, params)
+	}
+	if err != nil {
+		return fitted{}, err
 	}
 	if err := t.stopped(ctx, v.ARN); err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
 	model, err := recipe.Train(name, data, params)
 	if err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
-	blob, err := model.MarshalBinary()
+	out.model, err = model.MarshalBinary()
+	return out, err
+}
+
+// update is trainingMode UPDATE: the newest ACTIVE FULL version's model
+// learns the items added since, without a training of its own. The
+// metrics are the FULL version's, since its factors, which they measure,
+// are kept as they were.
+func (t *Trainer) update(ctx context.Context, v *perch.SolutionVersion, data *recipe.Data, params recipe.Params) (fitted, error) {
+	all, err := t.rs.SolutionVersions(ctx)
 	if err != nil {
-		return nil, nil, err
+		return fitted{}, err
 	}
-	return metrics, blob, t.stopped(ctx, v.ARN)
+	var base *perch.SolutionVersion
+	for _, o := range all {
+		if o.SolutionARN == v.SolutionARN && o.Status == perch.StatusActive && o.TrainingMode == perch.TrainingModeFull &&
+			(base == nil || o.Created > base.Created || o.Created == base.Created && o.ARN > base.ARN) {
+			base = o
+		}
+	}
+	if base == nil {
+		return fitted{}, perch.Errorf(perch.EInvalidInput,
+			"trainingMode UPDATE needs an ACTIVE version of %s trained with trainingMode FULL; there is none any more.", v.SolutionARN)
+	}
+	blob, err := t.rs.Model(ctx, base.ARN)
+	if err != nil {
+		return fitted{}, err
+	}
+	m, err := recipe.Load(blob)
+	if err != nil {
+		return fitted{}, fmt.Errorf("loading the model of %s: %w", base.ARN, err)
+	}
+	u, err := recipe.Update(m, data, params)
+	if err != nil {
+		return fitted{}, err
+	}
+	out := fitted{metrics: base.Metrics}
+	out.model, err = u.MarshalBinary()
+	return out, err
 }
 
 // stopped says errStopped once the version has been asked to stop.

@@ -1,0 +1,115 @@
+package serving_test
+
+import (
+	"cmp"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/recipe"
+)
+
+// An UPDATE version learns the items that arrived after the FULL version
+// it updates, keeps that version's metrics, and a campaign serving it
+// recommends the new items to the users of their cluster.
+func TestUpdateTraining(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, recipe.SyntheticConfig{})
+	w.data = recipe.Synthetic(config())
+
+	// In each cluster the items ranking 3rd to 5th by use arrive late.
+	counts := make([]int, len(w.data.Items))
+	for _, in := range w.data.Interactions {
+		counts[in.Item]++
+	}
+	byCluster := map[int32][]int32{}
+	for i, c := range w.data.ItemCluster {
+		byCluster[c] = append(byCluster[c], int32(i))
+	}
+	fresh := map[string]bool{}
+	for _, its := range byCluster {
+		slices.SortFunc(its, func(a, b int32) int { return cmp.Or(counts[b]-counts[a], cmp.Compare(a, b)) })
+		for _, it := range its[3:6] {
+			fresh[w.data.Items[it]] = true
+		}
+	}
+	before, after := *w.data.Data, *w.data.Data
+	before.Interactions, after.Interactions = nil, nil
+	for _, in := range w.data.Interactions {
+		if fresh[w.data.Items[in.Item]] {
+			after.Interactions = append(after.Interactions, in)
+		} else {
+			before.Interactions = append(before.Interactions, in)
+		}
+	}
+	w.load(&before)
+	full := w.serve("full", recipe.UserPersonalization, perch.CreateSolutionInput{}, nil)
+	fullVersion := must(w.sols.DescribeSolutionVersion(w.ctx, full.SolutionVersionARN))(t)
+	w.load(&after)
+
+	v := must(w.sols.CreateSolutionVersion(w.ctx, perch.CreateSolutionVersionInput{
+		SolutionARN: fullVersion.SolutionARN, TrainingMode: perch.TrainingModeUpdate}))(t)
+	v = w.wait(v.ARN)
+	if v.Status != perch.StatusActive || v.TrainingMode != perch.TrainingModeUpdate {
+		t.Fatalf("update version %s, mode %s: %s", v.Status, v.TrainingMode, v.FailureReason)
+	}
+	if !maps.Equal(v.Metrics, fullVersion.Metrics) || len(v.Metrics) == 0 {
+		t.Errorf("update version's metrics %v, the full version's %v", v.Metrics, fullVersion.Metrics)
+	}
+	updated := must(w.sols.CreateCampaign(w.ctx, perch.CreateCampaignInput{Name: "updated", SolutionVersionARN: v.ARN}))(t)
+
+	// shown counts how often the campaign shows new items, and how often
+	// to a user whose taste is the item's cluster.
+	shown := func(campaign string) (n, inTaste int) {
+		for u, user := range w.data.Users {
+			if u%4 != 0 {
+				continue
+			}
+			for _, it := range w.recommend(perch.RecommendationsInput{CampaignARN: campaign, UserID: user}).Items {
+				if fresh[it.ItemID] {
+					n++
+					if slices.Contains(w.data.Tastes[u], w.cluster(it.ItemID)) {
+						inTaste++
+					}
+				}
+			}
+		}
+		return n, inTaste
+	}
+	nFull, _ := shown(full.ARN)
+	n, inTaste := shown(updated.ARN)
+	t.Logf("new items shown %d times by the full version, %d by the update, %d of them to users of their cluster", nFull, n, inTaste)
+	if n < 100 || n < 10*nFull {
+		t.Errorf("the update showed new items %d times, the full version %d", n, nFull)
+	}
+	if float64(inTaste) < 0.6*float64(n) {
+		t.Errorf("only %d of %d new items shown went to users of their cluster", inTaste, n)
+	}
+}
+
+// A performHPO version searches the ranges the solution gives, says what
+// it chose in tunedHPOParams and reports the chosen setting's metrics.
+func TestHyperparameterSearch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, config())
+	hpo := json.RawMessage(`{"hpoResourceConfig": {"maxNumberOfTrainingJobs": "4"},
+		"algorithmHyperParameterRanges": {"integerHyperParameterRanges": [{"name": "hidden_dimension", "minValue": 32, "maxValue": 64}]}}`)
+	v := w.train("tuned", recipe.UserPersonalizationV2, perch.CreateSolutionInput{PerformHPO: true,
+		Config: perch.SolutionConfig{HPOConfig: hpo}})
+	if v.Status != perch.StatusActive {
+		t.Fatalf("version %s: %s", v.Status, v.FailureReason)
+	}
+	dim, err := strconv.Atoi(v.TunedHPOParams["hidden_dimension"])
+	if err != nil || dim < 32 || dim > 64 && v.TunedHPOParams["hidden_dimension"] != recipe.Defaults(recipe.UserPersonalizationV2)["hidden_dimension"] {
+		t.Errorf("tunedHPOParams %v: hidden_dimension not in the range searched", v.TunedHPOParams)
+	}
+	if len(v.TunedHPOParams) < 2 || v.Metrics["normalized_discounted_cumulative_gain_at_10"] <= 0 {
+		t.Errorf("tunedHPOParams %v, metrics %v", v.TunedHPOParams, v.Metrics)
+	}
+	if plain := w.train("plain", recipe.UserPersonalizationV2, perch.CreateSolutionInput{}); plain.TunedHPOParams != nil {
+		t.Errorf("a version without performHPO has tunedHPOParams %v", plain.TunedHPOParams)
+	}
+}
