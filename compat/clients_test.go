@@ -43,6 +43,12 @@ type client struct {
 	// run drives the client through p and returns the client's version
 	// and one result per step.
 	run func(ctx context.Context, p *plan) (string, []result, error)
+	// noLoop, when it says something, is why the client does not run the
+	// recommendation loop (loop_test.go).
+	noLoop string
+	// loopImports, when it says something, is why the client's loop sends
+	// its interactions with a dataset import job rather than PutEvents.
+	loopImports string
 }
 
 // A result is what a driver reports for one step.
@@ -52,6 +58,8 @@ type result struct {
 	Output map[string]any `json:"output"`
 	Error  *clientError   `json:"error"`
 	Detail string         `json:"detail"`
+	// Calls is how many requests a polling step made.
+	Calls int `json:"calls"`
 }
 
 // clientError is an error as the client surfaced it.
@@ -64,11 +72,14 @@ type clientError struct {
 
 func clients() []*client {
 	python := pythonPath()
+	const cliImports = "the loop's interactions are imported by a dataset import job from a CSV under perch's --s3-root: " +
+		"at one CLI process per PutEvents call of ten events, sending them would take minutes"
+	const pawsNoLoop = "the suite drives Paws's events API only (Paws::PersonalizeEvents)"
 	return []*client{
-		{id: "cli1", name: "AWS CLI v1", region: "us-east-1", wholeSeconds: true,
+		{id: "cli1", name: "AWS CLI v1", region: "us-east-1", wholeSeconds: true, loopImports: cliImports,
 			requires: outputHas("aws-cli/1.", "install AWS CLI v1 into this Python (pip install awscli)", python, "-m", "awscli", "--version"),
 			run:      script(python, "drivers/aws_cli.py", "--aws", python+" -m awscli")},
-		{id: "cli2", name: "AWS CLI v2", region: "eu-central-1", wholeSeconds: true,
+		{id: "cli2", name: "AWS CLI v2", region: "eu-central-1", wholeSeconds: true, loopImports: cliImports,
 			mayLack:  []string{"PutActions", "PutActionInteractions"},
 			requires: outputHas("aws-cli/2.", "install Debian's AWS CLI v2 (apt-get install -y awscli)", cliV2Path, "--version"),
 			run:      script(python, "drivers/aws_cli.py", "--aws", cliV2Path)},
@@ -81,12 +92,13 @@ func clients() []*client {
 			run: script("node", "js/sdk_v3.js")},
 		{id: "datafire", name: "DataFire", region: "us-east-2", eventsOnly: true, requires: jsInstalled,
 			mayLack: []string{"PutActions", "PutActionInteractions"},
-			adapt:   dataFireAdapt, run: script("node", "js/datafire.js")},
+			adapt:   dataFireAdapt, run: script("node", "js/datafire.js"),
+			noLoop: "DataFire's integration has neither the control plane nor the runtime"},
 		{id: "go", name: "Go SDK v2", region: "eu-west-3", run: runGoSDK},
 		{id: "paws", name: "Paws (Perl)", region: "eu-north-1", eventsOnly: true, mayLack: pawsLacks,
-			adapt: pawsAdapt, skip: pawsMissing, run: runPaws},
+			adapt: pawsAdapt, skip: pawsMissing, run: runPaws, noLoop: pawsNoLoop},
 		{id: "paws-wire", name: "Paws's requests (raw HTTP)", region: "eu-north-1", eventsOnly: true, mayLack: pawsLacks,
-			adapt: pawsAdapt, run: runPawsWire},
+			adapt: pawsAdapt, run: runPawsWire, noLoop: pawsNoLoop},
 	}
 }
 
@@ -267,6 +279,7 @@ func runClient(t *testing.T, c *client, rep *clientReport, endpoint string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	defer reportNewFailures(t, rep, rep.failures())
 	n := names{p: c.id}
 	px := startProxy(t, endpoint)
 	p := &plan{Endpoint: px.url, Region: c.region, Vars: map[string]string{}}
@@ -323,26 +336,50 @@ func runClient(t *testing.T, c *client, rep *clientReport, endpoint string) {
 		steps[i] = &cp
 	}
 	p.Steps = steps
-	rep.steps = steps
 	if c.wholeSeconds {
 		rep.note("timestamps are sent as whole epoch seconds (botocore drops the fraction), so the readback expects whole seconds")
 	}
 
-	if c.requires != nil {
-		if err := c.requires(); err != nil {
-			why := fmt.Sprintf("cannot run %s: %v", c.name, err)
-			if testenv.All() {
-				rep.fail("client", "", "%s", why)
-			} else {
-				rep.skip(why)
-			}
-			testenv.Missing(t, why)
+	requireClient(t, c, rep)
+	byID := runPlan(t, c, rep, px, p)
+	checkReadback(ctx, rep, c, endpoint, n, steps, byID)
+}
+
+// reportNewFailures fails the test with each failure of rep not in seen:
+// a client's report is shared by the tests that drive it.
+func reportNewFailures(t *testing.T, rep *clientReport, seen []string) {
+	for _, f := range rep.failures() {
+		if !slices.Contains(seen, f) {
+			t.Error(f)
 		}
 	}
-	version, results, err := c.run(ctx, p)
-	if version != "" {
-		rep.version = version
+}
+
+// requireClient skips the test, or fails it under PERCH_TEST_ALL, when c
+// cannot run here.
+func requireClient(t *testing.T, c *client, rep *clientReport) {
+	t.Helper()
+	if c.requires == nil {
+		return
 	}
+	if err := c.requires(); err != nil {
+		why := fmt.Sprintf("cannot run %s: %v", c.name, err)
+		if testenv.All() {
+			rep.fail("client", "", "%s", why)
+		} else {
+			rep.skip(why)
+		}
+		testenv.Missing(t, why)
+	}
+}
+
+// runPlan runs c's driver through p, judges every step's result and
+// returns the results by step id.
+func runPlan(t *testing.T, c *client, rep *clientReport, px *proxy, p *plan) map[string]result {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	version, results, err := c.run(ctx, p)
+	rep.setVersion(version)
 	if err != nil {
 		rep.fail("run", "", "%v", err)
 		t.Errorf("%s could not be run: %v", c.name, err)
@@ -351,18 +388,15 @@ func runClient(t *testing.T, c *client, rep *clientReport, endpoint string) {
 	for _, r := range results {
 		byID[r.ID] = r
 	}
-	for _, s := range steps {
+	for _, s := range p.Steps {
 		r, ok := byID[s.ID]
 		if !ok {
-			rep.fail(s.Op, s.Case, "%s: the driver reported no result", s.ID)
+			rep.fail(s.row(), s.Case, "%s: the driver reported no result", s.ID)
 			continue
 		}
-		judge(rep, c, px, s, r)
+		judge(rep, c, px, p.Steps, byID, s, r)
 	}
-	checkReadback(ctx, rep, c, endpoint, n, steps, byID)
-	for _, f := range rep.failures() {
-		t.Error(f)
-	}
+	return byID
 }
 
 func firstFailure(steps []*step, results []result) error {
@@ -387,13 +421,15 @@ func stepByID(steps []*step, id string) *step {
 	return &step{}
 }
 
-// judge records whether result r is what step s must give.
-func judge(rep *clientReport, c *client, px *proxy, s *step, r result) {
+// judge records whether result r is what step s, one of steps, must
+// give.
+func judge(rep *clientReport, c *client, px *proxy, steps []*step, results map[string]result, s *step, r result) {
+	row := s.row()
 	if r.Status == "lacks" {
 		if slices.Contains(c.mayLack, s.Op) && r.Detail != "" {
-			rep.lacks(s.Op, s.Case, r.Detail)
+			rep.lacks(row, s.Case, r.Detail)
 		} else {
-			rep.fail(s.Op, s.Case, "%s: reported lacking %s without cause (%s)", s.ID, s.Op, r.Detail)
+			rep.fail(row, s.Case, "%s: reported lacking %s without cause (%s)", s.ID, s.Op, r.Detail)
 		}
 		return
 	}
@@ -411,24 +447,29 @@ func judge(rep *clientReport, c *client, px *proxy, s *step, r result) {
 		problems = append(problems, checkError(s.want, r)...)
 	}
 	// Exactly one attempt per call: a client must not retry our 4xx.
-	if n, statuses := px.attempts(s.Op, s.marker); n != sameRequestSteps(rep, s) {
-		problems = append(problems, fmt.Sprintf("%d requests reached perch (statuses %v), want %d", n, statuses, sameRequestSteps(rep, s)))
+	if n, statuses := px.attempts(s.Op, s.marker); n != sameRequests(steps, results, s) {
+		problems = append(problems, fmt.Sprintf("%d requests reached perch (statuses %v), want %d", n, statuses, sameRequests(steps, results, s)))
 	}
 	if len(problems) > 0 {
-		rep.fail(s.Op, s.Case, "%s: %s", s.ID, strings.Join(problems, "; "))
+		rep.fail(row, s.Case, "%s: %s", s.ID, strings.Join(problems, "; "))
 		return
 	}
-	rep.pass(s.Op, s.Case)
+	rep.pass(row, s.Case)
 }
 
-// sameRequestSteps counts the steps of this client whose requests the
-// proxy cannot tell apart from s's (a retry of the same call looks the
-// same): the duplicate-name step repeats the create step's request.
-func sameRequestSteps(rep *clientReport, s *step) int {
+// sameRequests counts the calls of steps whose requests the proxy cannot
+// tell apart from s's (a retry of the same call looks the same): the
+// duplicate-name step repeats the create step's request, and a polling
+// step makes as many calls as its driver reports.
+func sameRequests(steps []*step, results map[string]result, s *step) int {
 	n := 0
-	for _, other := range rep.steps {
+	for _, other := range steps {
 		if other.Op == s.Op && other.marker == s.marker {
-			n++
+			if other.Poll != nil {
+				n += results[other.ID].Calls
+			} else {
+				n++
+			}
 		}
 	}
 	return n

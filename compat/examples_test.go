@@ -172,20 +172,25 @@ func quickstartTrackingID(t *testing.T, endpoint string) string {
 	return aws.ToString(d.EventTracker.TrackingId)
 }
 
-// TestReadmeShowsTheExamples keeps the README's "Use it from your
-// language" snippets identical to the files the suite runs.
+// TestReadmeShowsTheExamples keeps the README's snippets ("Use it from
+// your language", "From events to recommendations") identical to the
+// files the suite runs.
 func TestReadmeShowsTheExamples(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := []string{recommendationsExample}
 	for _, ex := range examples {
-		text, err := os.ReadFile(filepath.Join("examples", ex.file))
+		files = append(files, ex.file)
+	}
+	for _, file := range files {
+		text, err := os.ReadFile(filepath.Join("examples", file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(string(readme), string(text)) {
-			t.Errorf("README.md does not contain compat/examples/%s verbatim:\n%s", ex.file, text)
+			t.Errorf("README.md does not contain compat/examples/%s verbatim:\n%s", file, text)
 		}
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"math"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/personalize"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeruntime"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -27,19 +29,30 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 	})
 	cp := personalize.New(personalize.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), Credentials: creds})
 	ev := personalizeevents.New(personalizeevents.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), Credentials: creds})
+	rt := personalizeruntime.New(personalizeruntime.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), Credentials: creds})
 	calls := map[string]func(context.Context, []byte) (any, error){
-		"CreateSchema":          goCall(cp.CreateSchema),
-		"CreateDatasetGroup":    goCall(cp.CreateDatasetGroup),
-		"DescribeDatasetGroup":  goCall(cp.DescribeDatasetGroup),
-		"CreateDataset":         goCall(cp.CreateDataset),
-		"DescribeDataset":       goCall(cp.DescribeDataset),
-		"ListDatasets":          goCall(cp.ListDatasets),
-		"CreateEventTracker":    goCall(cp.CreateEventTracker),
-		"PutEvents":             goCall(ev.PutEvents),
-		"PutItems":              goCall(ev.PutItems),
-		"PutUsers":              goCall(ev.PutUsers),
-		"PutActions":            goCall(ev.PutActions),
-		"PutActionInteractions": goCall(ev.PutActionInteractions),
+		"CreateSchema":             goCall(cp.CreateSchema),
+		"CreateDatasetGroup":       goCall(cp.CreateDatasetGroup),
+		"DescribeDatasetGroup":     goCall(cp.DescribeDatasetGroup),
+		"CreateDataset":            goCall(cp.CreateDataset),
+		"DescribeDataset":          goCall(cp.DescribeDataset),
+		"ListDatasets":             goCall(cp.ListDatasets),
+		"CreateEventTracker":       goCall(cp.CreateEventTracker),
+		"CreateDatasetImportJob":   goCall(cp.CreateDatasetImportJob),
+		"DescribeDatasetImportJob": goCall(cp.DescribeDatasetImportJob),
+		"CreateSolution":           goCall(cp.CreateSolution),
+		"CreateSolutionVersion":    goCall(cp.CreateSolutionVersion),
+		"DescribeSolutionVersion":  goCall(cp.DescribeSolutionVersion),
+		"GetSolutionMetrics":       goCall(cp.GetSolutionMetrics),
+		"CreateCampaign":           goCall(cp.CreateCampaign),
+		"DescribeCampaign":         goCall(cp.DescribeCampaign),
+		"PutEvents":                goCall(ev.PutEvents),
+		"PutItems":                 goCall(ev.PutItems),
+		"PutUsers":                 goCall(ev.PutUsers),
+		"PutActions":               goCall(ev.PutActions),
+		"PutActionInteractions":    goCall(ev.PutActionInteractions),
+		"GetRecommendations":       goCall(rt.GetRecommendations),
+		"GetPersonalizedRanking":   goCall(rt.GetPersonalizedRanking),
 	}
 	vars := map[string]string{}
 	for k, v := range p.Vars {
@@ -57,7 +70,8 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 			r.Status, r.Detail = "fail", "the driver has no call for "+s.Op
 		default:
 			body, _ := json.Marshal(withGoTimes(input))
-			out, err := call(ctx, body)
+			out, calls, err := goPolled(ctx, s, call, body)
+			r.Calls = calls
 			if err != nil {
 				r.Status, r.Error, r.Detail = "error", goError(err), err.Error()
 				break
@@ -65,6 +79,9 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 			r.Status = "ok"
 			b, _ := json.Marshal(out)
 			_ = json.Unmarshal(b, &r.Output)
+			if s.Poll != nil && !slices.Contains(s.Poll.Until, fmt.Sprint(lookup(r.Output, s.Poll.Path))) {
+				r.Status, r.Detail = "fail", fmt.Sprintf("%s still %v after %v s (%d calls)", s.Poll.Path, lookup(r.Output, s.Poll.Path), s.Poll.Timeout, calls)
+			}
 			for v, path := range s.Save {
 				if s, ok := lookup(r.Output, path).(string); ok {
 					vars[v] = s
@@ -76,15 +93,42 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 	return goSDKVersion(), results, nil
 }
 
+// goPolled makes s's call, and repeats it while s polls and the resource
+// is not done yet; it returns the last output and the calls made.
+func goPolled(ctx context.Context, s *step, call func(context.Context, []byte) (any, error), body []byte) (any, int, error) {
+	var deadline time.Time
+	if s.Poll != nil {
+		deadline = time.Now().Add(time.Duration(s.Poll.Timeout * float64(time.Second)))
+	}
+	for calls := 1; ; calls++ {
+		out, err := call(ctx, body)
+		if err != nil || s.Poll == nil {
+			return out, calls, err
+		}
+		var decoded map[string]any
+		b, _ := json.Marshal(out)
+		_ = json.Unmarshal(b, &decoded)
+		if slices.Contains(s.Poll.Until, fmt.Sprint(lookup(decoded, s.Poll.Path))) || time.Now().After(deadline) {
+			return out, calls, nil
+		}
+		select {
+		case <-ctx.Done():
+			return out, calls, nil
+		case <-time.After(time.Duration(s.Poll.Interval * float64(time.Second))):
+		}
+	}
+}
+
 // goSDKVersion names the SDK modules go.mod selects (test binaries do
 // not record their dependencies' versions).
 func goSDKVersion() string {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Version}}",
-		"github.com/aws/aws-sdk-go-v2/service/personalize", "github.com/aws/aws-sdk-go-v2/service/personalizeevents").Output()
+		"github.com/aws/aws-sdk-go-v2/service/personalize", "github.com/aws/aws-sdk-go-v2/service/personalizeevents",
+		"github.com/aws/aws-sdk-go-v2/service/personalizeruntime").Output()
 	if err != nil {
 		return "aws-sdk-go-v2"
 	}
-	return strings.ReplaceAll(strings.TrimSpace(strings.ReplaceAll(string(out), "github.com/aws/", "")), "\n", ", ")
+	return "aws-sdk-go-v2 " + strings.ReplaceAll(strings.TrimSpace(strings.ReplaceAll(string(out), "github.com/aws/aws-sdk-go-v2/service/", "")), "\n", ", ")
 }
 
 // goCall adapts an SDK method to a call with a JSON input. The SDK's input

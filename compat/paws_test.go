@@ -112,7 +112,7 @@ func runPawsWire(ctx context.Context, p *plan) (string, []result, error) {
 	for _, s := range p.Steps {
 		r := result{ID: s.ID}
 		path := ""
-		for p, op := range eventsPaths {
+		for p, op := range restPaths {
 			if op == s.Op {
 				path = p
 			}

@@ -101,11 +101,14 @@ func startProxy(t *testing.T, target string) *proxy {
 }
 
 // attempts counts the requests for op whose body holds the JSON string
-// marker.
+// marker, or a string beginning with a marker that ends in "/".
 func (p *proxy) attempts(op, marker string) (n int, statuses []int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	quoted := `"` + marker + `"`
+	quoted := `"` + marker
+	if !strings.HasSuffix(marker, "/") {
+		quoted += `"`
+	}
 	for _, x := range p.log {
 		if x.op == op && strings.Contains(x.body, quoted) {
 			n++
@@ -125,16 +128,18 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-var eventsPaths = map[string]string{
+// restPaths are the operations of the rest-json APIs, events and runtime.
+var restPaths = map[string]string{
 	"/events": "PutEvents", "/items": "PutItems", "/users": "PutUsers",
 	"/actions": "PutActions", "/action-interactions": "PutActionInteractions",
+	"/recommendations": "GetRecommendations", "/personalize-ranking": "GetPersonalizedRanking",
 }
 
 func operationOf(r *http.Request) string {
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		return strings.TrimPrefix(target, "AmazonPersonalize.")
 	}
-	if op, ok := eventsPaths[r.URL.Path]; ok {
+	if op, ok := restPaths[r.URL.Path]; ok {
 		return op
 	}
 	return r.Method + " " + r.URL.Path

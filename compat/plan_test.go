@@ -32,10 +32,15 @@ type step struct {
 	Variant string            `json:"variant,omitempty"`
 	Input   map[string]any    `json:"input"`
 	Save    map[string]string `json:"save,omitempty"` // variable -> output path
+	// Poll, when set, makes the driver repeat the call until the output
+	// says the resource is done, as a caller polls Describe calls.
+	Poll *poll `json:"poll,omitempty"`
 
 	// marker is a JSON string value found in this step's request body and
 	// in no other request of the same operation, so the proxy can count
-	// the attempts.
+	// the attempts. A marker ending in "/" matches the strings it begins,
+	// for ARNs perch makes up (a solution version's is its solution's and
+	// an id).
 	marker string
 	// only, when set, lists the clients that run this step.
 	only []string
@@ -44,6 +49,26 @@ type step struct {
 	want   *wantError
 	// checkOutput checks a happy step's output (keys matched without case).
 	checkOutput func(out map[string]any) error
+	// report, when set, is the table row of the step instead of its Op.
+	report string
+}
+
+// row is the table row a step's outcome goes to.
+func (s *step) row() string {
+	if s.report != "" {
+		return s.report
+	}
+	return s.Op
+}
+
+// A poll repeats a step's call every Interval seconds until the output
+// member at Path (dotted, API member names) holds one of Until, for at
+// most Timeout seconds; the step's output is the last call's.
+type poll struct {
+	Path     string   `json:"path"`
+	Until    []string `json:"until"`
+	Interval float64  `json:"interval"`
+	Timeout  float64  `json:"timeout"`
 }
 
 type wantError struct {
@@ -55,6 +80,7 @@ type wantError struct {
 const (
 	apiControl = "personalize"
 	apiEvents  = "personalize-events"
+	apiRuntime = "personalize-runtime"
 
 	// perch's region and account in the suite; clients sign for others.
 	perchRegion  = "eu-west-1"

@@ -17,9 +17,16 @@ type suiteReport struct {
 	clients []*clientReport
 }
 
+// client returns the report of the client called name, one per client
+// however many tests drive it.
 func (r *suiteReport) client(name string) *clientReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, c := range r.clients {
+		if c.name == name {
+			return c
+		}
+	}
 	c := &clientReport{name: name, cells: map[cellKey]*cell{}}
 	r.clients = append(r.clients, c)
 	return c
@@ -34,13 +41,12 @@ type cell struct {
 }
 
 type clientReport struct {
-	name    string
-	version string
-	steps   []*step
+	name string
 
-	mu    sync.Mutex
-	cells map[cellKey]*cell
-	notes []string
+	mu      sync.Mutex
+	version string
+	cells   map[cellKey]*cell
+	notes   []string
 	// problems are failures outside any cell: the client did not run.
 	problems []string
 	// skipped says why the client was not run at all.
@@ -81,6 +87,15 @@ func (c *clientReport) fail(op, kase, format string, args ...any) {
 	cl.fails = append(cl.fails, msg)
 }
 
+func (c *clientReport) setVersion(v string) {
+	if v == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.version = v
+}
+
 func (c *clientReport) skip(why string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,6 +129,9 @@ var operationOrder = []string{
 	"CreateSchema", "CreateDatasetGroup", "DescribeDatasetGroup", "CreateDataset", "DescribeDataset",
 	"ListDatasets", "CreateEventTracker", "PutEvents", "PutItems", "PutUsers", "PutActions",
 	"PutActionInteractions", readbackRow,
+	"CreateDatasetImportJob", "DescribeDatasetImportJob", "CreateSolution", "CreateSolutionVersion",
+	"DescribeSolutionVersion", "GetSolutionMetrics", "CreateCampaign", "DescribeCampaign",
+	"GetRecommendations", "GetPersonalizedRanking", changedRow,
 }
 
 func (c *clientReport) sortedKeys() []cellKey {

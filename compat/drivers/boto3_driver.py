@@ -11,10 +11,8 @@ from plan import emit, load, run
 plan = load()
 emit({"version": f"boto3 {boto3.__version__} (botocore {botocore.__version__})"})
 session = boto3.session.Session()
-clients = {
-    "personalize": session.client("personalize", endpoint_url=plan["endpoint"]),
-    "personalize-events": session.client("personalize-events", endpoint_url=plan["endpoint"]),
-}
+clients = {api: session.client(api, endpoint_url=plan["endpoint"])
+           for api in ("personalize", "personalize-events", "personalize-runtime")}
 
 
 def with_datetimes(value, key=None):

@@ -3,6 +3,7 @@ variables and reporting one JSON line per step."""
 import json
 import re
 import sys
+import time
 
 
 def load():
@@ -43,6 +44,25 @@ def lookup(value, path):
     return value
 
 
+def polled(step, params, call):
+    """Makes the step's call, and repeats it while the step polls and the
+    resource is not done yet; returns the last outcome and the calls made."""
+    poll = step.get("poll")
+    deadline = time.monotonic() + (poll["timeout"] if poll else 0)
+    calls = 0
+    while True:
+        status, value = call(step, params)
+        calls += 1
+        if not poll or status != "ok":
+            return status, value, calls
+        state = lookup(value, poll["path"])
+        if state in poll["until"]:
+            return status, value, calls
+        if time.monotonic() > deadline:
+            return "fail", f"{poll['path']} still {state} after {poll['timeout']} s ({calls} calls)", calls
+        time.sleep(poll["interval"])
+
+
 def run(plan, call, lacking=lambda step: None):
     """Runs every step with call(step, input), which returns
     ("ok", output) or ("error", error) or ("lacks", why). lacking(step)
@@ -61,7 +81,7 @@ def run(plan, call, lacking=lambda step: None):
                 result.update(status="fail", detail=str(e))
             emit(result)
             continue
-        status, value = call(step, params)
+        status, value, result["calls"] = polled(step, params, call)
         result["status"] = status
         if status == "ok":
             result["output"] = json.loads(json.dumps(value or {}, default=str))

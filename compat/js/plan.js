@@ -80,6 +80,30 @@ function lowerFirst(s) {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
+// polled makes the step's call, and repeats it while the step polls and
+// the resource is not done yet; it resolves to the last output and the
+// number of calls.
+async function polled(step, input, call) {
+  const poll = step.poll;
+  const deadline = Date.now() + (poll ? poll.timeout * 1000 : 0);
+  for (let calls = 1; ; calls++) {
+    let out;
+    try {
+      out = await call(step, input);
+    } catch (e) {
+      if (e && typeof e === 'object') e.calls = calls;
+      throw e;
+    }
+    if (!poll || (out && out.lacks)) return { out, calls };
+    const state = lookup(out, poll.path);
+    if (poll.until.includes(state)) return { out, calls };
+    if (Date.now() > deadline) {
+      return { calls, failed: `${poll.path} still ${state} after ${poll.timeout} s (${calls} calls)` };
+    }
+    await new Promise((resolve) => setTimeout(resolve, poll.interval * 1000));
+  }
+}
+
 // run executes every step with call(step, input) -> Promise<output> and
 // reports the outcome; describeError maps a rejection to the suite's form.
 async function run(plan, call, describeError) {
@@ -94,7 +118,12 @@ async function run(plan, call, describeError) {
       continue;
     }
     try {
-      const out = await call(step, input);
+      const { out, calls, failed } = await polled(step, input, call);
+      result.calls = calls;
+      if (failed) {
+        emit(Object.assign(result, { status: 'fail', detail: failed }));
+        continue;
+      }
       if (out && out.lacks) {
         emit(Object.assign(result, { status: 'lacks', detail: out.lacks }));
         continue;
@@ -106,6 +135,7 @@ async function run(plan, call, describeError) {
         if (typeof v === 'string') vars[name] = v;
       }
     } catch (e) {
+      result.calls = e && e.calls;
       result.status = 'error';
       result.error = describeError(e, step);
       result.detail = String(e && e.stack ? e.stack.split('\n')[0] : e);

@@ -1,7 +1,8 @@
 // Drives the AWS SDK for JavaScript v2 (aws-sdk) through the suite's plan.
 // The events calls are made the way the SDK's reference shows them
-// (callbacks), the control plane with .promise(), and the reference's own
-// examples are kept below, as written apart from their values.
+// (callbacks), the control plane and the runtime with .promise(), and the
+// reference's own examples are kept below, as written apart from their
+// values.
 'use strict';
 const AWS = require('aws-sdk');
 const { load, emit, withDates, propertiesAsObjects, lowerFirst, run } = require('./plan');
@@ -16,6 +17,7 @@ const options = {
   secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
 };
 const personalize = new AWS.Personalize(options);
+const runtime = new AWS.PersonalizeRuntime(options);
 var personalizeevents = new AWS.PersonalizeEvents(Object.assign({ apiVersion: '2018-03-22' }, options));
 
 function call(step, input) {
@@ -25,6 +27,9 @@ function call(step, input) {
   const params = propertiesAsObjects(withDates(input));
   if (step.api === 'personalize') {
     return personalize[lowerFirst(step.op)](params).promise();
+  }
+  if (step.api === 'personalize-runtime') {
+    return runtime[lowerFirst(step.op)](params).promise();
   }
   return new Promise((resolve, reject) => {
     personalizeevents[lowerFirst(step.op)](params, function (err, data) {

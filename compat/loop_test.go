@@ -1,0 +1,412 @@
+package compat_test
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/perchdev/perch/recipe"
+)
+
+// The recommendation loop: each client that has the control plane and
+// the runtime builds a dataset group from nothing, fills it with planted
+// interactions, trains, deploys, asks for recommendations and a ranking,
+// then sends a new user's events and checks that the user's next answers
+// follow them.
+
+// loopConfig is the planted data of the loop: 300 users whose tastes lie
+// in ten clusters of 30 items, 4,000 interactions. Trained on it with
+// recipe.Train, a new user's eight clicks in one cluster brought 7 to 10
+// of ten recommendations from that cluster, whichever the cluster, and
+// the ranking put that cluster's items before another's in 19 to 25 of
+// 25 pairs; the checks below ask for 6 and 18 (and the clusters chosen
+// measured 8 and 25).
+func loopConfig() recipe.SyntheticConfig {
+	c := recipe.DefaultSynthetic(300, 300, 4000, 2)
+	c.Clusters = 10
+	return c
+}
+
+// loopData is the loop's data, the same for every client.
+var loopData = sync.OnceValue(func() *recipe.SyntheticData { return recipe.Synthetic(loopConfig()) })
+
+const (
+	// loopTaste is the cluster of the new user's clicks; loopOther one it
+	// never touches, whose items the ranking must put after loopTaste's.
+	loopTaste, loopOther = 4, 9
+
+	loopRecipe        = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
+	loopRankingRecipe = "arn:aws:personalize:::recipe/aws-personalized-ranking-v2"
+	// The import's location under perch's --s3-root.
+	loopBucket, loopKey = "loop", "interactions.csv"
+	loopRole            = "arn:aws:iam::" + perchAccount + ":role/perch-import"
+
+	// changedRow is the table row of the check that a new user's events
+	// change that user's next recommendations and ranking.
+	changedRow = "new events -> recommendations"
+)
+
+const loopSchema = `{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[` +
+	`{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"},` +
+	`{"name":"EVENT_TYPE","type":"string"},{"name":"EVENT_VALUE","type":["null","float"]}],"version":"1.0"}`
+
+// loopMetrics are the metrics AWS reports for a user-personalization
+// version.
+var loopMetrics = []string{"coverage", "mean_reciprocal_rank_at_25",
+	"normalized_discounted_cumulative_gain_at_5", "normalized_discounted_cumulative_gain_at_10",
+	"normalized_discounted_cumulative_gain_at_25", "precision_at_5", "precision_at_10", "precision_at_25"}
+
+// eventValue is an EVENT_VALUE as its shortest decimal, so that the CSV
+// and PutEvents carry the same number.
+func eventValue(v float32) (float64, bool) {
+	if math.IsNaN(float64(v)) {
+		return 0, false
+	}
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'f', -1, 32), 64)
+	return f, true
+}
+
+// writeLoopCSV writes the loop's interactions where an import job from
+// s3://loopBucket/loopKey reads them, perch's --s3-root being root.
+func writeLoopCSV(root string) error {
+	d := loopData()
+	var b bytes.Buffer
+	b.WriteString("USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\n")
+	for _, in := range d.Interactions {
+		value := ""
+		if v, ok := eventValue(in.Value); ok {
+			value = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		fmt.Fprintf(&b, "%s,%s,%d,%s,%s\n", d.Users[in.User], d.Items[in.Item], in.Time/1000, in.EventType, value)
+	}
+	dir := filepath.Join(root, loopBucket)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, loopKey), b.Bytes(), 0o644)
+}
+
+// loopItems are the items of the new user's story: the eight it clicks
+// and, for its ranking, five more of the same cluster and five of
+// another, all items with interactions (known to the model).
+func loopItems() (clicks, liked, other []string) {
+	d := loopData()
+	count := make([]int, len(d.Items))
+	for _, in := range d.Interactions {
+		count[in.Item]++
+	}
+	for i, id := range d.Items {
+		switch {
+		case count[i] == 0:
+		case d.ItemCluster[i] == loopTaste && len(clicks) < 8:
+			clicks = append(clicks, id)
+		case d.ItemCluster[i] == loopTaste && len(liked) < 5:
+			liked = append(liked, id)
+		case d.ItemCluster[i] == loopOther && len(other) < 5:
+			other = append(other, id)
+		}
+	}
+	return clicks, liked, other
+}
+
+func (n names) loopARN(kind, name string) string { return arn(kind + "/" + n.id(name)) }
+
+// loopSteps are one client's loop. A client that imports sends the
+// interactions with a dataset import job, the others with PutEvents.
+func loopSteps(n names, imports bool) []*step {
+	d := loopData()
+	var steps []*step
+	add := func(api string, s *step) { s.API = api; steps = append(steps, s) }
+	waitFor := func(path string) *poll {
+		return &poll{Path: path, Until: []string{"ACTIVE", "CREATE FAILED"}, Interval: 0.5, Timeout: 300}
+	}
+
+	add(apiControl, &step{ID: "create-schema", Op: "CreateSchema", Case: "happy", marker: n.id("interactions"),
+		Input: map[string]any{"name": n.id("interactions"), "schema": loopSchema},
+		Save:  map[string]string{"schemaArn": "schemaArn"}})
+	add(apiControl, &step{ID: "create-dataset-group", Op: "CreateDatasetGroup", Case: "happy", marker: n.group(),
+		Input: map[string]any{"name": n.group()}, Save: map[string]string{"groupArn": "datasetGroupArn"}})
+	add(apiControl, &step{ID: "create-dataset", Op: "CreateDataset", Case: "happy", marker: n.id("interactions"),
+		Input: map[string]any{"name": n.id("interactions"), "datasetGroupArn": "${groupArn}", "schemaArn": "${schemaArn}", "datasetType": "Interactions"},
+		Save:  map[string]string{"datasetArn": "datasetArn"}})
+	add(apiControl, &step{ID: "create-event-tracker", Op: "CreateEventTracker", Case: "happy", marker: n.id("tracker"),
+		Input: map[string]any{"name": n.id("tracker"), "datasetGroupArn": "${groupArn}"},
+		Save:  map[string]string{"trackingId": "trackingId"}})
+
+	if imports {
+		add(apiControl, &step{ID: "create-dataset-import-job", Op: "CreateDatasetImportJob", Case: "happy", marker: n.id("history"),
+			Input: map[string]any{"jobName": n.id("history"), "datasetArn": "${datasetArn}", "roleArn": loopRole,
+				"dataSource": map[string]any{"dataLocation": "s3://" + loopBucket + "/" + loopKey}},
+			Save: map[string]string{"importJobArn": "datasetImportJobArn"}})
+		add(apiControl, &step{ID: "describe-dataset-import-job", Op: "DescribeDatasetImportJob", Case: "happy",
+			marker: n.loopARN("dataset-import-job", "history"), Poll: waitFor("datasetImportJob.status"),
+			Input:       map[string]any{"datasetImportJobArn": "${importJobArn}"},
+			checkOutput: wantOutput("datasetImportJob.status", "ACTIVE")})
+	} else {
+		// One user's events a call, at most ten: PutEvents' limit.
+		var batch []any
+		flush := func(user string) {
+			if len(batch) == 0 {
+				return
+			}
+			session := n.id(fmt.Sprintf("session-%04d", len(steps)))
+			add(apiEvents, &step{ID: fmt.Sprintf("put-events-%04d", len(steps)), Op: "PutEvents", Case: "happy", marker: session,
+				Input: map[string]any{"trackingId": "${trackingId}", "userId": user, "sessionId": session, "eventList": batch}})
+			batch = nil
+		}
+		for i, in := range d.Interactions {
+			if i > 0 && (in.User != d.Interactions[i-1].User || len(batch) == 10) {
+				flush(d.Users[d.Interactions[i-1].User])
+			}
+			e := map[string]any{"eventType": in.EventType, "itemId": d.Items[in.Item], "sentAt": float64(in.Time / 1000)}
+			if v, ok := eventValue(in.Value); ok {
+				e["eventValue"] = v
+			}
+			batch = append(batch, e)
+		}
+		flush(d.Users[d.Interactions[len(d.Interactions)-1].User])
+	}
+
+	// A user-personalization solution and a ranking one, each trained and
+	// deployed.
+	for _, sol := range []struct{ name, recipe string }{{"personal", loopRecipe}, {"ranking", loopRankingRecipe}} {
+		solution := n.loopARN("solution", sol.name)
+		add(apiControl, &step{ID: "create-solution-" + sol.name, Op: "CreateSolution", Case: "happy", marker: n.id(sol.name),
+			Input:       map[string]any{"name": n.id(sol.name), "datasetGroupArn": "${groupArn}", "recipeArn": sol.recipe},
+			Save:        map[string]string{sol.name + "Solution": "solutionArn"},
+			checkOutput: wantOutput("solutionArn", solution)})
+		add(apiControl, &step{ID: "create-solution-version-" + sol.name, Op: "CreateSolutionVersion", Case: "happy", marker: solution,
+			Input: map[string]any{"solutionArn": "${" + sol.name + "Solution}"},
+			Save:  map[string]string{sol.name + "Version": "solutionVersionArn"},
+			checkOutput: func(out map[string]any) error {
+				if v, _ := lookup(out, "solutionVersionArn").(string); !strings.HasPrefix(v, solution+"/") {
+					return fmt.Errorf("solutionVersionArn = %q, want one under %s", v, solution)
+				}
+				return nil
+			}})
+		add(apiControl, &step{ID: "describe-solution-version-" + sol.name, Op: "DescribeSolutionVersion", Case: "happy",
+			marker: solution + "/", Poll: waitFor("solutionVersion.status"),
+			Input: map[string]any{"solutionVersionArn": "${" + sol.name + "Version}"},
+			checkOutput: func(out map[string]any) error {
+				if err := wantOutput("solutionVersion.status", "ACTIVE")(out); err != nil {
+					return fmt.Errorf("%v (failureReason %v)", err, lookup(out, "solutionVersion.failureReason"))
+				}
+				return nil
+			}})
+		if sol.name == "personal" {
+			add(apiControl, &step{ID: "get-solution-metrics", Op: "GetSolutionMetrics", Case: "happy", marker: solution + "/",
+				Input: map[string]any{"solutionVersionArn": "${personalVersion}"}, checkOutput: checkMetrics})
+		}
+		campaign := n.loopARN("campaign", sol.name)
+		add(apiControl, &step{ID: "create-campaign-" + sol.name, Op: "CreateCampaign", Case: "happy", marker: n.id(sol.name),
+			Input:       map[string]any{"name": n.id(sol.name), "solutionVersionArn": "${" + sol.name + "Version}"},
+			Save:        map[string]string{sol.name + "Campaign": "campaignArn"},
+			checkOutput: wantOutput("campaignArn", campaign)})
+		add(apiControl, &step{ID: "describe-campaign-" + sol.name, Op: "DescribeCampaign", Case: "happy",
+			marker: campaign, Poll: waitFor("campaign.status"),
+			Input:       map[string]any{"campaignArn": "${" + sol.name + "Campaign}"},
+			checkOutput: wantOutput("campaign.status", "ACTIVE")})
+	}
+
+	known := d.Users[0]
+	add(apiRuntime, &step{ID: "get-recommendations", Op: "GetRecommendations", Case: "happy", marker: known,
+		Input:       map[string]any{"campaignArn": "${personalCampaign}", "userId": known, "numResults": 10},
+		checkOutput: checkRecommendations("itemList", 10, true)})
+
+	// The new user: recommendations before its events, its clicks in one
+	// cluster, then its recommendations and a ranking again.
+	visitor := n.id("visitor")
+	clicks, liked, other := loopItems()
+	var before []string
+	add(apiRuntime, &step{ID: "get-recommendations-new-user", Op: "GetRecommendations", Case: "happy", marker: visitor,
+		Input: map[string]any{"campaignArn": "${personalCampaign}", "userId": visitor, "numResults": 10},
+		checkOutput: func(out map[string]any) error {
+			// Popular items, given to a user without history, have no score.
+			if err := checkRecommendations("itemList", 10, false)(out); err != nil {
+				return err
+			}
+			before = itemIDs(out, "itemList")
+			return nil
+		}})
+	var events []any
+	for i, id := range clicks {
+		// After the planted data's last day.
+		events = append(events, map[string]any{"eventType": "click", "itemId": id, "sentAt": float64(loopConfig().End/1000 + 86400 + int64(i))})
+	}
+	add(apiEvents, &step{ID: "put-events-new-user", Op: "PutEvents", Case: "happy", marker: n.id("visitor-session"),
+		Input: map[string]any{"trackingId": "${trackingId}", "userId": visitor, "sessionId": n.id("visitor-session"), "eventList": events}})
+	add(apiRuntime, &step{ID: "get-recommendations-after-events", Op: "GetRecommendations", Case: "happy", marker: visitor, report: changedRow,
+		Input: map[string]any{"campaignArn": "${personalCampaign}", "userId": visitor, "numResults": 10},
+		checkOutput: func(out map[string]any) error {
+			if err := checkRecommendations("itemList", 10, true)(out); err != nil {
+				return err
+			}
+			after := itemIDs(out, "itemList")
+			in, was := inCluster(after, loopTaste), inCluster(before, loopTaste)
+			for _, id := range after {
+				if slices.Contains(clicks, id) {
+					return fmt.Errorf("item %s, which the user has just clicked, is recommended to it", id)
+				}
+			}
+			if in < 6 || in <= was {
+				return fmt.Errorf("after 8 clicks in cluster %d, %d of 10 recommendations are in it (%d before the clicks): %v",
+					loopTaste, in, was, after)
+			}
+			return nil
+		}})
+	var list []any
+	for i := range liked {
+		list = append(list, other[i], liked[i])
+	}
+	list = append(list, "no-such-item")
+	add(apiRuntime, &step{ID: "get-personalized-ranking", Op: "GetPersonalizedRanking", Case: "happy", marker: visitor, report: changedRow,
+		Input: map[string]any{"campaignArn": "${rankingCampaign}", "userId": visitor, "inputList": list},
+		checkOutput: func(out map[string]any) error {
+			if err := checkRecommendations("personalizedRanking", len(list), true)(out); err != nil {
+				return err
+			}
+			ranked := itemIDs(out, "personalizedRanking")
+			if last := ranked[len(ranked)-1]; last != "no-such-item" {
+				return fmt.Errorf("ranked last %s, want no-such-item, an item the model does not know: %v", last, ranked)
+			}
+			for _, id := range list {
+				if !slices.Contains(ranked, id.(string)) {
+					return fmt.Errorf("%s was not ranked: %v", id, ranked)
+				}
+			}
+			ordered := 0
+			for _, l := range liked {
+				for _, o := range other {
+					if slices.Index(ranked, l) < slices.Index(ranked, o) {
+						ordered++
+					}
+				}
+			}
+			if ordered < 18 {
+				return fmt.Errorf("items of the clicked cluster %d ranked before those of cluster %d in %d of 25 pairs, want at least 18: %v",
+					loopTaste, loopOther, ordered, ranked)
+			}
+			return nil
+		}})
+
+	// Bad input through the runtime and the control plane.
+	missingCampaign := n.loopARN("campaign", "missing")
+	add(apiRuntime, &step{ID: "get-recommendations-unknown-campaign", Op: "GetRecommendations", Case: "error", marker: missingCampaign,
+		Input: map[string]any{"campaignArn": missingCampaign, "userId": d.Users[1]},
+		want:  &wantError{code: "ResourceNotFoundException", status: 404, message: []string{missingCampaign, "does not exist"}}})
+	add(apiRuntime, &step{ID: "get-recommendations-no-user", Op: "GetRecommendations", Case: "error", marker: n.id("an-item"),
+		Input: map[string]any{"campaignArn": "${personalCampaign}", "itemId": n.id("an-item")},
+		want:  &wantError{code: "InvalidInputException", status: 400, message: []string{"userId"}}})
+	add(apiRuntime, &step{ID: "get-personalized-ranking-not-a-ranker", Op: "GetPersonalizedRanking", Case: "error", marker: d.Users[2],
+		Input: map[string]any{"campaignArn": "${personalCampaign}", "userId": d.Users[2], "inputList": []any{liked[0], other[0]}},
+		want:  &wantError{code: "InvalidInputException", status: 400, message: []string{"GetRecommendations"}}})
+	missingVersion := n.loopARN("solution", "missing") + "/00000000"
+	add(apiControl, &step{ID: "describe-solution-version-missing", Op: "DescribeSolutionVersion", Case: "error", marker: missingVersion,
+		Input: map[string]any{"solutionVersionArn": missingVersion},
+		want:  &wantError{code: "ResourceNotFoundException", status: 400, message: []string{missingVersion, "does not exist"}}})
+	return steps
+}
+
+// checkMetrics checks GetSolutionMetrics' answer: AWS's metric names,
+// each a share.
+func checkMetrics(out map[string]any) error {
+	metrics, _ := lookup(out, "metrics").(map[string]any)
+	for _, name := range loopMetrics {
+		v, ok := metrics[name].(float64)
+		if !ok || v < 0 || v > 1 {
+			return fmt.Errorf("metric %s = %v, want a number in [0, 1]; metrics %v", name, metrics[name], metrics)
+		}
+	}
+	return nil
+}
+
+// checkRecommendations checks the form of a GetRecommendations answer
+// (items in itemList) or a GetPersonalizedRanking one (in
+// personalizedRanking): n items, each scored when scored is set (seven
+// decimals, best first), and a recommendationId of AWS's form.
+func checkRecommendations(key string, n int, scored bool) func(map[string]any) error {
+	return func(out map[string]any) error {
+		if id, _ := lookup(out, "recommendationId").(string); !strings.HasPrefix(id, "RID-") || len(id) != 40 {
+			return fmt.Errorf("recommendationId %q, want RID- and a UUID", id)
+		}
+		list, _ := lookup(out, key).([]any)
+		if len(list) != n {
+			return fmt.Errorf("%d items, want %d: %v", len(list), n, list)
+		}
+		last := math.Inf(1)
+		for i, it := range list {
+			id, _ := lookup(it, "itemId").(string)
+			score, ok := lookup(it, "score").(float64)
+			switch {
+			case id == "":
+				return fmt.Errorf("item %d has no itemId: %v", i, it)
+			case !scored:
+			case !ok || score != math.Round(score*1e7)/1e7:
+				return fmt.Errorf("item %d (%s) scores %v, want a number with at most seven decimals", i, id, lookup(it, "score"))
+			case score > last:
+				return fmt.Errorf("item %d (%s) scores %v, more than the one before it (%v)", i, id, score, last)
+			}
+			last = score
+		}
+		return nil
+	}
+}
+
+func itemIDs(out map[string]any, key string) []string {
+	var ids []string
+	list, _ := lookup(out, key).([]any)
+	for _, it := range list {
+		id, _ := lookup(it, "itemId").(string)
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// inCluster counts the items of cluster among ids.
+func inCluster(ids []string, cluster int32) int {
+	d := loopData()
+	n := 0
+	for _, id := range ids {
+		if i := slices.Index(d.Items, id); i >= 0 && d.ItemCluster[i] == cluster {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRecommendationLoop drives every client with a runtime through the
+// loop against one perch, which imports from a directory of buckets.
+func TestRecommendationLoop(t *testing.T) {
+	root := t.TempDir()
+	if err := writeLoopCSV(root); err != nil {
+		t.Fatal(err)
+	}
+	endpoint := startPerch(t, "--s3-root", root)
+	for _, c := range clients() {
+		rep := report.client(c.name)
+		t.Run(c.id, func(t *testing.T) {
+			t.Parallel()
+			if c.noLoop != "" {
+				rep.note("recommendation loop not run: %s", c.noLoop)
+				t.Skip(c.noLoop)
+			}
+			defer reportNewFailures(t, rep, rep.failures())
+			requireClient(t, c, rep)
+			n := names{p: c.id + "-loop"}
+			px := startProxy(t, endpoint)
+			p := &plan{Endpoint: px.url, Region: c.region, Vars: map[string]string{}, Steps: loopSteps(n, c.loopImports != "")}
+			if c.loopImports != "" {
+				rep.note("%s", c.loopImports)
+			}
+			rep.note("the loop polls DescribeDatasetImportJob, DescribeSolutionVersion and DescribeCampaign every 0.5 s: %s has no waiter for Personalize", c.name)
+			runPlan(t, c, rep, px, p)
+		})
+	}
+}
