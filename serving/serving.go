@@ -6,10 +6,13 @@
 package serving
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -221,9 +224,13 @@ func recipeOf(m recipe.Model) (string, string) {
 	return m.Recipe(), recipeType
 }
 
-// history reads the newest interactions of user (or, when user has none,
-// of the session of that id, as AWS serves anonymous visitors) from the
-// group's Interactions dataset.
+// history reads the newest interactions of user from the group's
+// Interactions dataset: the user's own, and the anonymous ones (sent with
+// a sessionId and no userId) of the user's newest sessions, which the
+// events with both ids link to the user. A user with no events of its own
+// is taken for a session, as AWS serves anonymous visitors. AWS links a
+// session's anonymous events to its user at the next training; perch
+// does it at once, as it reads every other new event.
 func (s *Service) history(ctx context.Context, groupARN, user string) ([]recipe.Event, error) {
 	if user == "" {
 		return nil, nil
@@ -235,32 +242,81 @@ func (s *Service) history(ctx context.Context, groupARN, user string) ([]recipe.
 	if err != nil {
 		return nil, err
 	}
-	limit := s.cfg.History
-	ring := make([]recipe.Event, 0, limit)
-	next := 0
-	add := func(e *perch.Event) error {
-		if e.Duplicate || e.ItemID == "" {
-			return nil
-		}
-		ev := eventOf(e)
-		if len(ring) < limit {
-			ring = append(ring, ev)
-		} else {
-			ring[next] = ev
-			next = (next + 1) % limit
-		}
-		return nil
-	}
-	if err := s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{UserID: user}, add); err != nil {
+	h := newHistory(s.cfg.History)
+	if err := s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{UserID: user}, h.add); err != nil {
 		return nil, err
 	}
-	if len(ring) == 0 {
-		if err := s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{SessionID: user}, add); err != nil {
+	if h.empty() {
+		err = s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{SessionID: user}, h.add)
+		return h.events(), err
+	}
+	for _, session := range h.newestSessions(linkedSessions) {
+		err := s.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{SessionID: session}, func(e *perch.Event) error {
+			if e.UserID != "" {
+				return nil
+			}
+			return h.add(e)
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
-	// Oldest first, as they were read.
-	return append(ring[next:], ring[:next]...), nil
+	return h.events(), nil
+}
+
+// linkedSessions is how many of a user's newest sessions lend the user
+// their anonymous events: a visitor's browsing before signing in is in
+// the session of the first events sent with both ids.
+const linkedSessions = 3
+
+// historyReader keeps the newest events it is given, and the sessions of
+// the newest.
+type historyReader struct {
+	limit    int
+	list     []recipe.Event
+	sessions map[string]int64 // sessionId -> its newest event's time
+}
+
+func newHistory(limit int) *historyReader { return &historyReader{limit: limit} }
+
+func (h *historyReader) add(e *perch.Event) error {
+	if e.Duplicate || e.ItemID == "" {
+		return nil
+	}
+	h.list = append(h.list, eventOf(e))
+	if e.SessionID != "" {
+		if h.sessions == nil {
+			h.sessions = map[string]int64{}
+		}
+		h.sessions[e.SessionID] = max(h.sessions[e.SessionID], int64(e.SentAt))
+	}
+	if len(h.list) >= 2*h.limit {
+		h.trim()
+	}
+	return nil
+}
+
+func (h *historyReader) empty() bool { return len(h.list) == 0 }
+
+// trim keeps the newest limit events, oldest first; of events at the
+// same time, the one read first stays first.
+func (h *historyReader) trim() {
+	slices.SortStableFunc(h.list, func(a, b recipe.Event) int { return cmp.Compare(a.Time, b.Time) })
+	if n := len(h.list) - h.limit; n > 0 {
+		h.list = slices.Delete(h.list, 0, n)
+	}
+}
+
+func (h *historyReader) events() []recipe.Event {
+	h.trim()
+	return h.list
+}
+
+// newestSessions names up to n sessions, newest first.
+func (h *historyReader) newestSessions(n int) []string {
+	ids := slices.Collect(maps.Keys(h.sessions))
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(h.sessions[b], h.sessions[a]), cmp.Compare(a, b)) })
+	return ids[:min(n, len(ids))]
 }
 
 // eventOf is a stored event as a recipe reads it: NaN for no value.

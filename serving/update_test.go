@@ -113,3 +113,64 @@ func TestHyperparameterSearch(t *testing.T) {
 		t.Errorf("a version without performHPO has tunedHPOParams %v", plain.TunedHPOParams)
 	}
 }
+
+// A visitor's anonymous events count at once: under its sessionId before
+// it signs in, and as the signed-in user's once an event carries both
+// ids, without a new training.
+func TestAnonymousSessions(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, config())
+	campaign := w.serve("personal", recipe.UserPersonalizationV2, perch.CreateSolutionInput{}, nil)
+
+	// Six items of one cluster to browse, and one of another to sign in
+	// with.
+	counts := make([]int, len(w.data.Items))
+	for _, in := range w.data.Interactions {
+		counts[in.Item]++
+	}
+	const browsed, other = 3, 11
+	var browse []string
+	var signIn string
+	for i, id := range w.data.Items {
+		switch {
+		case counts[i] < 5:
+		case w.data.ItemCluster[i] == browsed && len(browse) < 6:
+			browse = append(browse, id)
+		case w.data.ItemCluster[i] == other && signIn == "":
+			signIn = id
+		}
+	}
+	at := config().End
+	put := func(user, session string, items ...string) {
+		t.Helper()
+		var events []perch.Event
+		for _, it := range items {
+			at += 60e3
+			events = append(events, perch.Event{EventType: "click", ItemID: it, UserID: user, SessionID: session, SentAt: perch.Timestamp(at)})
+		}
+		if err := w.ingest.PutEvents(w.ctx, w.tracker, events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inCluster := func(user string, cluster int32) int {
+		n := 0
+		for _, it := range w.recommend(perch.RecommendationsInput{CampaignARN: campaign.ARN, UserID: user}).Items {
+			if w.cluster(it.ItemID) == cluster {
+				n++
+			}
+		}
+		return n
+	}
+
+	put("", "visit-1", browse...)
+	if n := inCluster("visit-1", browsed); n < 15 {
+		t.Errorf("the anonymous visitor's recommendations: %d of 25 from the cluster it browsed", n)
+	}
+	put("member-1", "visit-1", signIn)
+	put("member-2", "visit-2", signIn) // the same sign-in, after no browsing
+	linked, alone := inCluster("member-1", browsed), inCluster("member-2", browsed)
+	t.Logf("signed in after browsing: %d of 25 from the browsed cluster; without browsing: %d", linked, alone)
+	if linked < 10 || linked < 3*max(alone, 1) {
+		t.Errorf("signed in after browsing, %d of 25 from the browsed cluster (%d without browsing)", linked, alone)
+	}
+}

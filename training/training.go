@@ -452,25 +452,49 @@ func readData(ctx context.Context, store perch.Store, cat perch.Catalog, groupAR
 		}
 		return i
 	}
+	// An anonymous event (a sessionId and no userId) is trained as the
+	// user's whom an event with both ids links its session to, wherever
+	// that event comes in the dataset, and otherwise as a user whose id
+	// is the sessionId, which is how the runtime serves that visitor.
+	// AWS links anonymous histories the same way, at the next training.
+	var (
+		links     = map[string]string{} // sessionId -> the first userId sent with it
+		anonymous []anonymousEvent
+	)
 	err := store.Events(ctx, interactions.ID, perch.RecordQuery{}, func(e *perch.Event) error {
 		// Duplicates stay out of training, as they stay out of exports;
-		// so do events without a user or an item, which AWS's training
-		// data (USER_ID, ITEM_ID) cannot hold.
-		if e.Duplicate || e.UserID == "" || e.ItemID == "" {
+		// so do events without an item, or with neither a user nor a
+		// session.
+		if e.Duplicate || e.ItemID == "" || e.UserID == "" && e.SessionID == "" {
 			return nil
+		}
+		if e.UserID != "" && e.SessionID != "" {
+			if _, ok := links[e.SessionID]; !ok {
+				links[e.SessionID] = e.UserID
+			}
 		}
 		value := float32(math.NaN())
 		if e.EventValue != nil {
 			value = float32(*e.EventValue)
 		}
-		d.Interactions = append(d.Interactions, recipe.Interaction{
-			User: index(users, &d.Users, e.UserID), Item: index(itemIndex, &d.Items, e.ItemID),
-			Time: int64(e.SentAt), EventType: e.EventType, Value: value,
-		})
+		in := recipe.Interaction{Item: index(itemIndex, &d.Items, e.ItemID), Time: int64(e.SentAt), EventType: e.EventType, Value: value}
+		if e.UserID == "" {
+			anonymous = append(anonymous, anonymousEvent{at: len(d.Interactions), session: e.SessionID})
+		} else {
+			in.User = index(users, &d.Users, e.UserID)
+		}
+		d.Interactions = append(d.Interactions, in)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading interactions: %w", err)
+	}
+	for _, a := range anonymous {
+		user, ok := links[a.session]
+		if !ok {
+			user = a.session
+		}
+		d.Interactions[a.at].User = index(users, &d.Users, user)
 	}
 	if items != nil {
 		if err := readItems(ctx, store, cat, items, d, itemIndex); err != nil {
@@ -478,6 +502,13 @@ func readData(ctx context.Context, store perch.Store, cat perch.Catalog, groupAR
 		}
 	}
 	return d, nil
+}
+
+// anonymousEvent is an interaction of readData's sent without a userId:
+// its place among the interactions and its session.
+type anonymousEvent struct {
+	at      int
+	session string
 }
 
 // readItems adds the Items dataset's categorical fields as item features,
