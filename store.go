@@ -186,6 +186,13 @@ type ResourceStore interface {
 	UpdateCampaign(ctx context.Context, c *Campaign, served string) error
 	DeleteCampaign(ctx context.Context, arn string) error
 
+	// CreateFilter stores f, unless its ARN is taken, its group is not
+	// stored, or CheckNewFilter refuses it beside the account's filters.
+	CreateFilter(ctx context.Context, f *Filter, quota int) error
+	Filter(ctx context.Context, arn string) (*Filter, error)
+	Filters(ctx context.Context) ([]*Filter, error)
+	DeleteFilter(ctx context.Context, arn string) error
+
 	// ClaimJob gives owner a lease, for the time lease, of the job of one
 	// of kinds (KindDatasetExportJob, KindDatasetImportJob,
 	// KindDataDeletionJob, KindSolutionVersion) that has not finished and

@@ -67,6 +67,7 @@ const (
 	// versions are one range of keys, r/version/<solutionArn>/.
 	kindVersion  = "version"
 	kindCampaign = "campaign"
+	kindFilter   = "filter"
 )
 
 // tagModel starts the keys of the solution versions' models,

@@ -100,6 +100,17 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		if err := perch.CheckGroupEmpty(arn, datasets, trackers, solutions); err != nil {
 			return err
 		}
+		// A group's filters go with it: AWS asks for none to be deleted
+		// first.
+		filters, err := accountResources[perch.Filter](ctx, s, kindFilter, arn)
+		if err != nil {
+			return err
+		}
+		for _, f := range filters {
+			if f.GroupARN == arn {
+				w.delete(kindFilter, f.ARN)
+			}
+		}
 		w.delete(kindDatasetGroup, arn)
 		return nil
 	})

@@ -98,6 +98,7 @@ func Tests() []Test {
 		{"SolutionVersionLeases", testSolutionVersionLeases},
 		{"Models", testModels},
 		{"CampaignRules", testCampaignRules},
+		{"FilterRules", testFilterRules},
 		{"UpdateCampaignRules", testUpdateCampaignRules},
 		{"JobLeases", testJobLeases},
 		{"ClaimJobByKind", testClaimJobByKind},
