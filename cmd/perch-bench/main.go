@@ -6,6 +6,14 @@
 //	go build -o perch-bench ./cmd/perch-bench
 //	perch-bench --endpoint http://127.0.0.1:8080 --setup --rate 2000 --duration 1m
 //
+// With --prepare it also makes sure of a trained model and its campaign
+// (synthetic interactions imported, a solution version trained until
+// ACTIVE), and with --recommend-rate it sends runtime calls to that
+// campaign at a fixed rate while the events load runs:
+//
+//	perch-bench --endpoint http://127.0.0.1:8080 --prepare --s3-root DIR --group shop \
+//	    --recommend-rate 1000 --rate 4000 --duration 1m
+//
 // It is a command of its own so that the server's binary carries only the
 // server; the generator is the loadgen package, which tests and
 // benchmarks share.
@@ -25,6 +33,7 @@ import (
 	"time"
 
 	"github.com/perchdev/perch/loadgen"
+	"github.com/perchdev/perch/recipe"
 )
 
 const usage = `Usage:
@@ -34,6 +43,12 @@ perch-bench loads a running server with PutEvents calls (and PutItems and
 PutUsers with --mix), SigV4-signed, closed loop (--concurrency) or at a fixed
 rate (--rate), and reports calls and events per second, latency percentiles
 and errors by type. --endpoint may name several nodes, separated by commas.
+
+--prepare makes sure that --group holds a model of --recipe trained on
+synthetic interactions and a campaign serving it. --recommend-rate then sends
+GetRecommendations calls (or DescribeCampaign, the baseline) to that campaign,
+or to --campaign, at a fixed rate while the events load runs, and reports
+both.
 `
 
 func main() {
@@ -96,6 +111,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Credentials.SecretAccessKey, "secret-key", envOr("AWS_SECRET_ACCESS_KEY", "perch-bench"), "secret access `key` (default $AWS_SECRET_ACCESS_KEY)")
 	fs.StringVar(&cfg.Credentials.Region, "region", envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1")), "`region` to sign for")
 
+	prep := fs.Bool("prepare", false, "make sure that --group holds a model of --recipe and a campaign serving it: the datasets and event tracker\n"+
+		"(as --setup), synthetic interactions imported through a CSV written under --s3-root, a solution version trained until\n"+
+		"ACTIVE, a campaign; what exists is kept. Without --recommend-rate nothing else is sent")
+	mc := modelConfig{}
+	fs.StringVar(&mc.s3Root, "s3-root", "", "perch serve's --s3-root `DIR`, where --prepare writes its interactions")
+	fs.StringVar(&mc.recipe, "recipe", recipe.UserPersonalizationV2, "`recipe` of the model --prepare trains")
+	fs.IntVar(&mc.users, "model-users", 50_000, "users of the model's synthetic interactions (recipe.Synthetic); a run asks for them")
+	fs.IntVar(&mc.items, "model-items", 20_000, "items of the model's synthetic interactions")
+	fs.IntVar(&mc.interactions, "model-interactions", 1_000_000, "synthetic interactions the model is trained on")
+	fs.Uint64Var(&mc.seed, "model-seed", 1, "seed of the synthetic interactions")
+	rc := runtimeConfig{}
+	fs.StringVar(&rc.campaign, "campaign", "", "campaign `ARN` of the runtime calls (instead of --prepare); its model's users are --model-*'s")
+	fs.Float64Var(&rc.rate, "recommend-rate", 0, "runtime calls per `second`, open loop, alongside the events load (0: none)")
+	fs.StringVar(&rc.call, "recommend-call", callRecommendations, "runtime call: "+callRecommendations+", or "+callDescribeCampaign+" as a baseline of a cheap call")
+	fs.IntVar(&rc.concurrency, "recommend-concurrency", 64, "connections of the runtime calls: the most in flight")
+	fs.IntVar(&rc.numResults, "num-results", 25, "numResults of GetRecommendations")
+	fs.Float64Var(&rc.unknownShare, "unknown-users", 0.1, "share of GetRecommendations for users the model was not trained on:\n"+
+		"the events load's users (user-N of --users), served from the events it sends them")
+	events := fs.Bool("events", true, "with --recommend-rate, also send the events load (false: the runtime calls alone)")
+
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated traffic")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
 	printBody := fs.Bool("print-body", false, "print one generated PutEvents body and exit (for wrk)")
@@ -124,18 +159,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.Requests > 0 && !flagSet(fs, "duration") {
 		cfg.Duration = 0
 	}
-	if *setup {
-		// Nodes share one store: what the first one sets up, every one serves.
-		endpoints, err := loadgen.ParseEndpoints(cfg.Endpoint)
-		if err != nil {
-			return err
-		}
+	// Nodes share one store: what the first one sets up, every one serves.
+	endpoints, err := loadgen.ParseEndpoints(cfg.Endpoint)
+	if err != nil {
+		return err
+	}
+	var resources *loadgen.Resources
+	if *setup || *prep {
 		res, err := loadgen.Setup(ctx, endpoints[0].String(), cfg.Credentials, *group)
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
 		fmt.Fprintf(stderr, "perch-bench: dataset group %s, tracking id %s\n", res.DatasetGroupARN, res.TrackingID)
 		w.TrackingID, w.ItemsDataset, w.UsersDataset = res.TrackingID, res.ItemsDataset, res.UsersDataset
+		resources = res
+	}
+	var prepared *Prepared
+	if *prep {
+		mc.group = *group
+		if prepared, err = prepare(ctx, endpoints[0].String(), cfg.Credentials, mc, resources, stderr); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		fmt.Fprintf(stderr, "perch-bench: campaign %s\n", prepared.CampaignARN)
+		if rc.campaign == "" {
+			rc.campaign = prepared.CampaignARN
+		}
 	}
 	cfg.Workload = w
 	if *cpuProfile != "" {
@@ -149,6 +197,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *prep || rc.rate > 0 {
+		rc.endpoint, rc.warmup, rc.duration, rc.timeout = endpoints[0], cfg.Warmup, cfg.Duration, cfg.Timeout
+		rc.sign, rc.creds, rc.seed, rc.unknownUsers = cfg.Sign, cfg.Credentials, cfg.Seed, w.Users
+		return runWithRuntime(ctx, cfg, rc, mc, prepared, *events, *asJSON, stdout)
+	}
 	rep, err := loadgen.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -159,6 +212,68 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rep)
 	}
 	return rep.WriteText(stdout)
+}
+
+// modelReport is what perch-bench reports with --prepare or
+// --recommend-rate: the model it prepared, the runtime calls, the events
+// load beside them.
+type modelReport struct {
+	Prepared *Prepared       `json:"prepared,omitempty"`
+	Runtime  *RuntimeReport  `json:"runtime,omitempty"`
+	Events   *loadgen.Report `json:"events,omitempty"`
+}
+
+// runWithRuntime sends rc's runtime calls, and with events cfg's events
+// load at the same time, and reports them; without a rate, it reports
+// what --prepare made.
+func runWithRuntime(ctx context.Context, cfg loadgen.Config, rc runtimeConfig, mc modelConfig, prepared *Prepared,
+	events, asJSON bool, stdout io.Writer) error {
+	rep := modelReport{Prepared: prepared}
+	if rc.rate > 0 {
+		if rc.call == callRecommendations && rc.unknownShare < 1 {
+			// The same configuration gives the same data: the users the
+			// model was trained on, without asking the server.
+			rc.known = mc.synthetic().Users
+		}
+		if err := rc.check(); err != nil {
+			return err
+		}
+		var evErr error
+		done := make(chan struct{})
+		if events {
+			go func() {
+				defer close(done)
+				rep.Events, evErr = loadgen.Run(ctx, cfg)
+			}()
+		} else {
+			close(done)
+		}
+		var err error
+		rep.Runtime, err = runRuntime(ctx, rc)
+		<-done
+		if err = errors.Join(err, evErr); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	if p := rep.Prepared; p != nil {
+		fmt.Fprintf(stdout, "model: %s of %s, %d interactions of %d users and %d items\n  trainingHours %g (%.1f s); import %.1f s, training %.1f s as polled (0: made before)\n  campaign %s\n",
+			p.SolutionVersionARN, mc.recipe, p.Interactions, p.Users, p.Items, p.TrainingHours, p.TrainingHours*3600,
+			p.ImportSeconds, p.TrainingSeconds, p.CampaignARN)
+	}
+	if rep.Runtime != nil {
+		if err := rep.Runtime.WriteText(stdout); err != nil {
+			return err
+		}
+	}
+	if rep.Events != nil {
+		return rep.Events.WriteText(stdout)
+	}
+	return nil
 }
 
 func envOr(name, fallback string) string {
