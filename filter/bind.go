@@ -156,6 +156,9 @@ func parseFilterValue(name, raw string) ([]literal, error) {
 			`filterValues value for %s must be a comma-separated list of double-quoted values, such as "\"comedy\",\"drama\"": %s`,
 			name, reason)
 	}
+	unreadable := func(t token) string {
+		return fmt.Sprintf("invalid symbol %s at position %d. %s", symbolText(t.err.symbol), position(raw, t.pos), t.err.reason)
+	}
 	tokens := lex(raw)
 	var list []literal
 	for i := 0; ; i++ {
@@ -166,8 +169,7 @@ func parseFilterValue(name, raw string) ([]literal, error) {
 		case tokNumber:
 			list = append(list, literal{text: t.raw})
 		case tokError:
-			return nil, bad(fmt.Sprintf("invalid symbol %s at position %d. %s",
-				symbolText(t.err.symbol), position(raw, t.pos), t.err.reason))
+			return nil, bad(unreadable(t))
 		default:
 			return nil, bad(fmt.Sprintf("expected a value at position %d.", position(raw, t.pos)))
 		}
@@ -177,8 +179,7 @@ func parseFilterValue(name, raw string) ([]literal, error) {
 			return list, nil
 		case tokComma:
 		case tokError:
-			return nil, bad(fmt.Sprintf("invalid symbol %s at position %d. %s",
-				symbolText(t.err.symbol), position(raw, t.pos), t.err.reason))
+			return nil, bad(unreadable(t))
 		default:
 			return nil, bad(fmt.Sprintf(`expected "," at position %d.`, position(raw, tokens[i].pos)))
 		}

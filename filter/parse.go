@@ -145,6 +145,12 @@ func Parse(expression string, schemas Schemas) (*Filter, error) {
 		return nil, perch.Errorf(perch.EInvalidInput,
 			"Could not create filter. The filter expression has %d characters; it must have 1 to %d.", n, MaxExpressionLength)
 	}
+	return parse(expression, schemas)
+}
+
+// parse is Parse without the length limit, which String's canonical form
+// (spaced out, parentheses added) may exceed where its source did not.
+func parse(expression string, schemas Schemas) (*Filter, error) {
 	p := &parser{src: expression, tokens: lex(expression), schemas: schemas}
 	f, err := p.filter()
 	if err != nil {
@@ -366,7 +372,7 @@ func (p *parser) condition(target string, e *expression) (*condition, error) {
 	if lhs.interactions() && lhs.def.Name != eventTypeField {
 		return nil, p.invalid(t.pos, "%s can only be filtered by EVENT_TYPE, not %s.", datasetNames[dataset], lhs.def.Name)
 	}
-	return p.comparison(lhs, false, t)
+	return p.comparison(lhs, false)
 }
 
 // userCondition := CurrentUser "." FIELD op value
@@ -379,7 +385,7 @@ func (p *parser) userCondition() (*condition, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.comparison(lhs, true, t)
+	return p.comparison(lhs, true)
 }
 
 // field reads "." FIELD after the dataset (or CurrentUser/CurrentItem)
@@ -431,7 +437,7 @@ func lookupField(schema *perch.AvroSchema, name string) *perch.Field {
 
 // comparison reads the operator and the value after lhs and checks they
 // suit lhs's type.
-func (p *parser) comparison(lhs field, currentUser bool, start token) (*condition, error) {
+func (p *parser) comparison(lhs field, currentUser bool) (*condition, error) {
 	opToken := p.take()
 	var op operator
 	switch {
@@ -624,8 +630,9 @@ func (f *Filter) eachCondition(visit func(*expression, *condition)) {
 }
 
 // String is the filter in canonical form: keywords in upper case, datasets
-// and fields as the schemas spell them, single spaces; Parse reads it
-// back to the same filter.
+// and fields as the schemas spell them, single spaces, numbers in Go's
+// shortest form; Parse reads it back to the same filter (unless the
+// spacing took it past MaxExpressionLength).
 func (f *Filter) String() string {
 	var b strings.Builder
 	for i, e := range f.expressions {
