@@ -89,4 +89,20 @@
 //   - filterValues: keys without a placeholder are ignored; an empty value
 //     counts as missing; numbers may come unquoted; a comparison's value must
 //     be exactly one number.
+//   - = and != compare numbers, like the other comparisons (AWS documents
+//     them for "numerical data"); a string field with = is rejected at
+//     CreateFilter rather than matching nothing at request time. Likewise IN
+//     on a number field, and a quoted number after a comparison.
+//   - Records may hold numbers as float64, integers, json.Number or numeric
+//     strings; string fields holding numbers compare by their shortest
+//     decimal form.
+//
+// # Use
+//
+// Parse once at CreateFilter and keep the Filter (it is immutable). Per
+// request, Bind the filterValues and Prepare the request's facts; a Bound
+// is immutable too and may be cached per distinct filterValues. Keep reads
+// only the Matcher, so one Matcher may serve concurrent calls; it fetches
+// each candidate's record at most once, only when a condition needs it,
+// and does not allocate.
 package filter

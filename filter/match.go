@@ -179,9 +179,18 @@ func (pc *preparedCondition) resolveCurrentItem(id string, record map[string]any
 		return
 	}
 	if pc.op.matchesStrings() {
+		s, ok := stringOf(v)
+		if !ok {
+			pc.never = true
+			return
+		}
 		pc.strings = map[string]bool{}
-		for _, s := range stringValues(v, pc.rhs.item.def.Categorical) {
+		if !pc.rhs.item.def.Categorical {
 			pc.strings[s] = true
+			return
+		}
+		for value := range strings.SplitSeq(s, "|") {
+			pc.strings[value] = true
 		}
 		return
 	}
@@ -281,18 +290,11 @@ func valueHolds(f field, op operator, set map[string]bool, number float64, id st
 		return false
 	}
 	if op.matchesStrings() {
-		values := stringValues(v, f.def.Categorical)
-		if len(values) == 0 {
+		s, ok := stringOf(v)
+		if !ok {
 			return false
 		}
-		in := false
-		for _, s := range values {
-			if set[s] {
-				in = true
-				break
-			}
-		}
-		return in == (op == opIn)
+		return anyIn(s, f.def.Categorical, set) == (op == opIn)
 	}
 	n, ok := numberValue(v)
 	if !ok {
@@ -325,26 +327,34 @@ func fieldValue(f field, id string, record map[string]any) (any, bool) {
 	return v, ok && v != nil
 }
 
-// stringValues are the values a string field holds: a categorical field
-// holds each of its "|"-separated values.
-func stringValues(v any, categorical bool) []string {
-	var s string
+// stringOf is a string field's value as a string.
+func stringOf(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
-		s = v
+		return v, true
 	case float64:
-		s = formatNumber(v)
+		return formatNumber(v), true
 	case json.Number:
-		s = v.String()
+		return v.String(), true
 	case bool:
-		s = strconv.FormatBool(v)
-	default:
-		return nil
+		return strconv.FormatBool(v), true
 	}
-	if categorical {
-		return strings.Split(s, "|")
+	return "", false
+}
+
+// anyIn reports whether one of the values s holds is in set: a categorical
+// field holds each of its "|"-separated values. It does not allocate, as
+// Keep runs it for every candidate.
+func anyIn(s string, categorical bool, set map[string]bool) bool {
+	if !categorical {
+		return set[s]
 	}
-	return []string{s}
+	for value := range strings.SplitSeq(s, "|") {
+		if set[value] {
+			return true
+		}
+	}
+	return false
 }
 
 func numberValue(v any) (float64, bool) {

@@ -201,3 +201,18 @@ func TestMatcherActive(t *testing.T) {
 		t.Error("Active: want false without the value, true with it")
 	}
 }
+
+func TestKeepDoesNotAllocate(t *testing.T) {
+	f, err := Parse(`INCLUDE ItemID WHERE Items.GENRE IN ("drama") AND Items.PRICE < 25 | EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("stream")`, testSchemas())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.Bind(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := b.Prepare(testWorld().facts(TargetItem, "u1", ""))
+	if allocs := testing.AllocsPerRun(100, func() { m.Keep("i1"); m.Keep("i2"); m.Keep("i6") }); allocs != 0 {
+		t.Errorf("Keep allocates %v times per run", allocs)
+	}
+}
