@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -214,5 +215,34 @@ func TestKeepDoesNotAllocate(t *testing.T) {
 	m := b.Prepare(testWorld().facts(TargetItem, "u1", ""))
 	if allocs := testing.AllocsPerRun(100, func() { m.Keep("i1"); m.Keep("i2"); m.Keep("i6") }); allocs != 0 {
 		t.Errorf("Keep allocates %v times per run", allocs)
+	}
+}
+
+// TestRecordValueShapes covers records decoded other ways than
+// encoding/json's defaults: integers, json.Number, numeric strings.
+func TestRecordValueShapes(t *testing.T) {
+	price, _ := Parse(`INCLUDE ItemID WHERE Items.PRICE > 10`, testSchemas())
+	studio, _ := Parse(`INCLUDE ItemID WHERE Items.STUDIO IN ("12.5", "true")`, testSchemas())
+	for _, tc := range []struct {
+		filter *Filter
+		value  any
+		want   bool
+	}{
+		{price, 11, true}, {price, int64(11), true}, {price, int32(9), false}, {price, float32(10.5), true},
+		{price, json.Number("12"), true}, {price, json.Number("x"), false}, {price, " 12 ", true}, {price, "cheap", false},
+		{price, true, false}, {price, nil, false},
+		{studio, 12.5, true}, {studio, json.Number("12.5"), true}, {studio, true, true}, {studio, "12.50", false}, {studio, []string{"12.5"}, false},
+	} {
+		b, _ := tc.filter.Bind(nil)
+		field := "PRICE"
+		if tc.filter == studio {
+			field = "STUDIO"
+		}
+		m := b.Prepare(Facts{Record: func(perch.DatasetType, string) (map[string]any, bool) {
+			return map[string]any{field: tc.value}, true
+		}})
+		if got := m.Keep("x"); got != tc.want {
+			t.Errorf("%s with %s = %#v: Keep %v, want %v", tc.filter, field, tc.value, got, tc.want)
+		}
 	}
 }
