@@ -46,6 +46,9 @@ type Config struct {
 	// API; without them their operations are unsupported.
 	Solutions perch.Solutions
 	Runtime   perch.Runtime
+	// Filters serves the filters' control plane; without it its
+	// operations are unsupported.
+	Filters perch.Filters
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -69,6 +72,7 @@ type Server struct {
 	jobs      perch.Jobs
 	runtime   perch.Runtime
 	solutions perch.Solutions
+	filters   perch.Filters
 	account   string
 	verifier  *sigv4.Verifier
 	log       *slog.Logger
@@ -90,7 +94,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
-		account: cfg.Account, verifier: cfg.Verifier, log: log,
+		filters: cfg.Filters, account: cfg.Account, verifier: cfg.Verifier, log: log,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -101,6 +105,9 @@ func New(cfg Config) *Server {
 	}
 	if s.solutions != nil {
 		maps.Copy(s.control, s.solutionOps())
+	}
+	if s.filters != nil {
+		maps.Copy(s.control, s.filterOps())
 	}
 	if s.runtime != nil {
 		s.runtimeOps = s.runtimeOperations()

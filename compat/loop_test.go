@@ -116,6 +116,18 @@ func loopItems() (clicks, liked, other []string) {
 	return clicks, liked, other
 }
 
+// filterUser is a user of the planted data whose rankings the loop
+// filters, and an item it clicked.
+func filterUser() (user, clicked string) {
+	d := loopData()
+	for _, in := range d.Interactions {
+		if in.User == 4 && in.EventType == recipe.SyntheticClick {
+			return d.Users[4], d.Items[in.Item]
+		}
+	}
+	panic("the loop's fifth user has no click")
+}
+
 func (n names) loopARN(kind, name string) string { return arn(kind + "/" + n.id(name)) }
 
 // loopSteps are one client's loop. A client that imports sends the
@@ -295,6 +307,59 @@ func loopSteps(n names, imports bool) []*step {
 			}
 			return nil
 		}})
+
+	// A filter whose event types each request gives: the visitor's clicks
+	// leave a ranking that has them.
+	filterName := n.id("not-clicked")
+	filterARN := n.loopARN("filter", "not-clicked")
+	const expression = `EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($TYPES)`
+	add(apiControl, &step{ID: "create-filter", Op: "CreateFilter", Case: "happy", marker: filterName,
+		Input: map[string]any{"name": filterName, "datasetGroupArn": "${groupArn}", "filterExpression": expression},
+		Save:  map[string]string{"filterArn": "filterArn"}, checkOutput: wantOutput("filterArn", filterARN)})
+	add(apiControl, &step{ID: "describe-filter", Op: "DescribeFilter", Case: "happy", marker: filterARN, Poll: waitFor("filter.status"),
+		Input: map[string]any{"filterArn": "${filterArn}"},
+		checkOutput: func(out map[string]any) error {
+			if err := wantOutput("filter.status", "ACTIVE")(out); err != nil {
+				return err
+			}
+			return wantOutput("filter.filterExpression", expression)(out)
+		}})
+	add(apiControl, &step{ID: "list-filters", Op: "ListFilters", Case: "happy", marker: arn("dataset-group/" + n.group()),
+		Input: map[string]any{"datasetGroupArn": "${groupArn}"},
+		checkOutput: func(out map[string]any) error {
+			list, _ := lookup(out, "Filters").([]any)
+			if len(list) != 1 || lookup(list[0], "filterArn") != filterARN {
+				return fmt.Errorf("Filters = %v, want the one filter %s", lookup(out, "Filters"), filterARN)
+			}
+			return nil
+		}})
+	ranked, clicked := filterUser()
+	filtered := []any{clicked, liked[0], other[0]}
+	add(apiRuntime, &step{ID: "get-personalized-ranking-filtered", Op: "GetPersonalizedRanking", Case: "happy", marker: filterARN,
+		Input: map[string]any{"campaignArn": "${rankingCampaign}", "userId": ranked, "inputList": filtered,
+			"filterArn": "${filterArn}", "filterValues": map[string]any{"TYPES": `"click"`}},
+		checkOutput: func(out map[string]any) error {
+			if err := checkRecommendations("personalizedRanking", 2, true)(out); err != nil {
+				return err
+			}
+			if list := itemIDs(out, "personalizedRanking"); slices.Contains(list, clicked) {
+				return fmt.Errorf("ranked %v: %s, which %s clicked, passed a filter of its clicks", list, clicked, ranked)
+			}
+			return nil
+		}})
+	add(apiRuntime, &step{ID: "get-personalized-ranking-filter-without-values", Op: "GetPersonalizedRanking", Case: "happy", marker: filterARN,
+		Input: map[string]any{"campaignArn": "${rankingCampaign}", "userId": ranked, "inputList": filtered, "filterArn": "${filterArn}",
+			"filterValues": map[string]any{"OTHER": `"click"`}},
+		checkOutput: func(out map[string]any) error {
+			// An EXCLUDE expression without its value is left out, as on
+			// AWS: the whole list is ranked.
+			return checkRecommendations("personalizedRanking", 3, true)(out)
+		}})
+	add(apiControl, &step{ID: "delete-filter", Op: "DeleteFilter", Case: "happy", marker: filterARN,
+		Input: map[string]any{"filterArn": "${filterArn}"}})
+	add(apiRuntime, &step{ID: "get-recommendations-deleted-filter", Op: "GetRecommendations", Case: "error", marker: filterARN,
+		Input: map[string]any{"campaignArn": "${personalCampaign}", "userId": d.Users[5], "filterArn": filterARN},
+		want:  &wantError{code: "ResourceNotFoundException", status: 404, message: []string{filterARN}}})
 
 	// Bad input through the runtime and the control plane.
 	missingCampaign := n.loopARN("campaign", "missing")

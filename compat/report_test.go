@@ -132,6 +132,7 @@ var operationOrder = []string{
 	"CreateDatasetImportJob", "DescribeDatasetImportJob", "CreateSolution", "CreateSolutionVersion",
 	"DescribeSolutionVersion", "GetSolutionMetrics", "CreateCampaign", "DescribeCampaign",
 	"GetRecommendations", "GetPersonalizedRanking", changedRow,
+	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter",
 }
 
 func (c *clientReport) sortedKeys() []cellKey {

@@ -3,6 +3,8 @@ package serving
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/recipe"
@@ -27,12 +29,6 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 	if err != nil {
 		return nil, err
 	}
-	if in.FilterARN != "" {
-		return nil, perch.NotFound(in.FilterARN)
-	}
-	if len(in.Promotions) > 0 && in.Promotions[0].FilterARN != "" {
-		return nil, perch.NotFound(in.Promotions[0].FilterARN)
-	}
 	m, err := s.model(ctx, c.version)
 	if err != nil {
 		return nil, err
@@ -41,9 +37,13 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 	if err := s.checkMetadata(c, name, in.MetadataColumns); err != nil {
 		return nil, err
 	}
+	keep, err := s.keeper(ctx, c.campaign.GroupARN, in.FilterARN, in.FilterValues, in.UserID, in.ItemID)
+	if err != nil {
+		return nil, err
+	}
 	// The recipe's type, not the model's interfaces, says what a campaign
 	// answers: one model may serve both user-personalization and ranking.
-	var items []recipe.Scored
+	var pick func(n int, keep func(string) bool) []recipe.Scored
 	switch recipeType {
 	case perch.RecipeRelatedItems:
 		related, ok := m.model.(recipe.Related)
@@ -53,7 +53,9 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 		if in.ItemID == "" {
 			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s recommends items related to an item (%s): give an itemId.", c.campaign.ARN, name)
 		}
-		items = related.RecommendRelated(in.ItemID, n, nil)
+		pick = func(n int, keep func(string) bool) []recipe.Scored {
+			return related.RecommendRelated(in.ItemID, n, keep)
+		}
 	case perch.RecipeUserPersonalization, perch.RecipePopularItems:
 		model, ok := m.model.(recipe.ForUser)
 		if !ok {
@@ -69,15 +71,65 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 		if err != nil {
 			return nil, err
 		}
-		items = model.RecommendForUser(history, n, nil)
+		pick = func(n int, keep func(string) bool) []recipe.Scored { return model.RecommendForUser(history, n, keep) }
 	default:
 		return nil, perch.Errorf(perch.EInvalidInput,
 			"Campaign %s ranks a list of items (%s): call GetPersonalizedRanking with its inputList.", c.campaign.ARN, name)
 	}
-	return s.answer(ctx, c, name, items, in.MetadataColumns)
+	if len(in.Promotions) == 0 {
+		return s.answer(ctx, c, name, pick(n, keep), nil, in.MetadataColumns)
+	}
+	p := in.Promotions[0]
+	promote, err := s.keeper(ctx, c.campaign.GroupARN, p.FilterARN, p.FilterValues, in.UserID, in.ItemID)
+	if err != nil {
+		return nil, err
+	}
+	items, promoted := promotions(n, p.PercentPromotedItems, pick, keep, promote)
+	return s.answer(ctx, c, name, items, func(i int) string {
+		if promoted[i] {
+			return p.Name
+		}
+		return ""
+	}, in.MetadataColumns)
 }
 
-// GetPersonalizedRanking implements perch.Runtime.
+// promotions fills n slots as a promotion asks (RUNTIME.md 6.3): percent
+// of them, rounded up, with the best items promote keeps, at random
+// places but in their own order, and the others with the best items keep
+// keeps among the rest. Fewer promoted items qualify, fewer are promoted.
+// promoted says which places hold promoted items.
+func promotions(n, percent int, pick func(int, func(string) bool) []recipe.Scored, keep, promote func(string) bool) ([]recipe.Scored, []bool) {
+	if percent <= 0 {
+		// Not given: AWS's model has no default; the whole answer is the
+		// promotion's to fill.
+		percent = 100
+	}
+	promotedItems := pick((n*percent+99)/100, promote)
+	taken := make(map[string]bool, len(promotedItems))
+	for _, it := range promotedItems {
+		taken[it.Item] = true
+	}
+	rest := pick(n-len(promotedItems), func(id string) bool { return !taken[id] && (keep == nil || keep(id)) })
+	total := len(promotedItems) + len(rest)
+	places := rand.Perm(total)[:len(promotedItems)]
+	slices.Sort(places)
+	out := make([]recipe.Scored, 0, total)
+	promoted := make([]bool, total)
+	for i := range total {
+		if len(places) > 0 && places[0] == i {
+			out = append(out, promotedItems[0])
+			promotedItems, places = promotedItems[1:], places[1:]
+			promoted[i] = true
+			continue
+		}
+		out = append(out, rest[0])
+		rest = rest[1:]
+	}
+	return out, promoted
+}
+
+// GetPersonalizedRanking implements perch.Runtime. Items the filter
+// removes are left out of the ranking.
 func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingInput) (*perch.Recommendations, error) {
 	limit := perch.MaxRecommendations
 	if len(in.MetadataColumns) > 0 {
@@ -90,9 +142,6 @@ func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingIn
 	c, err := s.campaign(ctx, in.CampaignARN)
 	if err != nil {
 		return nil, err
-	}
-	if in.FilterARN != "" {
-		return nil, perch.NotFound(in.FilterARN)
 	}
 	m, err := s.model(ctx, c.version)
 	if err != nil {
@@ -107,11 +156,19 @@ func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingIn
 	if err := s.checkMetadata(c, name, in.MetadataColumns); err != nil {
 		return nil, err
 	}
+	keep, err := s.keeper(ctx, c.campaign.GroupARN, in.FilterARN, in.FilterValues, in.UserID, "")
+	if err != nil {
+		return nil, err
+	}
+	list := in.InputList
+	if keep != nil {
+		list = slices.DeleteFunc(slices.Clone(list), func(id string) bool { return !keep(id) })
+	}
 	history, err := s.history(ctx, c.campaign.GroupARN, in.UserID)
 	if err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, c, name, ranker.Rank(history, in.InputList), in.MetadataColumns)
+	return s.answer(ctx, c, name, ranker.Rank(history, list), nil, in.MetadataColumns)
 }
 
 // resultCount applies numResults' rules: 25 by default, 500 at most, 50
@@ -149,13 +206,21 @@ func (s *Service) checkMetadata(c *served, name string, columns map[string][]str
 	return nil
 }
 
-// answer makes the runtime's answer from a model's items.
-func (s *Service) answer(ctx context.Context, c *served, name string, items []recipe.Scored, columns map[string][]string) (*perch.Recommendations, error) {
+// answer makes the runtime's answer from a model's items; promotion,
+// when set, names the promotion of each place that holds a promoted item.
+func (s *Service) answer(ctx context.Context, c *served, name string, items []recipe.Scored, promotion func(int) string, columns map[string][]string) (*perch.Recommendations, error) {
 	out := &perch.Recommendations{RecommendationID: recommendationID(), Items: make([]perch.RecommendedItem, len(items))}
 	ids := make([]string, len(items))
 	for i, it := range items {
 		out.Items[i] = perch.RecommendedItem{ItemID: it.Item, Score: score(it)}
-		if it.Popular && name == recipe.UserPersonalizationV2 {
+		if promotion != nil {
+			out.Items[i].PromotionName = promotion(i)
+		}
+		switch {
+		case name != recipe.UserPersonalizationV2:
+		case out.Items[i].PromotionName != "":
+			out.Items[i].Reason = []string{"Promoted item"}
+		case it.Popular:
 			out.Items[i].Reason = []string{"Popular item"}
 		}
 		ids[i] = it.Item

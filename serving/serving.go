@@ -57,6 +57,7 @@ type Service struct {
 
 	mu        sync.Mutex
 	campaigns map[string]*served
+	filters   map[string]*aFilter
 	models    map[string]*loaded
 	tick      uint64 // orders the models' uses, for eviction
 }
@@ -99,7 +100,7 @@ func New(cfg Config) *Service {
 	if cfg.Models <= 0 {
 		cfg.Models = DefaultModels
 	}
-	return &Service{cfg: cfg, rs: cfg.Store.Resources(), campaigns: map[string]*served{}, models: map[string]*loaded{}}
+	return &Service{cfg: cfg, rs: cfg.Store.Resources(), campaigns: map[string]*served{}, filters: map[string]*aFilter{}, models: map[string]*loaded{}}
 }
 
 // campaign returns the campaign arn and the version it serves.

@@ -1,5 +1,6 @@
 // Package solutions is the recommendation side's control plane: the
-// recipes, solutions, solution versions (trainings) and campaigns. Like the
+// recipes, solutions, solution versions (trainings), campaigns and
+// filters. Like the
 // catalog, it validates what each operation is given and builds the
 // resource, and the perch.ResourceStore applies the rules between
 // resources in its own atomic step; the training itself is the trainer's,
@@ -35,6 +36,7 @@ type Options struct {
 	MaxSolutionsPerGroup int
 	MaxTrainingVersions  int
 	MaxCampaignsPerGroup int
+	MaxFiltersPerGroup   int
 	// Trained, when set, is told of each version created, so that a
 	// trainer in this process starts on it without waiting for its poll.
 	Trained func()
@@ -64,6 +66,9 @@ func New(rs perch.ResourceStore, scope perch.Scope, opts Options) *Service {
 	}
 	if opts.MaxCampaignsPerGroup <= 0 {
 		opts.MaxCampaignsPerGroup = DefaultMaxCampaignsPerGroup
+	}
+	if opts.MaxFiltersPerGroup <= 0 {
+		opts.MaxFiltersPerGroup = DefaultMaxFiltersPerGroup
 	}
 	return &Service{rs: rs, scope: scope, opts: opts}
 }

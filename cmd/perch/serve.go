@@ -250,6 +250,7 @@ func (in *instance) load(ctx context.Context) error {
 	sols := solutions.New(in.store.Resources(), scope, solutions.Options{Trained: in.trainer.Wake})
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:   sols,
+		Filters:     sols,
 		Runtime:     serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log}),
 		Catalog:     cat,
 		Ingest:      ingest.New(cat, in.store),
