@@ -55,6 +55,39 @@ type Recipe struct {
 	Updated                  Timestamp `json:"lastUpdatedDateTime"`
 }
 
+// Algorithm is what DescribeAlgorithm tells of a recipe's algorithm: its
+// default hyperparameters and the ranges a hyperparameter search draws
+// from when a solution names none.
+type Algorithm struct {
+	Name                   string
+	ARN                    string
+	DefaultHyperParameters map[string]string
+	DefaultRanges          []HyperParameterRange
+	DefaultResourceConfig  map[string]string
+	Created, Updated       Timestamp
+}
+
+// HyperParameterRange is a hyperparameter's default range: Kind is
+// "integer" or "continuous" (bounded by Min and Max) or "categorical"
+// (Values).
+type HyperParameterRange struct {
+	Name     string
+	Kind     string
+	Min, Max float64
+	Values   []string
+	Tunable  bool
+}
+
+// FeatureTransformation is what DescribeFeatureTransformation tells of a
+// recipe's feature transformation.
+type FeatureTransformation struct {
+	Name              string
+	ARN               string
+	DefaultParameters map[string]string
+	Status            string
+	Created, Updated  Timestamp
+}
+
 // SolutionConfig is a solution's configuration as the caller gave it.
 // perch trains with the members it knows (event value threshold,
 // hyperparameters, feature transformation parameters, events config,
@@ -254,6 +287,8 @@ type UpdateCampaignInput struct {
 type Solutions interface {
 	ListRecipes(ctx context.Context, domain string, p Page) (recipes []*Recipe, next string, err error)
 	DescribeRecipe(ctx context.Context, arn string) (*Recipe, error)
+	DescribeAlgorithm(ctx context.Context, arn string) (*Algorithm, error)
+	DescribeFeatureTransformation(ctx context.Context, arn string) (*FeatureTransformation, error)
 
 	CreateSolution(ctx context.Context, in CreateSolutionInput) (*Solution, error)
 	// DescribeSolution returns the solution with the summary of its newest

@@ -19,6 +19,8 @@ type recommender struct {
 	fail map[string]error
 
 	recipe            perch.Recipe
+	algorithm         perch.Algorithm
+	transformation    perch.FeatureTransformation
 	solution          perch.Solution
 	latest            *perch.SolutionVersion // DescribeSolution's newest version
 	version           perch.SolutionVersion
@@ -48,6 +50,9 @@ var (
 	versionARN  = solutionARN + "/c1a33236"
 	campaignARN = "arn:aws:personalize:us-west-2:123456789012:campaign/shop-live"
 	filterARN   = "arn:aws:personalize:us-west-2:123456789012:filter/in-stock"
+
+	algorithmARN      = "arn:aws:personalize:::algorithm/aws-user-personalization"
+	transformationARN = "arn:aws:personalize:::feature-transformation/JSON-percentile-filtering"
 )
 
 func newRecommender() *recommender {
@@ -82,6 +87,20 @@ func newRecommender() *recommender {
 			FeatureTransformationARN: "arn:aws:personalize:::feature-transformation/featurize_metadata",
 			Status:                   perch.StatusActive, Description: "Predicts the items a user will interact with.",
 			RecipeType: perch.RecipeUserPersonalization, Domain: "ECOMMERCE", Created: created, Updated: updated,
+		},
+		algorithm: perch.Algorithm{
+			Name: "aws-user-personalization", ARN: algorithmARN,
+			DefaultHyperParameters: map[string]string{"hidden_dimension": "64"},
+			DefaultRanges: []perch.HyperParameterRange{
+				{Name: "hidden_dimension", Kind: "integer", Min: 32, Max: 256, Tunable: true},
+				{Name: "regularization", Kind: "continuous", Min: 1, Max: 30, Tunable: true},
+				{Name: "recency_mask", Kind: "categorical", Values: []string{"true", "false"}},
+			},
+			DefaultResourceConfig: map[string]string{"maxNumberOfTrainingJobs": "8"}, Created: created, Updated: updated,
+		},
+		transformation: perch.FeatureTransformation{
+			Name: "JSON-percentile-filtering", ARN: transformationARN, Status: perch.StatusActive,
+			DefaultParameters: map[string]string{"max_user_history_length_percentile": "0.99"}, Created: created, Updated: updated,
 		},
 		solution: perch.Solution{
 			ARN: solutionARN, Name: "shop-recs", GroupARN: groupARN, RecipeARN: recipeARN, EventType: "click",
@@ -169,6 +188,20 @@ func (r *recommender) DescribeRecipe(ctx context.Context, arn string) (*perch.Re
 		return nil, err
 	}
 	return &r.recipe, nil
+}
+
+func (r *recommender) DescribeAlgorithm(ctx context.Context, arn string) (*perch.Algorithm, error) {
+	if err := r.record(ctx, "DescribeAlgorithm", arn); err != nil {
+		return nil, err
+	}
+	return &r.algorithm, nil
+}
+
+func (r *recommender) DescribeFeatureTransformation(ctx context.Context, arn string) (*perch.FeatureTransformation, error) {
+	if err := r.record(ctx, "DescribeFeatureTransformation", arn); err != nil {
+		return nil, err
+	}
+	return &r.transformation, nil
 }
 
 func (r *recommender) CreateSolution(ctx context.Context, in perch.CreateSolutionInput) (*perch.Solution, error) {

@@ -12,8 +12,10 @@ import (
 // solutions, solution versions and campaigns.
 func (s *Server) solutionOps() map[string]controlOp {
 	return map[string]controlOp{
-		"ListRecipes":    op(s.listRecipes),
-		"DescribeRecipe": op(s.describeRecipe),
+		"ListRecipes":                   op(s.listRecipes),
+		"DescribeRecipe":                op(s.describeRecipe),
+		"DescribeAlgorithm":             op(s.describeAlgorithm),
+		"DescribeFeatureTransformation": op(s.describeFeatureTransformation),
 
 		"CreateSolution":   op(s.createSolution),
 		"DescribeSolution": op(s.describeSolution),

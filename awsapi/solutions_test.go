@@ -233,6 +233,49 @@ func TestRecipeOperationsThroughTheSDK(t *testing.T) {
 	wantTime(t, "lastUpdatedDateTime", rec.LastUpdatedDateTime, updated)
 }
 
+func TestAlgorithmOperationsThroughTheSDK(t *testing.T) {
+	e, r := newRecommenderEnv(t)
+	ctx := context.Background()
+
+	out, err := e.cp.DescribeAlgorithm(ctx, &personalize.DescribeAlgorithmInput{AlgorithmArn: aws.String(algorithmARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgs(t, r, "DescribeAlgorithm", algorithmARN)
+	a := out.Algorithm
+	if aws.ToString(a.Name) != "aws-user-personalization" || aws.ToString(a.AlgorithmArn) != algorithmARN ||
+		a.DefaultHyperParameters["hidden_dimension"] != "64" || a.DefaultResourceConfig["maxNumberOfTrainingJobs"] != "8" || a.AlgorithmImage != nil {
+		t.Errorf("DescribeAlgorithm = %+v", a)
+	}
+	ranges := a.DefaultHyperParameterRanges
+	if ranges == nil || len(ranges.IntegerHyperParameterRanges) != 1 || len(ranges.ContinuousHyperParameterRanges) != 1 ||
+		len(ranges.CategoricalHyperParameterRanges) != 1 {
+		t.Fatalf("defaultHyperParameterRanges = %+v", ranges)
+	}
+	if i := ranges.IntegerHyperParameterRanges[0]; aws.ToString(i.Name) != "hidden_dimension" || i.MinValue != 32 || i.MaxValue != 256 || !i.IsTunable {
+		t.Errorf("integer range = %+v", i)
+	}
+	if c := ranges.ContinuousHyperParameterRanges[0]; aws.ToString(c.Name) != "regularization" || c.MinValue != 1 || c.MaxValue != 30 || !c.IsTunable {
+		t.Errorf("continuous range = %+v", c)
+	}
+	if c := ranges.CategoricalHyperParameterRanges[0]; aws.ToString(c.Name) != "recency_mask" || len(c.Values) != 2 || c.IsTunable {
+		t.Errorf("categorical range = %+v", c)
+	}
+	wantTime(t, "creationDateTime", a.CreationDateTime, created)
+
+	ft, err := e.cp.DescribeFeatureTransformation(ctx, &personalize.DescribeFeatureTransformationInput{FeatureTransformationArn: aws.String(transformationARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgs(t, r, "DescribeFeatureTransformation", transformationARN)
+	f := ft.FeatureTransformation
+	if aws.ToString(f.Name) != "JSON-percentile-filtering" || aws.ToString(f.FeatureTransformationArn) != transformationARN ||
+		aws.ToString(f.Status) != "ACTIVE" || f.DefaultParameters["max_user_history_length_percentile"] != "0.99" {
+		t.Errorf("DescribeFeatureTransformation = %+v", f)
+	}
+	wantTime(t, "lastUpdatedDateTime", f.LastUpdatedDateTime, updated)
+}
+
 func TestSolutionOperationsThroughTheSDK(t *testing.T) {
 	e, r := newRecommenderEnv(t)
 	ctx := context.Background()

@@ -3,9 +3,11 @@ package solutions
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/recipe"
 )
 
 // recipeSpec is one recipe of the service's catalogue and what perch makes
@@ -80,17 +82,13 @@ const recipeEpoch perch.Timestamp = 1543536000000 // 2018-11-30
 func RecipeARN(name string) string { return "arn:aws:personalize:::" + perch.KindRecipe + "/" + name }
 
 func (r *recipeSpec) recipe() *perch.Recipe {
-	algorithm := r.algorithm
-	if algorithm == "" {
-		algorithm = r.name
-	}
 	rec := &perch.Recipe{
-		Name: r.name, ARN: RecipeARN(r.name), AlgorithmARN: "arn:aws:personalize:::algorithm/" + algorithm,
+		Name: r.name, ARN: RecipeARN(r.name), AlgorithmARN: algorithmPrefix + r.algorithmName(),
 		Status: perch.StatusActive, Description: r.description, RecipeType: r.recipeType, Domain: r.domain,
 		Created: recipeEpoch, Updated: recipeEpoch,
 	}
 	if r.transformation != "" {
-		rec.FeatureTransformationARN = "arn:aws:personalize:::feature-transformation/" + r.transformation
+		rec.FeatureTransformationARN = transformationPrefix + r.transformation
 	}
 	return rec
 }
@@ -139,4 +137,65 @@ func (s *Service) DescribeRecipe(ctx context.Context, arn string) (*perch.Recipe
 		return nil, perch.NotFound(arn)
 	}
 	return r.recipe(), nil
+}
+
+// The ARNs of algorithms and feature transformations, like recipes',
+// have no region or account.
+const (
+	algorithmPrefix      = "arn:aws:personalize:::algorithm/"
+	transformationPrefix = "arn:aws:personalize:::feature-transformation/"
+)
+
+// DescribeAlgorithm implements perch.Solutions: the algorithm of a recipe
+// of the catalogue, with the defaults and ranges perch trains and tunes
+// it with (none for the recipes perch does not train).
+func (s *Service) DescribeAlgorithm(ctx context.Context, arn string) (*perch.Algorithm, error) {
+	name, ok := strings.CutPrefix(arn, algorithmPrefix)
+	i := slices.IndexFunc(catalogue, func(r recipeSpec) bool { return r.algorithmName() == name })
+	if !ok || i < 0 {
+		return nil, perch.NotFound(arn)
+	}
+	r := &catalogue[i]
+	a := &perch.Algorithm{Name: name, ARN: arn, DefaultHyperParameters: map[string]string{},
+		DefaultResourceConfig: map[string]string{}, Created: recipeEpoch, Updated: recipeEpoch}
+	if !r.trains {
+		return a, nil
+	}
+	a.DefaultHyperParameters = recipe.Defaults(r.name)
+	for _, rg := range recipe.Ranges(r.name) {
+		a.DefaultRanges = append(a.DefaultRanges, perch.HyperParameterRange{Name: rg.Name, Kind: rangeKinds[rg.Kind],
+			Min: rg.Min, Max: rg.Max, Values: rg.Values, Tunable: rg.Tunable})
+	}
+	if len(a.DefaultRanges) > 0 {
+		a.DefaultResourceConfig = map[string]string{"maxNumberOfTrainingJobs": strconv.Itoa(DefaultHPOJobs)}
+	}
+	return a, nil
+}
+
+var rangeKinds = map[recipe.RangeKind]string{
+	recipe.IntegerRange: "integer", recipe.ContinuousRange: "continuous", recipe.CategoricalRange: "categorical",
+}
+
+func (r *recipeSpec) algorithmName() string {
+	if r.algorithm != "" {
+		return r.algorithm
+	}
+	return r.name
+}
+
+// DescribeFeatureTransformation implements perch.Solutions: the feature
+// transformation of a recipe of the catalogue, with the featurization
+// parameters perch reads and their defaults.
+func (s *Service) DescribeFeatureTransformation(ctx context.Context, arn string) (*perch.FeatureTransformation, error) {
+	name, ok := strings.CutPrefix(arn, transformationPrefix)
+	if !ok || !slices.ContainsFunc(catalogue, func(r recipeSpec) bool { return r.transformation == name }) {
+		return nil, perch.NotFound(arn)
+	}
+	f := &perch.FeatureTransformation{Name: name, ARN: arn, DefaultParameters: map[string]string{},
+		Status: perch.StatusActive, Created: recipeEpoch, Updated: recipeEpoch}
+	if name == "JSON-percentile-filtering" {
+		f.DefaultParameters = map[string]string{
+			"min_user_history_length_percentile": "0.0", "max_user_history_length_percentile": "0.99"}
+	}
+	return f, nil
 }

@@ -25,6 +25,9 @@ const (
 	DefaultMaxSolutionsPerGroup = 10
 	DefaultMaxTrainingVersions  = 20 // per account and region
 	DefaultMaxCampaignsPerGroup = 5
+	// DefaultHPOJobs is how many settings a hyperparameter search tries
+	// when hpoResourceConfig does not say.
+	DefaultHPOJobs = 8
 	// DefaultAutoTraining is how often a solution trains by itself when
 	// its configuration names no schedule.
 	DefaultAutoTraining = "rate(7 days)"

@@ -339,3 +339,45 @@ func TestCampaigns(t *testing.T) {
 		t.Errorf("the deleted solution's version: %v, want ResourceNotFoundException", err)
 	}
 }
+
+// Every recipe's algorithm and feature transformation answer, with the
+// defaults and ranges perch trains and tunes with.
+func TestAlgorithmsAndTransformations(t *testing.T) {
+	e := newEnv(t, solutions.Options{})
+	recipes, _, err := e.s.ListRecipes(e.ctx, "", perch.Page{MaxResults: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recipes {
+		a, err := e.s.DescribeAlgorithm(e.ctx, r.AlgorithmARN)
+		if err != nil {
+			t.Errorf("%s: DescribeAlgorithm %s: %v", r.Name, r.AlgorithmARN, err)
+			continue
+		}
+		if a.ARN != r.AlgorithmARN || !strings.HasSuffix(a.ARN, "/"+a.Name) {
+			t.Errorf("%s: algorithm %s named %s", r.Name, a.ARN, a.Name)
+		}
+		if r.FeatureTransformationARN != "" {
+			if f, err := e.s.DescribeFeatureTransformation(e.ctx, r.FeatureTransformationARN); err != nil || f.Status != perch.StatusActive {
+				t.Errorf("%s: DescribeFeatureTransformation %s = %+v, %v", r.Name, r.FeatureTransformationARN, f, err)
+			}
+		}
+	}
+	a, err := e.s.DescribeAlgorithm(e.ctx, "arn:aws:personalize:::algorithm/aws-user-personalization")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tunable := map[string]bool{}
+	for _, r := range a.DefaultRanges {
+		tunable[r.Name] = r.Tunable
+	}
+	if a.DefaultHyperParameters["hidden_dimension"] == "" || !tunable["hidden_dimension"] || tunable["bptt"] || a.DefaultResourceConfig["maxNumberOfTrainingJobs"] != "8" {
+		t.Errorf("aws-user-personalization's algorithm: %+v", a)
+	}
+	for _, arn := range []string{"arn:aws:personalize:::algorithm/nonesuch", "arn:aws:personalize:::recipe/aws-sims"} {
+		_, err := e.s.DescribeAlgorithm(e.ctx, arn)
+		wantCode(t, "DescribeAlgorithm "+arn, err, perch.EResourceNotFound, arn)
+	}
+	_, err = e.s.DescribeFeatureTransformation(e.ctx, "arn:aws:personalize:::feature-transformation/nonesuch")
+	wantCode(t, "an unknown feature transformation", err, perch.EResourceNotFound, "nonesuch")
+}

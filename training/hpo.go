@@ -11,13 +11,14 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/recipe"
+	"github.com/perchdev/perch/solutions"
 )
 
 // HPO's bounds and objective. AWS documents no objective for its recipes'
 // tuning (hpoObjective is not supported); perch maximises NDCG@10 on the
 // holdout GetSolutionMetrics reports.
 const (
-	DefaultHPOJobs = 8
+	DefaultHPOJobs = solutions.DefaultHPOJobs
 	MaxHPOJobs     = 40
 	HPOObjective   = "normalized_discounted_cumulative_gain_at_10"
 )
@@ -69,18 +70,26 @@ func choice(values ...string) func(*rand.Rand) string {
 }
 
 // defaultSpace is what HPO tunes when the solution names no ranges: the
-// hyperparameters AWS marks tunable for the recipe, and perch's own
-// regularisation of the factorisation.
+// recipe's tunable default ranges.
 func defaultSpace(name string) space {
-	switch name {
-	case recipe.UserPersonalization, recipe.PersonalizedRanking:
-		return space{"hidden_dimension": intRange(32, 256), "regularization": floatRange(1, 30), "recency_mask": choice("true", "false")}
-	case recipe.UserPersonalizationV2, recipe.PersonalizedRankingV2:
-		return space{"hidden_dimension": intRange(32, 256), "regularization": floatRange(1, 30)}
-	case recipe.Sims:
-		return space{"popularity_discount_factor": floatRange(0, 1), "min_cointeraction_count": intRange(0, 10)}
+	var s space
+	for _, r := range recipe.Ranges(name) {
+		if !r.Tunable {
+			continue
+		}
+		if s == nil {
+			s = space{}
+		}
+		switch r.Kind {
+		case recipe.IntegerRange:
+			s[r.Name] = intRange(int(r.Min), int(r.Max))
+		case recipe.ContinuousRange:
+			s[r.Name] = floatRange(r.Min, r.Max)
+		case recipe.CategoricalRange:
+			s[r.Name] = choice(r.Values...)
+		}
 	}
-	return nil
+	return s
 }
 
 // hpoPlan reads a solution's hpoConfig: the space to search and the
