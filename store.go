@@ -193,14 +193,27 @@ type ResourceStore interface {
 	Filters(ctx context.Context) ([]*Filter, error)
 	DeleteFilter(ctx context.Context, arn string) error
 
+	// CreateBatchInferenceJob stores j, unless its solution version or its
+	// filter (when it names one) is not stored, its ARN is taken, or
+	// CheckNewBatchInferenceJob refuses it beside the account's batch
+	// inference jobs, quota of them unfinished at most.
+	CreateBatchInferenceJob(ctx context.Context, j *BatchInferenceJob, quota int) error
+	// UpdateBatchInferenceJob records a batch inference job's progress,
+	// for the owner of its lease, as Update*Job does for data jobs; the
+	// job may not move to another solution version.
+	UpdateBatchInferenceJob(ctx context.Context, j *BatchInferenceJob, owner string) error
+	BatchInferenceJob(ctx context.Context, arn string) (*BatchInferenceJob, error)
+	BatchInferenceJobs(ctx context.Context) ([]*BatchInferenceJob, error)
+
 	// ClaimJob gives owner a lease, for the time lease, of the job of one
 	// of kinds (KindDatasetExportJob, KindDatasetImportJob,
-	// KindDataDeletionJob, KindSolutionVersion) that has not finished and
-	// that no live lease holds, the one created first, and returns its
-	// ARN; "" when there is none. A lease that has run out (its owner
-	// stopped renewing it: a process that died) is no longer live, so
-	// another owner takes the job over. Two owners never hold one job's
-	// lease at once. A solution version is unfinished while Training.
+	// KindDataDeletionJob, KindBatchInferenceJob, KindSolutionVersion)
+	// that has not finished and that no live lease holds, the one created
+	// first, and returns its ARN; "" when there is none. A lease that has
+	// run out (its owner stopped renewing it: a process that died) is no
+	// longer live, so another owner takes the job over. Two owners never
+	// hold one job's lease at once. A solution version is unfinished while
+	// Training.
 	ClaimJob(ctx context.Context, owner string, lease time.Duration, kinds ...string) (string, error)
 	// RenewJobLease extends owner's lease of the job arn by lease from now;
 	// ErrLeaseLost when owner no longer holds it.

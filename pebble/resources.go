@@ -393,6 +393,7 @@ var claimable = []struct {
 			return waiting{j.Created, j.ARN}, !perch.JobFinished(j.Status)
 		})
 	}},
+	{perch.KindBatchInferenceJob, waitingBatchJobs},
 	{perch.KindSolutionVersion, func(ctx context.Context, s *Store) ([]waiting, error) {
 		return unfinished(ctx, s, kindVersion, func(v *perch.SolutionVersion) (waiting, bool) {
 			return waiting{v.Created, v.ARN}, perch.Training(v.Status)

@@ -532,11 +532,14 @@ func unfinishedJobs(ctx context.Context, tx pgx.Tx, targets ...string) (
 			j := new(perch.DatasetImportJob)
 			imports = append(imports, j)
 			return json.Unmarshal(js, j)
-		default:
+		case jobDeletion:
 			j := new(perch.DataDeletionJob)
 			deletions = append(deletions, j)
 			return json.Unmarshal(js, j)
 		}
+		// A batch inference job targets a solution version, never a
+		// dataset or group.
+		return nil
 	})
 	return exports, imports, deletions, err
 }
@@ -787,6 +790,8 @@ var jobKinds = map[string]string{
 	perch.KindDatasetExportJob: jobExport,
 	perch.KindDatasetImportJob: jobImport,
 	perch.KindDataDeletionJob:  jobDeletion,
+
+	perch.KindBatchInferenceJob: jobBatchInference,
 }
 
 // claimJob is ClaimJob's statement: among the jobs of the kinds $3 and,
@@ -839,7 +844,7 @@ func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Durati
 		return "", err
 	}
 	defer s.leave()
-	jobs, versions := []string{jobExport, jobImport, jobDeletion}, true
+	jobs, versions := []string{jobExport, jobImport, jobDeletion, jobBatchInference}, true
 	if len(kinds) > 0 {
 		jobs, versions = nil, slices.Contains(kinds, perch.KindSolutionVersion)
 		for _, k := range kinds {
