@@ -101,7 +101,8 @@ func gorseRow(c gorseConfig, all, train *recipe.Data, users []recipe.HeldOut, lo
 	}
 	imported := time.Now()
 	logf("gorse: imported %d feedback rows in %v", len(train.Interactions), imported.Sub(start).Round(time.Millisecond))
-	if err := g.waitRecommendations(imported, c.timeout, logf); err != nil {
+	tasks, err := g.waitRecommendations(imported, c.timeout, logf)
+	if err != nil {
 		return row{}, err
 	}
 	ready := time.Since(start)
@@ -110,17 +111,18 @@ func gorseRow(c gorseConfig, all, train *recipe.Data, users []recipe.HeldOut, lo
 		return row{}, err
 	}
 	logf("gorse: recommendations ready %v after the import began; model fit %.1f s", ready.Round(time.Millisecond), fit)
-	lists, empty, err := g.lists(users)
+	lists, err := g.lists(users)
 	if err != nil {
 		return row{}, err
 	}
+	empty, single := emptyLists(lists, users)
 	return row{
 		name:    "gorse v0.5.4 (BPR, defaults)",
 		metrics: recipe.Score(lists, users, len(all.Items)),
 		train:   time.Duration(fit * float64(time.Second)),
 		ready:   ready,
-		note: fmt.Sprintf("feedback import %.1f s; %d of %d held-out users got no recommendations (Gorse had no embedding for them)",
-			imported.Sub(start).Seconds(), empty, len(users)),
+		note: fmt.Sprintf("feedback import %.1f s; then %s; %d of %d held-out users got no recommendations, %d of them with one distinct item in their input (Gorse holds one of each user's items out of its training to validate, which leaves them none)",
+			imported.Sub(start).Seconds(), taskTimes(tasks), empty, len(users), single),
 	}, nil
 }
 
@@ -292,26 +294,28 @@ type gorseTask struct {
 }
 
 // waitRecommendations waits for Gorse's first recommendation run that
-// began after since to complete: Gorse computes every user's
-// recommendations in that run, after loading the data and fitting its
-// model, and serves them from its cache.
-func (g *gorse) waitRecommendations(since time.Time, limit time.Duration, logf func(string, ...any)) error {
+// began after since to complete, and gives the tasks that began after
+// since: Gorse computes every user's recommendations in that run, after
+// loading the data and fitting its model, and serves them from its cache.
+func (g *gorse) waitRecommendations(since time.Time, limit time.Duration, logf func(string, ...any)) ([]gorseTask, error) {
 	deadline := time.Now().Add(limit)
 	lastLog := time.Now()
 	for time.Now().Before(deadline) {
-		var tasks []gorseTask
+		var tasks, began []gorseTask
 		if err := g.getJSON("/api/dashboard/tasks", &tasks); err != nil {
-			return err
+			return nil, err
 		}
 		for _, t := range tasks {
-			if !t.StartTime.After(since) {
-				continue
+			if t.StartTime.After(since) {
+				began = append(began, t)
 			}
+		}
+		for _, t := range began {
 			if t.Status == "Failed" && t.Name != "Collect Garbage in Cache" {
-				return fmt.Errorf("task %q failed: %s", t.Name, t.Error)
+				return nil, fmt.Errorf("task %q failed: %s", t.Name, t.Error)
 			}
 			if t.Name == "Generate recommendation" && t.Status == "Complete" {
-				return nil
+				return began, nil
 			}
 		}
 		if time.Since(lastLog) > time.Minute {
@@ -324,7 +328,18 @@ func (g *gorse) waitRecommendations(since time.Time, limit time.Duration, logf f
 		}
 		time.Sleep(time.Second)
 	}
-	return fmt.Errorf("no recommendations after %v", limit)
+	return nil, fmt.Errorf("no recommendations after %v", limit)
+}
+
+// taskTimes says how long each of Gorse's finished tasks took.
+func taskTimes(tasks []gorseTask) string {
+	var parts []string
+	for _, t := range tasks {
+		if !t.FinishTime.IsZero() {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", t.Name, t.FinishTime.Sub(t.StartTime).Seconds()))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // metric reads one gauge of Gorse's Prometheus metrics.
@@ -346,11 +361,29 @@ func (g *gorse) metric(name string) (float64, error) {
 	return 0, fmt.Errorf("no metric %s", name)
 }
 
+// emptyLists counts the users given nothing, and among them those whose
+// input has a single distinct item.
+func emptyLists(lists [][]string, users []recipe.HeldOut) (empty, single int) {
+	for i, l := range lists {
+		if len(l) > 0 {
+			continue
+		}
+		empty++
+		distinct := map[string]bool{}
+		for _, e := range users[i].Input {
+			distinct[e.Item] = true
+		}
+		if len(distinct) == 1 {
+			single++
+		}
+	}
+	return empty, single
+}
+
 // lists asks Gorse for each held-out user's top 25, as its REST API
-// serves them (it leaves out items the user already has), and counts the
-// users it gave nothing.
-func (g *gorse) lists(users []recipe.HeldOut) (lists [][]string, empty int, err error) {
-	lists = make([][]string, len(users))
+// serves them (it leaves out items the user already has).
+func (g *gorse) lists(users []recipe.HeldOut) ([][]string, error) {
+	lists := make([][]string, len(users))
 	errs := make([]error, len(users))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -367,14 +400,9 @@ func (g *gorse) lists(users []recipe.HeldOut) (lists [][]string, empty int, err 
 	close(next)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	for _, l := range lists {
-		if len(l) == 0 {
-			empty++
-		}
-	}
-	return lists, empty, nil
+	return lists, nil
 }
 
 func (g *gorse) getJSON(path string, v any) error {

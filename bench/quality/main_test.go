@@ -110,3 +110,15 @@ func TestWriteFeedback(t *testing.T) {
 		t.Errorf("line 1 is %+v, want %+v", f, want)
 	}
 }
+
+func TestEmptyLists(t *testing.T) {
+	users := []recipe.HeldOut{
+		{User: "a", Input: []recipe.Event{{Item: "i1"}, {Item: "i1"}}},
+		{User: "b", Input: []recipe.Event{{Item: "i1"}, {Item: "i2"}}},
+		{User: "c", Input: []recipe.Event{{Item: "i3"}}},
+	}
+	empty, single := emptyLists([][]string{nil, {}, {"i4"}}, users)
+	if empty != 2 || single != 1 {
+		t.Errorf("%d empty, %d of them single, want 2 and 1", empty, single)
+	}
+}
