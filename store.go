@@ -68,6 +68,8 @@ type Store interface {
 // account's resources, in no particular order. What a call returns is the
 // caller's to keep and change.
 type ResourceStore interface {
+	TagStore
+
 	// CreateSchema stores s, unless its ARN is taken
 	// (EResourceAlreadyExists) or its account already has quota schemas
 	// (CheckQuota).

@@ -46,9 +46,10 @@ type Config struct {
 	// API; without them their operations are unsupported.
 	Solutions perch.Solutions
 	Runtime   perch.Runtime
-	// Filters serves the filters' control plane; without it its
-	// operations are unsupported.
+	// Filters serves the filters' control plane, and Tagging the tag
+	// operations; without them their operations are unsupported.
 	Filters perch.Filters
+	Tagging perch.Tagging
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -73,6 +74,7 @@ type Server struct {
 	runtime   perch.Runtime
 	solutions perch.Solutions
 	filters   perch.Filters
+	tagging   perch.Tagging
 	account   string
 	verifier  *sigv4.Verifier
 	log       *slog.Logger
@@ -94,7 +96,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
-		filters: cfg.Filters, account: cfg.Account, verifier: cfg.Verifier, log: log,
+		filters: cfg.Filters, tagging: cfg.Tagging, account: cfg.Account, verifier: cfg.Verifier, log: log,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -108,6 +110,9 @@ func New(cfg Config) *Server {
 	}
 	if s.filters != nil {
 		maps.Copy(s.control, s.filterOps())
+	}
+	if s.tagging != nil {
+		maps.Copy(s.control, s.tagOps())
 	}
 	if s.runtime != nil {
 		s.runtimeOps = s.runtimeOperations()

@@ -361,6 +361,23 @@ func loopSteps(n names, imports bool) []*step {
 		Input: map[string]any{"campaignArn": "${personalCampaign}", "userId": d.Users[5], "filterArn": filterARN},
 		want:  &wantError{code: "ResourceNotFoundException", status: 404, message: []string{filterARN}}})
 
+	// Tags on the campaign, beside those it was created without.
+	personal := n.loopARN("campaign", "personal")
+	add(apiControl, &step{ID: "tag-resource", Op: "TagResource", Case: "happy", marker: personal,
+		Input: map[string]any{"resourceArn": "${personalCampaign}", "tags": []any{
+			map[string]any{"tagKey": "team", "tagValue": "shop"}, map[string]any{"tagKey": "env", "tagValue": "test"}}}})
+	add(apiControl, &step{ID: "list-tags-for-resource", Op: "ListTagsForResource", Case: "happy", marker: personal,
+		Input: map[string]any{"resourceArn": "${personalCampaign}"},
+		checkOutput: func(out map[string]any) error {
+			tags, _ := lookup(out, "tags").([]any)
+			if len(tags) != 2 || lookup(tags[0], "tagKey") != "team" || lookup(tags[0], "tagValue") != "shop" || lookup(tags[1], "tagKey") != "env" {
+				return fmt.Errorf("tags = %v, want team=shop and env=test", lookup(out, "tags"))
+			}
+			return nil
+		}})
+	add(apiControl, &step{ID: "untag-resource", Op: "UntagResource", Case: "happy", marker: personal,
+		Input: map[string]any{"resourceArn": "${personalCampaign}", "tagKeys": []any{"env"}}})
+
 	// Bad input through the runtime and the control plane.
 	missingCampaign := n.loopARN("campaign", "missing")
 	add(apiRuntime, &step{ID: "get-recommendations-unknown-campaign", Op: "GetRecommendations", Case: "error", marker: missingCampaign,

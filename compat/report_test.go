@@ -132,7 +132,7 @@ var operationOrder = []string{
 	"CreateDatasetImportJob", "DescribeDatasetImportJob", "CreateSolution", "CreateSolutionVersion",
 	"DescribeSolutionVersion", "GetSolutionMetrics", "CreateCampaign", "DescribeCampaign",
 	"GetRecommendations", "GetPersonalizedRanking", changedRow,
-	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter",
+	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter", "TagResource", "ListTagsForResource", "UntagResource",
 }
 
 func (c *clientReport) sortedKeys() []cellKey {

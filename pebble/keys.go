@@ -68,6 +68,9 @@ const (
 	kindVersion  = "version"
 	kindCampaign = "campaign"
 	kindFilter   = "filter"
+	// The tags TagResource and UntagResource set, by the tagged
+	// resource's ARN.
+	kindTags = "tags"
 )
 
 // tagModel starts the keys of the solution versions' models,

@@ -99,6 +99,7 @@ func Tests() []Test {
 		{"Models", testModels},
 		{"CampaignRules", testCampaignRules},
 		{"FilterRules", testFilterRules},
+		{"ResourceTags", testResourceTags},
 		{"BatchInferenceJobRules", testBatchInferenceJobRules},
 		{"UpdateCampaignRules", testUpdateCampaignRules},
 		{"JobLeases", testJobLeases},

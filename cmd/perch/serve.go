@@ -34,6 +34,7 @@ import (
 	"github.com/perchdev/perch/serving"
 	"github.com/perchdev/perch/sigv4"
 	"github.com/perchdev/perch/solutions"
+	"github.com/perchdev/perch/tagging"
 	"github.com/perchdev/perch/training"
 )
 
@@ -251,6 +252,7 @@ func (in *instance) load(ctx context.Context) error {
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:   sols,
 		Filters:     sols,
+		Tagging:     tagging.New(in.store.Resources(), scope),
 		Runtime:     serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log}),
 		Catalog:     cat,
 		Ingest:      ingest.New(cat, in.store),
