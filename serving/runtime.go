@@ -33,7 +33,7 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 	if err != nil {
 		return nil, err
 	}
-	name, recipeType := recipeOf(m.model)
+	name, _ := recipeOf(m.model)
 	if err := s.checkMetadata(c, name, in.MetadataColumns); err != nil {
 		return nil, err
 	}
@@ -41,40 +41,9 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 	if err != nil {
 		return nil, err
 	}
-	// The recipe's type, not the model's interfaces, says what a campaign
-	// answers: one model may serve both user-personalization and ranking.
-	var pick func(n int, keep func(string) bool) []recipe.Scored
-	switch recipeType {
-	case perch.RecipeRelatedItems:
-		related, ok := m.model.(recipe.Related)
-		if !ok {
-			return nil, fmt.Errorf("model of %s does not recommend related items", name)
-		}
-		if in.ItemID == "" {
-			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s recommends items related to an item (%s): give an itemId.", c.campaign.ARN, name)
-		}
-		pick = func(n int, keep func(string) bool) []recipe.Scored {
-			return related.RecommendRelated(in.ItemID, n, keep)
-		}
-	case perch.RecipeUserPersonalization, perch.RecipePopularItems:
-		model, ok := m.model.(recipe.ForUser)
-		if !ok {
-			return nil, fmt.Errorf("model of %s does not recommend for users", name)
-		}
-		if recipeType == perch.RecipeUserPersonalization && name != recipe.PopularityCount && in.UserID == "" {
-			return nil, perch.Errorf(perch.EInvalidInput, "Campaign %s personalizes for a user (%s): give a userId.", c.campaign.ARN, name)
-		}
-		if t := s.trending(ctx, m, c.campaign.GroupARN); t != nil {
-			model = t
-		}
-		history, err := s.history(ctx, c.campaign.GroupARN, in.UserID)
-		if err != nil {
-			return nil, err
-		}
-		pick = func(n int, keep func(string) bool) []recipe.Scored { return model.RecommendForUser(history, n, keep) }
-	default:
-		return nil, perch.Errorf(perch.EInvalidInput,
-			"Campaign %s ranks a list of items (%s): call GetPersonalizedRanking with its inputList.", c.campaign.ARN, name)
+	pick, err := s.picker(ctx, m, "Campaign "+c.campaign.ARN, c.campaign.GroupARN, in.UserID, in.ItemID)
+	if err != nil {
+		return nil, err
 	}
 	if len(in.Promotions) == 0 {
 		return s.answer(ctx, c, name, pick(n, keep), nil, in.MetadataColumns)
@@ -147,11 +116,10 @@ func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingIn
 	if err != nil {
 		return nil, err
 	}
-	name, recipeType := recipeOf(m.model)
-	ranker, ok := m.model.(recipe.Ranker)
-	if !ok || recipeType != perch.RecipePersonalizedRanking {
-		return nil, perch.Errorf(perch.EInvalidInput,
-			"Campaign %s serves %s, which does not rank: call GetRecommendations.", c.campaign.ARN, name)
+	name, _ := recipeOf(m.model)
+	r, err := ranker(m, "Campaign "+c.campaign.ARN)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.checkMetadata(c, name, in.MetadataColumns); err != nil {
 		return nil, err
@@ -160,15 +128,11 @@ func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingIn
 	if err != nil {
 		return nil, err
 	}
-	list := in.InputList
-	if keep != nil {
-		list = slices.DeleteFunc(slices.Clone(list), func(id string) bool { return !keep(id) })
-	}
-	history, err := s.history(ctx, c.campaign.GroupARN, in.UserID)
+	ranked, err := s.rank(ctx, r, c.campaign.GroupARN, in.UserID, in.InputList, keep)
 	if err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, c, name, ranker.Rank(history, list), nil, in.MetadataColumns)
+	return s.answer(ctx, c, name, ranked, nil, in.MetadataColumns)
 }
 
 // resultCount applies numResults' rules: 25 by default, 500 at most, 50
