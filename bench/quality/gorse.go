@@ -101,7 +101,9 @@ func gorseRow(c gorseConfig, all, train *recipe.Data, users []recipe.HeldOut, lo
 	}
 	imported := time.Now()
 	logf("gorse: imported %d feedback rows in %v", len(train.Interactions), imported.Sub(start).Round(time.Millisecond))
-	tasks, err := g.waitRecommendations(imported, c.timeout, logf)
+	// Gorse starts loading the data before the import's answer reaches
+	// here, so its tasks are those begun after the import began.
+	tasks, err := g.waitRecommendations(start, c.timeout, logf)
 	if err != nil {
 		return row{}, err
 	}

@@ -1,0 +1,488 @@
+package batch_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/batch"
+	"github.com/perchdev/perch/catalog"
+	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/recipe"
+	"github.com/perchdev/perch/s3loc"
+	"github.com/perchdev/perch/serving"
+	"github.com/perchdev/perch/solutions"
+	"github.com/perchdev/perch/training"
+)
+
+var scope = perch.Scope{Region: "us-east-1", Account: "111122223333"}
+
+const (
+	interactionsSchema = `{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[` +
+		`{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"EVENT_TYPE","type":"string"},` +
+		`{"name":"EVENT_VALUE","type":["null","float"]},{"name":"TIMESTAMP","type":"long"}],"version":"1.0"}`
+	itemsSchema = `{"type":"record","name":"Items","namespace":"com.amazonaws.personalize.schema","fields":[` +
+		`{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":["null","string"],"categorical":true},` +
+		`{"name":"BRAND","type":["null","string"],"categorical":true},{"name":"PRICE","type":["null","string"],"categorical":true},` +
+		`{"name":"CREATION_TIMESTAMP","type":"long"}],"version":"1.0"}`
+	role = "arn:aws:iam::111122223333:role/personalize"
+)
+
+// world is a dataset group of synthetic interactions in a real store on
+// disk, with a trainer, the runtime, batch jobs over a directory of
+// s3:// objects, and the store's raw resources to play a dead process.
+type world struct {
+	t      *testing.T
+	ctx    context.Context
+	store  *pebble.Store
+	sols   *solutions.Service
+	rt     *serving.Service
+	batch  *batch.Service
+	group  *perch.DatasetGroup
+	data   *recipe.SyntheticData
+	s3root string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	store, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ctx := perch.WithAccount(context.Background(), scope.Account)
+	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cat.Close)
+	w := &world{t: t, ctx: ctx, store: store, s3root: t.TempDir()}
+	for _, bucket := range []string{"inbox", "outbox"} {
+		if err := os.Mkdir(filepath.Join(w.s3root, bucket), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.group = must(cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"}))(t)
+	is := must(cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "interactions", Definition: interactionsSchema}))(t)
+	must(cat.CreateDataset(ctx, perch.CreateDatasetInput{Name: "i", SchemaARN: is.ARN, GroupARN: w.group.ARN, Type: "Interactions"}))(t)
+	ts := must(cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "items", Definition: itemsSchema}))(t)
+	items := must(cat.CreateDataset(ctx, perch.CreateDatasetInput{Name: "items", SchemaARN: ts.ARN, GroupARN: w.group.ARN, Type: "Items"}))(t)
+	tracker := must(cat.CreateEventTracker(ctx, perch.CreateEventTrackerInput{Name: "web", GroupARN: w.group.ARN}))(t).TrackingID
+
+	trainer := training.Start(training.Config{Store: store, Catalog: cat, Poll: 50 * time.Millisecond, Schedule: -1})
+	t.Cleanup(trainer.Close)
+	w.sols = solutions.New(store.Resources(), scope, solutions.Options{Trained: trainer.Wake})
+	w.rt = serving.New(serving.Config{Store: store, Catalog: cat})
+	w.batch = batch.Open(batch.Config{Store: store, Runtime: w.rt, Objects: s3loc.NewDir(w.s3root), Scope: scope,
+		Poll: 50 * time.Millisecond, Lease: time.Second})
+	t.Cleanup(w.batch.Close)
+
+	w.data = recipe.Synthetic(recipe.DefaultSynthetic(300, 1500, 6000, 11))
+	d := w.data.Data
+	events := make([]perch.Event, len(d.Interactions))
+	for i, in := range d.Interactions {
+		events[i] = perch.Event{EventType: in.EventType, SentAt: perch.Timestamp(in.Time), ItemID: d.Items[in.Item], UserID: d.Users[in.User]}
+		if !math.IsNaN(float64(in.Value)) {
+			v := float64(in.Value)
+			events[i].EventValue = &v
+		}
+	}
+	ing := ingest.New(cat, store)
+	for len(events) > 0 {
+		n := min(len(events), 500)
+		if err := ing.PutEvents(ctx, tracker, events[:n]); err != nil {
+			t.Fatal(err)
+		}
+		events = events[n:]
+	}
+	var entities []perch.Entity
+	for i, id := range d.Items {
+		props := map[string]any{"creationTimestamp": d.ItemCreated[i] / 1000}
+		for _, f := range d.ItemFeatures[i] {
+			field, value, _ := strings.Cut(f, "=")
+			props[strings.ToLower(field)] = value
+		}
+		text, _ := json.Marshal(props)
+		entities = append(entities, perch.Entity{ID: id, Properties: string(text)})
+	}
+	if err := ing.PutEntities(ctx, items.ARN, perch.Items, entities); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// train creates a solution of recipeName and trains a version of it.
+func (w *world) train(name, recipeName string) *perch.SolutionVersion {
+	w.t.Helper()
+	no := false
+	sol := must(w.sols.CreateSolution(w.ctx, perch.CreateSolutionInput{Name: name, GroupARN: w.group.ARN,
+		RecipeARN: solutions.RecipeARN(recipeName), PerformAutoTraining: &no}))(w.t)
+	v := must(w.sols.CreateSolutionVersion(w.ctx, perch.CreateSolutionVersionInput{SolutionARN: sol.ARN}))(w.t)
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		v = must(w.sols.DescribeSolutionVersion(w.ctx, v.ARN))(w.t)
+		if v.Status == perch.StatusActive {
+			return v
+		}
+		if !perch.Training(v.Status) || time.Now().After(deadline) {
+			w.t.Fatalf("version of %s: %s %s", recipeName, v.Status, v.FailureReason)
+		}
+	}
+}
+
+// put writes an s3:// object of the directory.
+func (w *world) put(loc, content string) {
+	w.t.Helper()
+	name := filepath.Join(w.s3root, filepath.FromSlash(strings.TrimPrefix(loc, "s3://")))
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// get reads an s3:// object of the directory, line by line.
+func (w *world) get(loc string) []string {
+	w.t.Helper()
+	b, err := os.ReadFile(filepath.Join(w.s3root, filepath.FromSlash(strings.TrimPrefix(loc, "s3://"))))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// run creates a batch inference job and waits for it to end; it checks
+// that the job went through AWS's statuses.
+func (w *world) run(in perch.CreateBatchInferenceJobInput) *perch.BatchInferenceJob {
+	w.t.Helper()
+	in.RoleARN = role
+	j := must(w.batch.CreateBatchInferenceJob(w.ctx, in))(w.t)
+	if j.Status != perch.StatusCreatePending {
+		w.t.Errorf("a new job is %s, want %s", j.Status, perch.StatusCreatePending)
+	}
+	return w.wait(j.ARN)
+}
+
+func (w *world) wait(arn string) *perch.BatchInferenceJob {
+	w.t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		j := must(w.batch.DescribeBatchInferenceJob(w.ctx, arn))(w.t)
+		if perch.JobFinished(j.Status) {
+			return j
+		}
+		if j.Status != perch.StatusCreatePending && j.Status != perch.StatusCreateInProgress {
+			w.t.Fatalf("job %s is %s", arn, j.Status)
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("job %s still %s after 2 minutes", arn, j.Status)
+		}
+	}
+}
+
+func input(loc string) perch.BatchInput {
+	return perch.BatchInput{S3DataSource: perch.S3DataConfig{Path: loc}}
+}
+
+func output(loc string) perch.BatchOutput {
+	return perch.BatchOutput{S3DataDestination: perch.S3DataConfig{Path: loc}}
+}
+
+// outputLine is an output line as AWS's jobs write it.
+type outputLine struct {
+	Input  json.RawMessage `json:"input"`
+	Output *struct {
+		RecommendedItems []string  `json:"recommendedItems"`
+		Scores           []float64 `json:"scores"`
+	} `json:"output"`
+	Error *string `json:"error"`
+}
+
+func decode(t *testing.T, line string) (outputLine, map[string]json.RawMessage) {
+	t.Helper()
+	var out outputLine
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(line), &out); err != nil {
+		t.Fatalf("output line %s: %v", line, err)
+	}
+	json.Unmarshal([]byte(line), &members)
+	return out, members
+}
+
+// TestUserPersonalization: every line is answered as the runtime answers
+// a campaign of the version, items and scores, with "error":null; the
+// job's numResults and filter apply with each line's filterValues; a line
+// that lacks what the recipe needs, or is not JSON, carries an error and
+// the others go on; the input is echoed compact.
+func TestUserPersonalization(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.train("personal", recipe.UserPersonalization)
+	c := must(w.sols.CreateCampaign(w.ctx, perch.CreateCampaignInput{Name: "personal", SolutionVersionARN: v.ARN}))(t)
+	genre := must(w.sols.CreateFilter(w.ctx, perch.CreateFilterInput{Name: "genre", GroupARN: w.group.ARN,
+		Expression: `INCLUDE ItemID WHERE Items.GENRE IN ($GENRE)`}))(t)
+
+	users := w.data.Users[:40]
+	var lines []string
+	for i, u := range users {
+		switch i {
+		case 7:
+			lines = append(lines, `{"userId": "`+u+`"}`) // no filter value: INCLUDE needs one
+		case 20:
+			lines = append(lines, `not json at all`)
+		case 30:
+			lines = append(lines, `{"itemId": "i1", "filterValues": {"GENRE": "\"g03\""}}`) // no userId
+		default:
+			lines = append(lines, `{"userId": "`+u+`", "filterValues": {"GENRE": "\"g03\",\"g07\""}}`)
+		}
+	}
+	w.put("s3://inbox/users.json", strings.Join(lines, "\n")+"\n")
+	j := w.run(perch.CreateBatchInferenceJobInput{Name: "personal", SolutionVersionARN: v.ARN, FilterARN: genre.ARN, NumResults: 10,
+		Input: input("s3://inbox/users.json"), Output: output("s3://outbox/personal/")})
+	if j.Status != perch.StatusActive {
+		t.Fatalf("job %s: %s", j.Status, j.FailureReason)
+	}
+	got := w.get(batch.OutputLocation(j, "s3://inbox/users.json"))
+	if len(got) != len(lines) {
+		t.Fatalf("%d output lines for %d input lines", len(got), len(lines))
+	}
+	t.Logf("for example:\n%s\n%s", got[0], got[7])
+	for i, line := range got {
+		out, members := decode(t, line)
+		switch i {
+		case 7, 20, 30:
+			if out.Error == nil || out.Output != nil {
+				t.Errorf("line %d: %s; want an error and no output", i+1, line)
+			}
+			if i == 20 && string(out.Input) != `"not json at all"` {
+				t.Errorf("line %d echoes %s, want the line as a string", i+1, out.Input)
+			}
+			continue
+		}
+		if string(members["error"]) != "null" {
+			t.Errorf("line %d: %s; want \"error\":null", i+1, line)
+		}
+		wantInput := `{"userId":"` + users[i] + `","filterValues":{"GENRE":"\"g03\",\"g07\""}}`
+		if string(out.Input) != wantInput {
+			t.Errorf("line %d echoes %s, want %s", i+1, out.Input, wantInput)
+		}
+		want := must(w.rt.GetRecommendations(w.ctx, perch.RecommendationsInput{CampaignARN: c.ARN, UserID: users[i], NumResults: 10,
+			FilterARN: genre.ARN, FilterValues: map[string]string{"GENRE": `"g03","g07"`}}))(t)
+		var wantItems []string
+		var wantScores []float64
+		for _, it := range want.Items {
+			wantItems = append(wantItems, it.ItemID)
+			wantScores = append(wantScores, *it.Score)
+		}
+		if len(wantItems) != 10 || !slices.Equal(out.Output.RecommendedItems, wantItems) || !slices.Equal(out.Output.Scores, wantScores) {
+			t.Errorf("line %d: %v %v; the runtime answers %v %v", i+1, out.Output.RecommendedItems, out.Output.Scores, wantItems, wantScores)
+		}
+	}
+	if !strings.Contains(got[7], "GENRE") || !strings.Contains(got[30], "userId") {
+		t.Errorf("the errors do not say what is missing: %s; %s", got[7], got[30])
+	}
+}
+
+// TestRecipeFormats: popularity-count writes items without scores nor an
+// error member, related items answer an itemId, a ranking reorders the
+// line's itemList with scores; a prefix reads every object it starts,
+// each into its own output; Describe and List show the jobs.
+func TestRecipeFormats(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	popular := w.train("popular", recipe.PopularityCount)
+	sims := w.train("sims", recipe.Sims)
+	ranking := w.train("ranking", recipe.PersonalizedRanking)
+	items := w.data.Items
+
+	w.put("s3://inbox/popular/a.json", `{"userId": "`+w.data.Users[0]+`"}`+"\n"+`{"userId": "nobody"}`)
+	w.put("s3://inbox/popular_more/b.json", "\n"+`{"userId": "`+w.data.Users[1]+`"}`+"\n\n")
+	w.put("s3://inbox/other/c.json", `{"userId": "x"}`)
+	j := w.run(perch.CreateBatchInferenceJobInput{Name: "popular", SolutionVersionARN: popular.ARN, NumResults: 3,
+		Input: input("s3://inbox/popular"), Output: output("s3://outbox/popular")})
+	if j.Status != perch.StatusActive {
+		t.Fatalf("popularity job %s: %s", j.Status, j.FailureReason)
+	}
+	a, b := w.get("s3://outbox/popular/a.json.out"), w.get("s3://outbox/popular/b.json.out")
+	if len(a) != 2 || len(b) != 1 {
+		t.Fatalf("outputs of %d and %d lines, want 2 and 1 (blank lines are not records): %q %q", len(a), len(b), a, b)
+	}
+	if _, err := os.Stat(filepath.Join(w.s3root, "outbox/popular/c.json.out")); err == nil {
+		t.Errorf("an object outside the prefix was read")
+	}
+	t.Logf("for example: %s", a[0])
+	first, _ := decode(t, a[0])
+	for _, line := range append(a, b...) {
+		out, members := decode(t, line)
+		if _, ok := members["error"]; ok || out.Output == nil || out.Output.Scores != nil || len(out.Output.RecommendedItems) != 3 {
+			t.Errorf("popularity-count line %s: want three items, no scores, no error member", line)
+		}
+		if !slices.Equal(out.Output.RecommendedItems, first.Output.RecommendedItems) {
+			t.Errorf("popularity-count gives %v and %v", out.Output.RecommendedItems, first.Output.RecommendedItems)
+		}
+	}
+
+	w.put("s3://inbox/items.json", fmt.Sprintf(`{"itemId": %q}`+"\n"+`{"userId": "u"}`+"\n", items[5]))
+	j = w.run(perch.CreateBatchInferenceJobInput{Name: "sims", SolutionVersionARN: sims.ARN,
+		Input: input("s3://inbox/items.json"), Output: output("s3://outbox/sims/")})
+	lines := w.get("s3://outbox/sims/items.json.out")
+	if j.Status != perch.StatusActive || len(lines) != 2 {
+		t.Fatalf("sims job %s %s: %q", j.Status, j.FailureReason, lines)
+	}
+	related, _ := decode(t, lines[0])
+	if related.Output == nil || len(related.Output.RecommendedItems) != perch.DefaultRecommendations ||
+		slices.Contains(related.Output.RecommendedItems, items[5]) || string(related.Input) != fmt.Sprintf(`{"itemId":%q}`, items[5]) {
+		t.Errorf("sims line: %s; want 25 items other than the line's", lines[0])
+	}
+	if noItem, _ := decode(t, lines[1]); noItem.Error == nil || !strings.Contains(*noItem.Error, "itemId") {
+		t.Errorf("sims line without an itemId: %s; want an error asking for one", lines[1])
+	}
+
+	list := []string{items[3], items[40], items[7], "never-seen"}
+	listJSON, _ := json.Marshal(list)
+	w.put("s3://inbox/rank.json", fmt.Sprintf(`{"userId": %q, "itemList": %s}`, w.data.Users[2], listJSON))
+	j = w.run(perch.CreateBatchInferenceJobInput{Name: "ranking", SolutionVersionARN: ranking.ARN,
+		Input: input("s3://inbox/rank.json"), Output: output("s3://outbox/rank/")})
+	lines = w.get("s3://outbox/rank/rank.json.out")
+	t.Logf("for example: %s", lines[0])
+	ranked, _ := decode(t, lines[0])
+	if j.Status != perch.StatusActive || ranked.Output == nil || len(ranked.Output.Scores) != len(list) {
+		t.Fatalf("ranking job %s %s: %q", j.Status, j.FailureReason, lines)
+	}
+	sorted := slices.Clone(ranked.Output.RecommendedItems)
+	slices.Sort(sorted)
+	want := slices.Clone(list)
+	slices.Sort(want)
+	if !slices.Equal(sorted, want) || !slices.IsSortedFunc(ranked.Output.Scores, func(a, b float64) int { return cmp.Compare(b, a) }) {
+		t.Errorf("ranking %v %v; want the line's items, best first", ranked.Output.RecommendedItems, ranked.Output.Scores)
+	}
+
+	all, _ := must2(w.batch.ListBatchInferenceJobs(w.ctx, "", perch.Page{}))(t)
+	if len(all) != 3 || all[0].Name != "ranking" {
+		t.Errorf("ListBatchInferenceJobs: %d jobs, first %s; want 3, newest first", len(all), all[0].Name)
+	}
+	page, next := must2(w.batch.ListBatchInferenceJobs(w.ctx, "", perch.Page{MaxResults: 2}))(t)
+	rest, last := must2(w.batch.ListBatchInferenceJobs(w.ctx, "", perch.Page{MaxResults: 2, NextToken: next}))(t)
+	if len(page) != 2 || next == "" || len(rest) != 1 || last != "" || rest[0].Name != all[2].Name {
+		t.Errorf("pages of 2: %d, %q, then %d, %q", len(page), next, len(rest), last)
+	}
+	mine, _ := must2(w.batch.ListBatchInferenceJobs(w.ctx, sims.ARN, perch.Page{}))(t)
+	if len(mine) != 1 || mine[0].SolutionVersionARN != sims.ARN {
+		t.Errorf("ListBatchInferenceJobs of the sims version: %v", mine)
+	}
+}
+
+func must2[A, B any](a A, b B, err error) func(t *testing.T) (A, B) {
+	return func(t *testing.T) (A, B) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	}
+}
+
+// TestFailuresAndRefusals: what CreateBatchInferenceJob refuses, with
+// AWS's codes, and a job that cannot read its input ends CREATE FAILED
+// with a reason naming the location.
+func TestFailuresAndRefusals(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.train("popular", recipe.PopularityCount)
+	trending := w.train("trending", recipe.TrendingNow)
+	ok := perch.CreateBatchInferenceJobInput{Name: "j", SolutionVersionARN: v.ARN, RoleARN: role,
+		Input: input("s3://inbox/missing.json"), Output: output("s3://outbox/")}
+
+	refused := func(what, code, names string, change func(*perch.CreateBatchInferenceJobInput)) {
+		t.Helper()
+		in := ok
+		change(&in)
+		_, err := w.batch.CreateBatchInferenceJob(w.ctx, in)
+		if perch.ErrorCode(err) != code || !strings.Contains(err.Error(), names) {
+			t.Errorf("%s: %v; want %s naming %s", what, err, code, names)
+		}
+	}
+	missing := v.ARN[:len(v.ARN)-8] + "00000000"
+	refused("an unknown version", perch.EResourceNotFound, missing, func(in *perch.CreateBatchInferenceJobInput) { in.SolutionVersionARN = missing })
+	otherAccount := strings.Replace(v.ARN, scope.Account, "999999999999", 1)
+	refused("another account's version", perch.EResourceNotFound, otherAccount,
+		func(in *perch.CreateBatchInferenceJobInput) { in.SolutionVersionARN = otherAccount })
+	filterARN := scope.JobARN("filter", "nope")
+	refused("an unknown filter", perch.EResourceNotFound, filterARN, func(in *perch.CreateBatchInferenceJobInput) { in.FilterARN = filterARN })
+	refused("a trending-now version", perch.EInvalidInput, recipe.TrendingNow,
+		func(in *perch.CreateBatchInferenceJobInput) { in.SolutionVersionARN = trending.ARN })
+	refused("theme generation", perch.EInvalidInput, "THEME_GENERATION",
+		func(in *perch.CreateBatchInferenceJobInput) { in.Mode = perch.ThemeGenerationMode })
+	refused("an https input", perch.EInvalidInput, "jobInput.s3DataSource.path",
+		func(in *perch.CreateBatchInferenceJobInput) { in.Input = input("https://example.com/in.json") })
+
+	j := w.run(ok)
+	if j.Status != perch.StatusCreateFailed || !strings.Contains(j.FailureReason, "s3://inbox/missing.json") {
+		t.Errorf("a job without input: %s %q; want CREATE FAILED naming the input", j.Status, j.FailureReason)
+	}
+	refused("a taken name", perch.EResourceAlreadyExists, j.ARN, func(*perch.CreateBatchInferenceJobInput) {})
+}
+
+// TestInterruptedJobRunsAgain: a job that a process left CREATE
+// IN_PROGRESS when it died (its lease not renewed) is taken over once the
+// lease runs out and ends ACTIVE, its output whole.
+func TestInterruptedJobRunsAgain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.train("popular", recipe.PopularityCount)
+	var lines []string
+	for _, u := range w.data.Users {
+		lines = append(lines, `{"userId":"`+u+`"}`)
+	}
+	w.put("s3://inbox/all.json", strings.Join(lines, "\n"))
+
+	// The dead process: the job is created in the store directly, so that
+	// this process's worker does not take it first, and claimed and moved
+	// to CREATE IN_PROGRESS under a lease nobody renews.
+	rs := w.store.Resources()
+	now := perch.TimestampOf(time.Now())
+	j := &perch.BatchInferenceJob{ARN: scope.JobARN(perch.KindBatchInferenceJob, "interrupted"), Name: "interrupted",
+		SolutionVersionARN: v.ARN, NumResults: 5, Input: input("s3://inbox/all.json"), Output: output("s3://outbox/again/"), RoleARN: role,
+		Mode: perch.BatchInferenceMode, Status: perch.StatusCreatePending, Created: now, Updated: now, GroupARN: v.GroupARN}
+	w.batch.Close()
+	if err := rs.CreateBatchInferenceJob(w.ctx, j, batch.MaxPending); err != nil {
+		t.Fatal(err)
+	}
+	if arn, err := rs.ClaimJob(w.ctx, "dead", 300*time.Millisecond, perch.KindBatchInferenceJob); err != nil || arn != j.ARN {
+		t.Fatalf("the dead process's claim: %q, %v", arn, err)
+	}
+	j.Status = perch.StatusCreateInProgress
+	if err := rs.UpdateBatchInferenceJob(w.ctx, j, "dead"); err != nil {
+		t.Fatal(err)
+	}
+
+	w.batch = batch.Open(batch.Config{Store: w.store, Runtime: w.rt, Objects: s3loc.NewDir(w.s3root), Scope: scope,
+		Poll: 50 * time.Millisecond, Lease: time.Second})
+	t.Cleanup(w.batch.Close)
+	done := w.wait(j.ARN)
+	if done.Status != perch.StatusActive {
+		t.Fatalf("the interrupted job ended %s %s", done.Status, done.FailureReason)
+	}
+	if got := w.get("s3://outbox/again/all.json.out"); len(got) != len(lines) {
+		t.Errorf("%d output lines for %d input lines", len(got), len(lines))
+	}
+}
