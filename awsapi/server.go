@@ -50,6 +50,9 @@ type Config struct {
 	// operations; without them their operations are unsupported.
 	Filters perch.Filters
 	Tagging perch.Tagging
+	// Batch serves the batch inference jobs' control plane; without it
+	// its operations are unsupported.
+	Batch perch.BatchJobs
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -75,6 +78,7 @@ type Server struct {
 	solutions perch.Solutions
 	filters   perch.Filters
 	tagging   perch.Tagging
+	batch     perch.BatchJobs
 	account   string
 	verifier  *sigv4.Verifier
 	log       *slog.Logger
@@ -96,7 +100,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
-		filters: cfg.Filters, tagging: cfg.Tagging, account: cfg.Account, verifier: cfg.Verifier, log: log,
+		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, account: cfg.Account, verifier: cfg.Verifier, log: log,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -113,6 +117,9 @@ func New(cfg Config) *Server {
 	}
 	if s.tagging != nil {
 		maps.Copy(s.control, s.tagOps())
+	}
+	if s.batch != nil {
+		maps.Copy(s.control, s.batchOps())
 	}
 	if s.runtime != nil {
 		s.runtimeOps = s.runtimeOperations()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi"
+	"github.com/perchdev/perch/batch"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/connlimit"
 	"github.com/perchdev/perch/ingest"
@@ -158,6 +159,7 @@ type instance struct {
 	catalog *catalog.Catalog
 	jobs    *jobs.Service
 	trainer *training.Trainer
+	batch   *batch.Service
 	api     *awsapi.Server
 
 	http      *http.Server // nil until run serves the API
@@ -249,15 +251,18 @@ func (in *instance) load(ctx context.Context) error {
 	in.jobs = jobService
 	in.trainer = training.Start(training.Config{Store: in.store, Catalog: cat, Logger: in.log, Workers: in.cfg.trainings})
 	sols := solutions.New(in.store.Resources(), scope, solutions.Options{Trained: in.trainer.Wake})
+	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log})
+	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:   sols,
 		Filters:     sols,
 		Tagging:     tagging.New(in.store.Resources(), scope),
-		Runtime:     serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log}),
+		Runtime:     rt,
 		Catalog:     cat,
 		Ingest:      ingest.New(cat, in.store),
 		Store:       in.store,
 		Jobs:        jobService,
+		Batch:       in.batch,
 		Account:     in.cfg.account,
 		Verifier:    in.verifier,
 		MaxInFlight: in.cfg.maxInFlight,
@@ -415,6 +420,9 @@ func (in *instance) close() {
 	}
 	if in.trainer != nil {
 		in.trainer.Close()
+	}
+	if in.batch != nil {
+		in.batch.Close()
 	}
 	if in.catalog != nil {
 		in.catalog.Close()
