@@ -195,6 +195,16 @@ type ResourceStore interface {
 	Filters(ctx context.Context) ([]*Filter, error)
 	DeleteFilter(ctx context.Context, arn string) error
 
+	// CreateMetricAttribution stores m, unless its ARN is taken, its group
+	// is not stored, or CheckNewMetricAttribution refuses it beside the
+	// account's metric attributions. UpdateMetricAttribution replaces a
+	// stored one, which may not move to another group.
+	CreateMetricAttribution(ctx context.Context, m *Attribution) error
+	MetricAttribution(ctx context.Context, arn string) (*Attribution, error)
+	MetricAttributions(ctx context.Context) ([]*Attribution, error)
+	UpdateMetricAttribution(ctx context.Context, m *Attribution) error
+	DeleteMetricAttribution(ctx context.Context, arn string) error
+
 	// CreateBatchInferenceJob stores j, unless its solution version or its
 	// filter (when it names one) is not stored, its ARN is taken, or
 	// CheckNewBatchInferenceJob refuses it beside the account's batch

@@ -21,6 +21,7 @@ const readPrefix = "/_perch/"
 //	GET /_perch/records?datasetArn=ARN[&userId=U][&sessionId=S][&id=ID][&limit=N][&ingestionMode=M]
 //	GET /_perch/datasets?datasetGroupArn=ARN
 //	GET /_perch/export?datasetArn=ARN[&format=F][&ingestionMode=M][&since=T][&until=T]
+//	GET /_perch/metric-attribution?metricAttributionArn=ARN
 //
 // Records come back as JSON Lines (application/x-ndjson), one record per
 // line, with the events API's field names; datasets as JSON Lines of
@@ -31,6 +32,8 @@ var readOperations = map[string]readOp{
 	"records":  (*Server).serveRecords,
 	"datasets": (*Server).serveDatasets,
 	"export":   (*Server).serveExport,
+
+	"metric-attribution": (*Server).serveMetricAttribution,
 }
 
 // readOp serves one operation of the read API, which takes no body.

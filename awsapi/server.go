@@ -53,6 +53,9 @@ type Config struct {
 	// Batch serves the batch inference jobs' control plane; without it
 	// its operations are unsupported.
 	Batch perch.BatchJobs
+	// Attributions serves the metric attributions' control plane and the
+	// read API's reports of them.
+	Attributions perch.MetricAttributions
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -79,9 +82,11 @@ type Server struct {
 	filters   perch.Filters
 	tagging   perch.Tagging
 	batch     perch.BatchJobs
-	account   string
-	verifier  *sigv4.Verifier
-	log       *slog.Logger
+	// attributions is nil without metric attributions.
+	attributions perch.MetricAttributions
+	account      string
+	verifier     *sigv4.Verifier
+	log          *slog.Logger
 	// inFlight holds a token for each events call being served; nil
 	// without a bound.
 	inFlight chan struct{}
@@ -100,7 +105,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
-		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, account: cfg.Account, verifier: cfg.Verifier, log: log,
+		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, attributions: cfg.Attributions, account: cfg.Account, verifier: cfg.Verifier, log: log,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -120,6 +125,9 @@ func New(cfg Config) *Server {
 	}
 	if s.batch != nil {
 		maps.Copy(s.control, s.batchOps())
+	}
+	if s.attributions != nil {
+		maps.Copy(s.control, s.attributionOps())
 	}
 	if s.runtime != nil {
 		s.runtimeOps = s.runtimeOperations()

@@ -53,13 +53,20 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 		"TagResource":              goCall(cp.TagResource),
 		"UntagResource":            goCall(cp.UntagResource),
 		"ListTagsForResource":      goCall(cp.ListTagsForResource),
-		"PutEvents":                goCall(ev.PutEvents),
-		"PutItems":                 goCall(ev.PutItems),
-		"PutUsers":                 goCall(ev.PutUsers),
-		"PutActions":               goCall(ev.PutActions),
-		"PutActionInteractions":    goCall(ev.PutActionInteractions),
-		"GetRecommendations":       goCall(rt.GetRecommendations),
-		"GetPersonalizedRanking":   goCall(rt.GetPersonalizedRanking),
+
+		"CreateMetricAttribution":      goCall(cp.CreateMetricAttribution),
+		"DescribeMetricAttribution":    goCall(cp.DescribeMetricAttribution),
+		"UpdateMetricAttribution":      goCall(cp.UpdateMetricAttribution),
+		"ListMetricAttributionMetrics": goCall(cp.ListMetricAttributionMetrics),
+		"ListMetricAttributions":       goCall(cp.ListMetricAttributions),
+		"DeleteMetricAttribution":      goCall(cp.DeleteMetricAttribution),
+		"PutEvents":                    goCall(ev.PutEvents),
+		"PutItems":                     goCall(ev.PutItems),
+		"PutUsers":                     goCall(ev.PutUsers),
+		"PutActions":                   goCall(ev.PutActions),
+		"PutActionInteractions":        goCall(ev.PutActionInteractions),
+		"GetRecommendations":           goCall(rt.GetRecommendations),
+		"GetPersonalizedRanking":       goCall(rt.GetPersonalizedRanking),
 	}
 	vars := map[string]string{}
 	for k, v := range p.Vars {

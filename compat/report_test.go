@@ -133,6 +133,8 @@ var operationOrder = []string{
 	"DescribeSolutionVersion", "GetSolutionMetrics", "CreateCampaign", "DescribeCampaign",
 	"GetRecommendations", "GetPersonalizedRanking", changedRow,
 	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter", "TagResource", "ListTagsForResource", "UntagResource",
+	"CreateMetricAttribution", "DescribeMetricAttribution", "UpdateMetricAttribution", "ListMetricAttributionMetrics",
+	"ListMetricAttributions", "DeleteMetricAttribution",
 }
 
 func (c *clientReport) sortedKeys() []cellKey {

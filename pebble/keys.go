@@ -65,9 +65,10 @@ const (
 	kindSolution     = "solution"
 	// A version's ARN is its solution's and an id, so a solution's
 	// versions are one range of keys, r/version/<solutionArn>/.
-	kindVersion  = "version"
-	kindCampaign = "campaign"
-	kindFilter   = "filter"
+	kindVersion     = "version"
+	kindCampaign    = "campaign"
+	kindFilter      = "filter"
+	kindAttribution = "attribution"
 	// The tags TagResource and UntagResource set, by the tagged
 	// resource's ARN.
 	kindTags = "tags"

@@ -100,8 +100,8 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		if err := perch.CheckGroupEmpty(arn, datasets, trackers, solutions); err != nil {
 			return err
 		}
-		// A group's filters go with it: AWS asks for none to be deleted
-		// first.
+		// A group's filters and metric attribution go with it: AWS asks
+		// for none to be deleted first.
 		filters, err := accountResources[perch.Filter](ctx, s, kindFilter, arn)
 		if err != nil {
 			return err
@@ -109,6 +109,15 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		for _, f := range filters {
 			if f.GroupARN == arn {
 				w.delete(kindFilter, f.ARN)
+			}
+		}
+		attributions, err := accountResources[perch.Attribution](ctx, s, kindAttribution, arn)
+		if err != nil {
+			return err
+		}
+		for _, m := range attributions {
+			if m.GroupARN == arn {
+				w.delete(kindAttribution, m.ARN)
 			}
 		}
 		w.delete(kindDatasetGroup, arn)

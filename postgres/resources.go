@@ -213,7 +213,7 @@ func insert(ctx context.Context, tx pgx.Tx, arn, sql string, args ...any) error 
 	case "23505": // unique_violation
 		switch c := constraintOf(err); c {
 		case "schemas_pkey", "dataset_groups_pkey", "datasets_pkey", "event_trackers_pkey", "jobs_pkey",
-			"solutions_pkey", "solution_versions_pkey", "campaigns_pkey", "filters_pkey":
+			"solutions_pkey", "solution_versions_pkey", "campaigns_pkey", "filters_pkey", "metric_attributions_pkey":
 			return perch.AlreadyExists(arn)
 		default:
 			return perch.Errorf(perch.EResourceAlreadyExists, "%s conflicts with a stored resource (%s).", arn, c)
@@ -358,9 +358,12 @@ func (r resources) DeleteDatasetGroup(ctx context.Context, arn string) error {
 		if err := perch.CheckGroupEmpty(arn, datasets, trackers, solutions); err != nil {
 			return err
 		}
-		// A group's filters go with it: AWS asks for none to be deleted
-		// first.
+		// A group's filters and metric attribution go with it: AWS asks
+		// for none to be deleted first.
 		if _, err := tx.Exec(ctx, "DELETE FROM filters WHERE group_arn = $1", arn); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM metric_attributions WHERE group_arn = $1", arn); err != nil {
 			return err
 		}
 		return remove(ctx, tx, "dataset_groups", arn)

@@ -100,6 +100,7 @@ func Tests() []Test {
 		{"CampaignRules", testCampaignRules},
 		{"FilterRules", testFilterRules},
 		{"ResourceTags", testResourceTags},
+		{"MetricAttributionRules", testMetricAttributionRules},
 		{"BatchInferenceJobRules", testBatchInferenceJobRules},
 		{"UpdateCampaignRules", testUpdateCampaignRules},
 		{"JobLeases", testJobLeases},

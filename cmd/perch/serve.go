@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/attribution"
 	"github.com/perchdev/perch/awsapi"
 	"github.com/perchdev/perch/batch"
 	"github.com/perchdev/perch/catalog"
@@ -254,19 +255,20 @@ func (in *instance) load(ctx context.Context) error {
 	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log})
 	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
 	in.api = awsapi.New(awsapi.Config{
-		Solutions:   sols,
-		Filters:     sols,
-		Tagging:     tagging.New(in.store.Resources(), scope),
-		Runtime:     rt,
-		Catalog:     cat,
-		Ingest:      ingest.New(cat, in.store),
-		Store:       in.store,
-		Jobs:        jobService,
-		Batch:       in.batch,
-		Account:     in.cfg.account,
-		Verifier:    in.verifier,
-		MaxInFlight: in.cfg.maxInFlight,
-		Logger:      in.log,
+		Solutions:    sols,
+		Filters:      sols,
+		Tagging:      tagging.New(in.store.Resources(), scope),
+		Attributions: attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) }),
+		Runtime:      rt,
+		Catalog:      cat,
+		Ingest:       ingest.New(cat, in.store),
+		Store:        in.store,
+		Jobs:         jobService,
+		Batch:        in.batch,
+		Account:      in.cfg.account,
+		Verifier:     in.verifier,
+		MaxInFlight:  in.cfg.maxInFlight,
+		Logger:       in.log,
 	})
 	return nil
 }
