@@ -45,6 +45,9 @@ func (s *Service) picker(ctx context.Context, m *loaded, subject, groupARN, user
 		if t := s.trending(ctx, m, groupARN); t != nil {
 			model = t
 		}
+		if u := s.updated(ctx, m, groupARN); u != nil {
+			model = u
+		}
 		history, err := s.history(ctx, groupARN, user)
 		if err != nil {
 			return nil, err

@@ -36,6 +36,10 @@ const (
 	DefaultCampaignTTL = time.Second
 	// DefaultModels is how many models stay decoded at once.
 	DefaultModels = 16
+	// DefaultAutoUpdate is how often a user-personalization model learns
+	// the items added since it was trained, as AWS updates the campaigns
+	// of those recipes every two hours.
+	DefaultAutoUpdate = 2 * time.Hour
 )
 
 // Config is what a Service needs.
@@ -48,6 +52,10 @@ type Config struct {
 	History     int
 	CampaignTTL time.Duration
 	Models      int
+	// AutoUpdate is how often a served user-personalization model is
+	// updated with the items added since; 0 means DefaultAutoUpdate, a
+	// negative value never.
+	AutoUpdate time.Duration
 }
 
 // Service implements perch.Runtime.
@@ -81,6 +89,7 @@ type loaded struct {
 	refresh sync.Mutex // one trend refresh at a time
 	trend   *recipe.Trending
 	trendAt int64 // when trend was computed, ms
+	update  autoUpdate
 }
 
 // New returns the runtime over the store's campaigns and models.
@@ -96,6 +105,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.CampaignTTL <= 0 {
 		cfg.CampaignTTL = DefaultCampaignTTL
+	}
+	if cfg.AutoUpdate == 0 {
+		cfg.AutoUpdate = DefaultAutoUpdate
 	}
 	if cfg.Models <= 0 {
 		cfg.Models = DefaultModels

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/recipe"
+	"github.com/perchdev/perch/serving"
 )
 
 // An UPDATE version learns the items that arrived after the FULL version
@@ -172,5 +174,83 @@ func TestAnonymousSessions(t *testing.T) {
 	t.Logf("signed in after browsing: %d of 25 from the browsed cluster; without browsing: %d", linked, alone)
 	if linked < 10 || linked < 3*max(alone, 1) {
 		t.Errorf("signed in after browsing, %d of 25 from the browsed cluster (%d without browsing)", linked, alone)
+	}
+}
+
+// A campaign of user-personalization learns the items added since its
+// version was trained, by itself, as AWS's automatic updates do, without
+// a new version.
+func TestAutomaticUpdate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, recipe.SyntheticConfig{})
+	w.data = recipe.Synthetic(config())
+	fresh := map[string]bool{}
+	users := map[int32]map[int32]bool{}
+	for _, in := range w.data.Interactions {
+		if users[in.Item] == nil {
+			users[in.Item] = map[int32]bool{}
+		}
+		users[in.Item][in.User] = true
+	}
+	byCluster := map[int32][]int32{}
+	for i, c := range w.data.ItemCluster {
+		byCluster[c] = append(byCluster[c], int32(i))
+	}
+	for _, its := range byCluster {
+		slices.SortFunc(its, func(a, b int32) int { return cmp.Or(len(users[b])-len(users[a]), cmp.Compare(a, b)) })
+		for _, it := range its[3:6] {
+			fresh[w.data.Items[it]] = true
+		}
+	}
+	before, after := *w.data.Data, *w.data.Data
+	before.Interactions, after.Interactions = nil, nil
+	for _, in := range w.data.Interactions {
+		if fresh[w.data.Items[in.Item]] {
+			after.Interactions = append(after.Interactions, in)
+		} else {
+			before.Interactions = append(before.Interactions, in)
+		}
+	}
+	w.load(&before)
+	campaign := w.serve("personal", recipe.UserPersonalizationV2, perch.CreateSolutionInput{}, nil)
+	w.load(&after)
+
+	auto := serving.New(serving.Config{Store: w.store, Catalog: w.cat, AutoUpdate: 50 * time.Millisecond})
+	shown := func(rt *serving.Service) (n, inTaste int) {
+		for u, user := range w.data.Users {
+			if u%4 != 0 {
+				continue
+			}
+			got := must(rt.GetRecommendations(w.ctx, perch.RecommendationsInput{CampaignARN: campaign.ARN, UserID: user}))(t)
+			for _, it := range got.Items {
+				if fresh[it.ItemID] {
+					n++
+					if slices.Contains(w.data.Tastes[u], w.cluster(it.ItemID)) {
+						inTaste++
+					}
+				}
+			}
+		}
+		return n, inTaste
+	}
+	// The first request loads the model; an update is due 50 ms later.
+	shown(auto)
+	deadline := time.Now().Add(time.Minute)
+	n, inTaste := shown(auto)
+	for n == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		n, inTaste = shown(auto)
+	}
+	nDefault, _ := shown(w.rt)
+	t.Logf("new items shown %d times after an automatic update (%d to users of their cluster); %d times without", n, inTaste, nDefault)
+	if n < 100 || nDefault != 0 {
+		t.Errorf("new items shown %d times after an automatic update, %d by a campaign not yet updated", n, nDefault)
+	}
+	if float64(inTaste) < 0.6*float64(n) {
+		t.Errorf("only %d of %d new items shown went to users of their cluster", inTaste, n)
+	}
+	versions, _, err := w.sols.ListSolutionVersions(w.ctx, "", perch.Page{})
+	if err != nil || len(versions) != 1 {
+		t.Errorf("solution versions after an automatic update: %d, %v; want the one trained", len(versions), err)
 	}
 }

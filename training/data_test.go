@@ -62,7 +62,7 @@ func TestReadDataLinksSessions(t *testing.T) {
 	put("member-2", "visit-3", "e")
 	put("", "visit-3", "f") // after the link
 
-	d, err := readData(ctx, store, cat, group.ARN)
+	d, err := ReadData(ctx, store, cat, group.ARN)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,7 +237,7 @@ func (t *Trainer) fit(ctx context.Context, v *perch.SolutionVersion) (fitted, er
 	if err != nil {
 		return fitted{}, err
 	}
-	data, err := readData(ctx, t.cfg.Store, t.cfg.Catalog, v.GroupARN)
+	data, err := ReadData(ctx, t.cfg.Store, t.cfg.Catalog, v.GroupARN)
 	if err != nil {
 		return fitted{}, err
 	}
@@ -414,9 +414,9 @@ func failureReason(err error) string {
 	return "Create failed: " + err.Error()
 }
 
-// readData reads the dataset group's Interactions dataset (required) and
+// ReadData reads the dataset group's Interactions dataset (required) and
 // Items dataset (optional: item metadata) through the store.
-func readData(ctx context.Context, store perch.Store, cat perch.Catalog, groupARN string) (*recipe.Data, error) {
+func ReadData(ctx context.Context, store perch.Store, cat perch.Catalog, groupARN string) (*recipe.Data, error) {
 	var datasets []*perch.Dataset
 	for p := (perch.Page{}); ; {
 		page, next, err := cat.ListDatasets(ctx, groupARN, p)
@@ -504,7 +504,7 @@ func readData(ctx context.Context, store perch.Store, cat perch.Catalog, groupAR
 	return d, nil
 }
 
-// anonymousEvent is an interaction of readData's sent without a userId:
+// anonymousEvent is an interaction of ReadData's sent without a userId:
 // its place among the interactions and its session.
 type anonymousEvent struct {
 	at      int

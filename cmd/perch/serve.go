@@ -51,6 +51,7 @@ type serveConfig struct {
 	maxConns    int
 	maxInFlight int
 	trainings   int
+	autoUpdate  time.Duration
 	minFreeMB   int64
 	walDir      string
 	minSync     time.Duration
@@ -78,6 +79,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
 	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.IntVar(&cfg.trainings, "trainings", training.DefaultWorkers, "solution versions this process trains at once (each takes the CPUs it can)")
+	fs.DurationVar(&cfg.autoUpdate, "auto-update", serving.DefaultAutoUpdate,
+		"how often a campaign of user-personalization learns the items added since its training, as AWS's automatic updates (0: never)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory (and --wal-dir) keeps; writes are refused with 503 below it (0: no check)")
 	fs.StringVar(&cfg.store, "store", "", "keep everything in the PostgreSQL database at `URL` (postgres://USER:PASS@HOST:PORT/DB?sslmode=...),\nwhich any number of perch nodes may share; PERCH_STORE in the environment when not given;\nwithout either, the embedded store in --data")
 	fs.StringVar(&cfg.walDir, "wal-dir", "", "`DIR`ectory of the store's write-ahead log, created if missing (default: in --data); on a disk of its own,\ncommits no longer wait behind the store's table writes; it may change between runs (the old log is replayed)")
@@ -97,8 +100,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 || cfg.trainings < 1 {
-		return fmt.Errorf("--max-connections and --trainings must be positive, --min-free-mb, --max-in-flight and --wal-min-sync not negative")
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 || cfg.trainings < 1 || cfg.autoUpdate < 0 {
+		return fmt.Errorf("--max-connections and --trainings must be positive, --min-free-mb, --max-in-flight, --wal-min-sync and --auto-update not negative")
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
@@ -252,7 +255,11 @@ func (in *instance) load(ctx context.Context) error {
 	in.jobs = jobService
 	in.trainer = training.Start(training.Config{Store: in.store, Catalog: cat, Logger: in.log, Workers: in.cfg.trainings})
 	sols := solutions.New(in.store.Resources(), scope, solutions.Options{Trained: in.trainer.Wake})
-	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log})
+	autoUpdate := in.cfg.autoUpdate
+	if autoUpdate == 0 {
+		autoUpdate = -1 // serving's "never"
+	}
+	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log, AutoUpdate: autoUpdate})
 	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:    sols,
