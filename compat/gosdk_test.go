@@ -54,6 +54,10 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 		"UntagResource":            goCall(cp.UntagResource),
 		"ListTagsForResource":      goCall(cp.ListTagsForResource),
 
+		"CreateBatchInferenceJob":   goCall(cp.CreateBatchInferenceJob),
+		"DescribeBatchInferenceJob": goCall(cp.DescribeBatchInferenceJob),
+		"ListBatchInferenceJobs":    goCall(cp.ListBatchInferenceJobs),
+
 		"CreateMetricAttribution":      goCall(cp.CreateMetricAttribution),
 		"DescribeMetricAttribution":    goCall(cp.DescribeMetricAttribution),
 		"UpdateMetricAttribution":      goCall(cp.UpdateMetricAttribution),

@@ -2,9 +2,12 @@ package compat_test
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -47,6 +50,9 @@ const (
 	// The import's location under perch's --s3-root.
 	loopBucket, loopKey = "loop", "interactions.csv"
 	loopRole            = "arn:aws:iam::" + perchAccount + ":role/perch-import"
+
+	// The batch inference job's input, in the import's bucket.
+	loopBatchKey = "batch/users.json"
 
 	// changedRow is the table row of the check that a new user's events
 	// change that user's next recommendations and ranking.
@@ -132,7 +138,9 @@ func (n names) loopARN(kind, name string) string { return arn(kind + "/" + n.id(
 
 // loopSteps are one client's loop. A client that imports sends the
 // interactions with a dataset import job, the others with PutEvents.
-func loopSteps(n names, imports bool) []*step {
+// root is perch's --s3-root, where the batch inference job's output is
+// read back.
+func loopSteps(n names, imports bool, root string) []*step {
 	d := loopData()
 	var steps []*step
 	add := func(api string, s *step) { s.API = api; steps = append(steps, s) }
@@ -188,8 +196,9 @@ func loopSteps(n names, imports bool) []*step {
 
 	// A user-personalization solution and a ranking one, each trained and
 	// deployed.
+	solution := func(name string) string { return n.loopARN("solution", name) }
 	for _, sol := range []struct{ name, recipe string }{{"personal", loopRecipe}, {"ranking", loopRankingRecipe}} {
-		solution := n.loopARN("solution", sol.name)
+		solution := solution(sol.name)
 		add(apiControl, &step{ID: "create-solution-" + sol.name, Op: "CreateSolution", Case: "happy", marker: n.id(sol.name),
 			Input:       map[string]any{"name": n.id(sol.name), "datasetGroupArn": "${groupArn}", "recipeArn": sol.recipe},
 			Save:        map[string]string{sol.name + "Solution": "solutionArn"},
@@ -226,6 +235,34 @@ func loopSteps(n names, imports bool) []*step {
 			Input:       map[string]any{"campaignArn": "${" + sol.name + "Campaign}"},
 			checkOutput: wantOutput("campaign.status", "ACTIVE")})
 	}
+
+	// A batch inference job of the personal version over the users of
+	// loopBatchKey, polled until ACTIVE; its output is read back.
+	batchJob := n.loopARN("batch-inference-job", "batch")
+	batchOut := "s3://" + loopBucket + "/out/" + n.id("batch") + "/"
+	add(apiControl, &step{ID: "create-batch-inference-job", Op: "CreateBatchInferenceJob", Case: "happy", marker: n.id("batch"),
+		Input: map[string]any{"jobName": n.id("batch"), "solutionVersionArn": "${personalVersion}", "numResults": loopBatchResults,
+			"roleArn":   loopRole,
+			"jobInput":  map[string]any{"s3DataSource": map[string]any{"path": "s3://" + loopBucket + "/" + loopBatchKey}},
+			"jobOutput": map[string]any{"s3DataDestination": map[string]any{"path": batchOut}}},
+		Save: map[string]string{"batchJobArn": "batchInferenceJobArn"}, checkOutput: wantOutput("batchInferenceJobArn", batchJob)})
+	add(apiControl, &step{ID: "describe-batch-inference-job", Op: "DescribeBatchInferenceJob", Case: "happy", marker: batchJob,
+		Poll: waitFor("batchInferenceJob.status"), Input: map[string]any{"batchInferenceJobArn": "${batchJobArn}"},
+		checkOutput: func(out map[string]any) error {
+			if err := wantOutput("batchInferenceJob.status", "ACTIVE")(out); err != nil {
+				return fmt.Errorf("%v (failureReason %v)", err, lookup(out, "batchInferenceJob.failureReason"))
+			}
+			return checkBatchOutput(root, strings.TrimPrefix(batchOut, "s3://")+path.Base(loopBatchKey)+".out")
+		}})
+	add(apiControl, &step{ID: "list-batch-inference-jobs", Op: "ListBatchInferenceJobs", Case: "happy", marker: solution("personal") + "/",
+		Input: map[string]any{"solutionVersionArn": "${personalVersion}"},
+		checkOutput: func(out map[string]any) error {
+			list, _ := lookup(out, "batchInferenceJobs").([]any)
+			if len(list) != 1 || lookup(list[0], "batchInferenceJobArn") != batchJob || lookup(list[0], "status") != "ACTIVE" {
+				return fmt.Errorf("batchInferenceJobs = %v, want %s, ACTIVE", lookup(out, "batchInferenceJobs"), batchJob)
+			}
+			return nil
+		}})
 
 	known := d.Users[0]
 	add(apiRuntime, &step{ID: "get-recommendations", Op: "GetRecommendations", Case: "happy", marker: known,
@@ -442,6 +479,57 @@ func loopSteps(n names, imports bool) []*step {
 	return steps
 }
 
+// loopBatchUsers are the users of the batch inference job's input, one a
+// line; loopBatchResults is how many items it asks for each.
+const loopBatchUsers, loopBatchResults = 5, 5
+
+// writeLoopBatchInput writes the batch inference job's input, JSON Lines
+// of users, at s3://loopBucket/loopBatchKey.
+func writeLoopBatchInput(root string) error {
+	var b bytes.Buffer
+	for _, user := range loopData().Users[:loopBatchUsers] {
+		fmt.Fprintf(&b, "{\"userId\": %q}\n", user)
+	}
+	name := filepath.Join(root, loopBucket, filepath.FromSlash(loopBatchKey))
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(name, b.Bytes(), 0o644)
+}
+
+// checkBatchOutput checks the batch inference job's output, the file key
+// under root: a line for each user of the input, in its order, with
+// loopBatchResults items and their scores, best first, and "error":null,
+// as AWS writes user-personalization's.
+func checkBatchOutput(root, key string) error {
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(key)))
+	if err != nil {
+		return fmt.Errorf("the job's output: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != loopBatchUsers {
+		return fmt.Errorf("the job's output has %d lines, want %d: %q", len(lines), loopBatchUsers, lines)
+	}
+	for i, line := range lines {
+		var out struct {
+			Input  struct{ UserID string }
+			Output struct {
+				RecommendedItems []string
+				Scores           []float64
+			}
+			Error *string
+		}
+		if err := json.Unmarshal([]byte(line), &out); err != nil || !strings.Contains(line, `"error":null`) {
+			return fmt.Errorf("output line %d, %s: %v; want a JSON object with \"error\":null", i+1, line, err)
+		}
+		if user := loopData().Users[i]; out.Input.UserID != user || len(out.Output.RecommendedItems) != loopBatchResults ||
+			len(out.Output.Scores) != loopBatchResults || !slices.IsSortedFunc(out.Output.Scores, func(a, b float64) int { return cmp.Compare(b, a) }) {
+			return fmt.Errorf("output line %d, %s: want %s's %d items with their scores, best first", i+1, line, user, loopBatchResults)
+		}
+	}
+	return nil
+}
+
 // checkMetrics checks GetSolutionMetrics' answer: AWS's metric names,
 // each a share.
 func checkMetrics(out map[string]any) error {
@@ -516,6 +604,9 @@ func TestRecommendationLoop(t *testing.T) {
 	if err := writeLoopCSV(root); err != nil {
 		t.Fatal(err)
 	}
+	if err := writeLoopBatchInput(root); err != nil {
+		t.Fatal(err)
+	}
 	endpoint := startPerch(t, "--s3-root", root)
 	for _, c := range clients() {
 		rep := report.client(c.name)
@@ -529,7 +620,7 @@ func TestRecommendationLoop(t *testing.T) {
 			requireClient(t, c, rep)
 			n := names{p: c.id + "-loop"}
 			px := startProxy(t, endpoint)
-			p := &plan{Endpoint: px.url, Region: c.region, Vars: map[string]string{}, Steps: loopSteps(n, c.loopImports != "")}
+			p := &plan{Endpoint: px.url, Region: c.region, Vars: map[string]string{}, Steps: loopSteps(n, c.loopImports != "", root)}
 			if c.loopImports != "" {
 				rep.note("%s", c.loopImports)
 			}
