@@ -68,7 +68,8 @@ func TestRecommendationsExampleRuns(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s with %s: %v\n%s", recommendationsExample, c.name, err, out)
 			}
-			for _, want := range []string{`"itemList"`, `"personalizedRanking"`, `"recommendationId": "RID-`, "normalized_discounted_cumulative_gain_at_10"} {
+			for _, want := range []string{`"itemList"`, `"personalizedRanking"`, `"recommendationId": "RID-`, "normalized_discounted_cumulative_gain_at_10",
+				`{"input":{"userId":"user-7"},"output":{"recommendedItems":[`} {
 				if !strings.Contains(string(out), want) {
 					t.Errorf("the walk through's output lacks %s:\n%s", want, out)
 				}

@@ -81,3 +81,16 @@ RANKING=$(aws personalize create-campaign --endpoint-url $EP --name movies-ranki
 wait_active describe-campaign --campaign-arn $RANKING
 aws personalize-runtime get-personalized-ranking --endpoint-url $EP \
   --campaign-arn $RANKING --user-id visitor-1 --input-list item-0-3 item-3-3 item-1-3 item-3-4
+
+# Recommendations for many users at once: a batch inference job reads
+# JSON Lines from s3:// and writes each file's answers to <file>.out.
+mkdir -p s3/movies/batch
+printf '{"userId": "user-7"}\n{"userId": "visitor-1"}\n' > s3/movies/batch/users.json
+BATCH=$(aws personalize create-batch-inference-job --endpoint-url $EP --job-name movies-batch \
+  --solution-version-arn $VERSION --num-results 5 \
+  --job-input s3DataSource={path=s3://movies/batch/users.json} \
+  --job-output s3DataDestination={path=s3://movies/batch-out/} \
+  --role-arn arn:aws:iam::000000000000:role/PersonalizeS3 \
+  --query batchInferenceJobArn --output text)
+wait_active describe-batch-inference-job --batch-inference-job-arn $BATCH
+cat s3/movies/batch-out/users.json.out
