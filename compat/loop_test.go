@@ -624,7 +624,7 @@ func TestRecommendationLoop(t *testing.T) {
 			if c.loopImports != "" {
 				rep.note("%s", c.loopImports)
 			}
-			rep.note("the loop polls DescribeDatasetImportJob, DescribeSolutionVersion and DescribeCampaign every 0.5 s: %s has no waiter for Personalize", c.name)
+			rep.note("the loop polls DescribeDatasetImportJob, DescribeSolutionVersion, DescribeCampaign and DescribeBatchInferenceJob every 0.5 s: %s has no waiter for Personalize", c.name)
 			runPlan(t, c, rep, px, p)
 		})
 	}
