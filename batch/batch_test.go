@@ -486,3 +486,42 @@ func TestInterruptedJobRunsAgain(t *testing.T) {
 		t.Errorf("%d output lines for %d input lines", len(got), len(lines))
 	}
 }
+
+// TestLinesOfAnyShape: a line longer than MaxLineBytes, one that is not
+// JSON (with quotes, control characters and bytes that are not UTF-8)
+// and a JSON value that is not an object each get an error line whose
+// input is valid JSON, and the lines around them are answered; the last
+// line needs no newline, and CRLF line ends are taken.
+func TestLinesOfAnyShape(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.train("popular", recipe.PopularityCount)
+	good := `{"userId": "` + w.data.Users[0] + `"}`
+	long := `{"userId": "` + strings.Repeat("x", batch.MaxLineBytes) + `"}`
+	w.put("s3://inbox/shapes.json", good+"\r\n"+long+"\n"+"say \"hi\"\t\x01\xff\n"+`["a list"]`+"\n"+good)
+	j := w.run(perch.CreateBatchInferenceJobInput{Name: "shapes", SolutionVersionARN: v.ARN, NumResults: 2,
+		Input: input("s3://inbox/shapes.json"), Output: output("s3://outbox/shapes/")})
+	if j.Status != perch.StatusActive {
+		t.Fatalf("job %s: %s", j.Status, j.FailureReason)
+	}
+	got := w.get("s3://outbox/shapes/shapes.json.out")
+	if len(got) != 5 {
+		t.Fatalf("%d output lines, want 5: %q", len(got), got)
+	}
+	for i, line := range got {
+		out, _ := decode(t, line)
+		switch i {
+		case 0, 4:
+			if out.Output == nil || len(out.Output.RecommendedItems) != 2 || string(out.Input) != `{"userId":"`+w.data.Users[0]+`"}` {
+				t.Errorf("line %d: %s; want two items for %s", i+1, line, w.data.Users[0])
+			}
+		default:
+			if out.Error == nil || out.Output != nil {
+				t.Errorf("line %d: %.200s; want an error", i+1, line)
+			}
+		}
+	}
+	if !strings.Contains(got[1], "longer than") || len(got[1]) > 1000 {
+		t.Errorf("the long line's answer: %.200s", got[1])
+	}
+}
