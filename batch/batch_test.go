@@ -525,3 +525,26 @@ func TestLinesOfAnyShape(t *testing.T) {
 		t.Errorf("the long line's answer: %.200s", got[1])
 	}
 }
+
+// TestOutputBesideInput: a job whose output path is its input's folder
+// reads its input objects and not the .out objects it or an earlier job
+// wrote there.
+func TestOutputBesideInput(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.train("popular", recipe.PopularityCount)
+	w.put("s3://inbox/same/users.json", `{"userId": "a"}`+"\n"+`{"userId": "b"}`+"\n")
+	for _, name := range []string{"first", "again"} {
+		j := w.run(perch.CreateBatchInferenceJobInput{Name: name, SolutionVersionARN: v.ARN,
+			Input: input("s3://inbox/same/"), Output: output("s3://inbox/same/")})
+		if j.Status != perch.StatusActive {
+			t.Fatalf("job %s: %s %s", name, j.Status, j.FailureReason)
+		}
+	}
+	if got := w.get("s3://inbox/same/users.json.out"); len(got) != 2 {
+		t.Errorf("users.json.out has %d lines, want 2", len(got))
+	}
+	if _, err := os.Stat(filepath.Join(w.s3root, "inbox/same/users.json.out.out")); err == nil {
+		t.Errorf("the second job read the first one's output")
+	}
+}

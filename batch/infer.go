@@ -67,9 +67,10 @@ func (s *Service) infer(ctx context.Context, arn string) error {
 
 // inputs lists the job's input objects: the object its input path names,
 // or else every object whose location starts with the path, as S3 reads
-// a prefix (s3://b/folder also reads s3://b/folder_test/). Objects under
-// the output path are left out, so that a job run again never reads what
-// it wrote.
+// a prefix (s3://b/folder also reads s3://b/folder_test/). The .out
+// objects under the output path are left out, so that a job run again,
+// or one whose output is its input's folder, never reads what a job
+// wrote.
 func (s *Service) inputs(ctx context.Context, j *perch.BatchInferenceJob) ([]string, error) {
 	loc := j.Input.S3DataSource.Path
 	if !strings.HasSuffix(loc, "/") {
@@ -88,7 +89,7 @@ func (s *Service) inputs(ctx context.Context, j *perch.BatchInferenceJob) ([]str
 	out := strings.TrimSuffix(j.Output.S3DataDestination.Path, "/") + "/"
 	var inputs []string
 	for _, in := range all {
-		if strings.HasPrefix(in, loc) && !strings.HasPrefix(in, out) {
+		if strings.HasPrefix(in, loc) && !(strings.HasPrefix(in, out) && strings.HasSuffix(in, ".out")) {
 			inputs = append(inputs, in)
 		}
 	}
