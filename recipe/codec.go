@@ -251,6 +251,8 @@ func Load(b []byte) (Model, error) {
 		m = decodeNeighbours(recipe, d)
 	case UserPersonalizationV2, UserPersonalization, PersonalizedRankingV2, PersonalizedRanking:
 		m = decodeALS(recipe, d)
+	case NextBestAction:
+		m = decodeActions(d)
 	default:
 		return nil, fmt.Errorf("model of unknown recipe %q", recipe)
 	}

@@ -144,6 +144,9 @@ func Evaluate(recipe string, d *Data, p Params) (map[string]float64, error) {
 	if err := d.check(); err != nil {
 		return nil, err
 	}
+	if recipe == NextBestAction {
+		return evaluateActions(d, p)
+	}
 	rule, err := newEventRule(p)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,8 @@
 // Train builds a model for a recipe; Load reads one back from what its
 // MarshalBinary wrote. What a model answers depends on the recipe's type:
 // ForUser (user-personalization, popularity-count, trending-now), Related
-// (sims, similar-items) and Ranker (personalized-ranking). Evaluate computes
+// (sims, similar-items), Ranker (personalized-ranking) and
+// ActionRecommender (next-best-action). Evaluate computes
 // GetSolutionMetrics' figures on AWS's holdout.
 package recipe
 
@@ -29,12 +30,13 @@ const (
 	TrendingNow           = "aws-trending-now"
 	Sims                  = "aws-sims"
 	SimilarItems          = "aws-similar-items"
+	NextBestAction        = "aws-next-best-action"
 )
 
 // Names lists the recipes this package trains, in ascending order.
 func Names() []string {
 	return []string{
-		PersonalizedRanking, PersonalizedRankingV2, PopularityCount,
+		NextBestAction, PersonalizedRanking, PersonalizedRankingV2, PopularityCount,
 		SimilarItems, Sims, TrendingNow, UserPersonalization, UserPersonalizationV2,
 	}
 }
@@ -55,6 +57,14 @@ type Data struct {
 	// ItemCreated holds, per item index, its CREATION_TIMESTAMP in
 	// milliseconds, 0 when unknown. It may be nil.
 	ItemCreated []int64
+	// Actions lists the Actions dataset's ids, ActionValue their VALUE
+	// (NaN when none; nil when no action has one), and ActionInteractions
+	// the Action_Interactions dataset's events, referring to Users[User]
+	// and Actions[Action]: next-best-action's data, which the item
+	// recipes do not read.
+	Actions            []string
+	ActionValue        []float64
+	ActionInteractions []ActionInteraction
 }
 
 // Interaction is one event of the Interactions dataset.
@@ -187,6 +197,8 @@ func Train(recipe string, d *Data, p Params) (Model, error) {
 		return trainSimilar(d, p, rule)
 	case UserPersonalizationV2, UserPersonalization, PersonalizedRankingV2, PersonalizedRanking:
 		return trainALS(recipe, d, p, rule)
+	case NextBestAction:
+		return trainActions(d, p)
 	}
 	return nil, fmt.Errorf("recipe %q is not supported", recipe)
 }
@@ -205,6 +217,15 @@ func (d *Data) check() error {
 	for i, x := range d.Interactions {
 		if x.User < 0 || x.User >= nu || x.Item < 0 || x.Item >= ni {
 			return fmt.Errorf("interaction %d refers to user %d and item %d of %d users and %d items", i, x.User, x.Item, nu, ni)
+		}
+	}
+	if d.ActionValue != nil && len(d.ActionValue) != len(d.Actions) {
+		return fmt.Errorf("ActionValue has %d entries for %d actions", len(d.ActionValue), len(d.Actions))
+	}
+	na := int32(len(d.Actions))
+	for i, x := range d.ActionInteractions {
+		if x.User < 0 || x.User >= nu || x.Action < 0 || x.Action >= na {
+			return fmt.Errorf("action interaction %d refers to user %d and action %d of %d users and %d actions", i, x.User, x.Action, nu, na)
 		}
 	}
 	return nil
