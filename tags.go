@@ -33,6 +33,17 @@ type TagStore interface {
 	ChangeResourceTags(ctx context.Context, arn string, created Timestamp, base []Tag, change func([]Tag) ([]Tag, error)) error
 }
 
+// NextTags is what a ChangeResourceTags makes of a resource's tags:
+// change applied to the tags set since its creation, when set says there
+// are some, or else to base, its creation tags. Stores call it inside
+// their atomic step.
+func NextTags(current []Tag, set bool, base []Tag, change func([]Tag) ([]Tag, error)) ([]Tag, error) {
+	if !set {
+		current = base
+	}
+	return change(current)
+}
+
 // AddTags returns current with tags added, a key already there taking the
 // new value; more than MaxTagsPerResource in all is ETooManyTags.
 func AddTags(current, tags []Tag) ([]Tag, error) {

@@ -1,7 +1,6 @@
 package attribution_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -9,9 +8,8 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/attribution"
-	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
-	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/internal/fixture"
 )
 
 var scope = perch.Scope{Region: "us-east-1", Account: "111122223333"}
@@ -26,17 +24,7 @@ const (
 )
 
 func TestMetricAttribution(t *testing.T) {
-	store, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ctx := perch.WithAccount(context.Background(), scope.Account)
-	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cat.Close)
+	ctx, store, cat := fixture.Catalog(t, scope)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -51,14 +51,11 @@ func (s *Store) resourceTags(arn string, created perch.Timestamp) ([]perch.Tag, 
 func (r resources) ChangeResourceTags(ctx context.Context, arn string, created perch.Timestamp, base []perch.Tag, change func([]perch.Tag) ([]perch.Tag, error)) error {
 	s := r.s
 	return s.changeResources(ctx, func(w *resourceWrite) error {
-		current, ok, err := s.resourceTags(arn, created)
+		current, set, err := s.resourceTags(arn, created)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			current = base
-		}
-		next, err := change(current)
+		next, err := perch.NextTags(current, set, base, change)
 		if err != nil {
 			return err
 		}

@@ -42,14 +42,11 @@ func resourceTags(ctx context.Context, q querier, arn string, created perch.Time
 // never interleave.
 func (r resources) ChangeResourceTags(ctx context.Context, arn string, created perch.Timestamp, base []perch.Tag, change func([]perch.Tag) ([]perch.Tag, error)) error {
 	return r.s.change(ctx, arn, false, func(tx pgx.Tx) error {
-		current, ok, err := resourceTags(ctx, tx, arn, created, " FOR UPDATE")
+		current, set, err := resourceTags(ctx, tx, arn, created, " FOR UPDATE")
 		if err != nil {
 			return err
 		}
-		if !ok {
-			current = base
-		}
-		next, err := change(current)
+		next, err := perch.NextTags(current, set, base, change)
 		if err != nil {
 			return err
 		}

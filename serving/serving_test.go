@@ -13,6 +13,7 @@ import (
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/internal/fixture"
 	"github.com/perchdev/perch/pebble"
 	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/serving"
@@ -59,17 +60,7 @@ func config() recipe.SyntheticConfig {
 
 func newWorld(t *testing.T, c recipe.SyntheticConfig) *world {
 	t.Helper()
-	store, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ctx := perch.WithAccount(context.Background(), scope.Account)
-	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cat.Close)
+	ctx, store, cat := fixture.Catalog(t, scope)
 	w := &world{t: t, ctx: ctx, store: store, cat: cat, ingest: ingest.New(cat, store)}
 	w.group = must(cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"}))(t)
 	is := must(cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "interactions", Definition: interactionsSchema}))(t)

@@ -14,15 +14,12 @@ import (
 	"github.com/perchdev/perch/serving"
 )
 
-// An UPDATE version learns the items that arrived after the FULL version
-// it updates, keeps that version's metrics, and a campaign serving it
-// recommends the new items to the users of their cluster.
-func TestUpdateTraining(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t, recipe.SyntheticConfig{})
+// lateItems is a world whose planted data comes in two parts: before,
+// without the items ranking 3rd to 5th by use in each cluster (fresh),
+// and after, their interactions, which arrive late. Neither is loaded.
+func lateItems(t *testing.T) (w *world, fresh map[string]bool, before, after recipe.Data) {
+	w = newWorld(t, recipe.SyntheticConfig{})
 	w.data = recipe.Synthetic(config())
-
-	// In each cluster the items ranking 3rd to 5th by use arrive late.
 	counts := make([]int, len(w.data.Items))
 	for _, in := range w.data.Interactions {
 		counts[in.Item]++
@@ -31,14 +28,14 @@ func TestUpdateTraining(t *testing.T) {
 	for i, c := range w.data.ItemCluster {
 		byCluster[c] = append(byCluster[c], int32(i))
 	}
-	fresh := map[string]bool{}
+	fresh = map[string]bool{}
 	for _, its := range byCluster {
 		slices.SortFunc(its, func(a, b int32) int { return cmp.Or(counts[b]-counts[a], cmp.Compare(a, b)) })
 		for _, it := range its[3:6] {
 			fresh[w.data.Items[it]] = true
 		}
 	}
-	before, after := *w.data.Data, *w.data.Data
+	before, after = *w.data.Data, *w.data.Data
 	before.Interactions, after.Interactions = nil, nil
 	for _, in := range w.data.Interactions {
 		if fresh[w.data.Items[in.Item]] {
@@ -47,6 +44,36 @@ func TestUpdateTraining(t *testing.T) {
 			before.Interactions = append(before.Interactions, in)
 		}
 	}
+	return w, fresh, before, after
+}
+
+// shownFresh counts how often campaign, asked through rt for every
+// fourth user, shows items of fresh, and how often to a user whose taste
+// is the item's cluster.
+func (w *world) shownFresh(rt *serving.Service, campaign string, fresh map[string]bool) (n, inTaste int) {
+	for u, user := range w.data.Users {
+		if u%4 != 0 {
+			continue
+		}
+		got := must(rt.GetRecommendations(w.ctx, perch.RecommendationsInput{CampaignARN: campaign, UserID: user}))(w.t)
+		for _, it := range got.Items {
+			if fresh[it.ItemID] {
+				n++
+				if slices.Contains(w.data.Tastes[u], w.cluster(it.ItemID)) {
+					inTaste++
+				}
+			}
+		}
+	}
+	return n, inTaste
+}
+
+// An UPDATE version learns the items that arrived after the FULL version
+// it updates, keeps that version's metrics, and a campaign serving it
+// recommends the new items to the users of their cluster.
+func TestUpdateTraining(t *testing.T) {
+	t.Parallel()
+	w, fresh, before, after := lateItems(t)
 	w.load(&before)
 	full := w.serve("full", recipe.UserPersonalization, perch.CreateSolutionInput{}, nil)
 	fullVersion := must(w.sols.DescribeSolutionVersion(w.ctx, full.SolutionVersionARN))(t)
@@ -63,24 +90,7 @@ func TestUpdateTraining(t *testing.T) {
 	}
 	updated := must(w.sols.CreateCampaign(w.ctx, perch.CreateCampaignInput{Name: "updated", SolutionVersionARN: v.ARN}))(t)
 
-	// shown counts how often the campaign shows new items, and how often
-	// to a user whose taste is the item's cluster.
-	shown := func(campaign string) (n, inTaste int) {
-		for u, user := range w.data.Users {
-			if u%4 != 0 {
-				continue
-			}
-			for _, it := range w.recommend(perch.RecommendationsInput{CampaignARN: campaign, UserID: user}).Items {
-				if fresh[it.ItemID] {
-					n++
-					if slices.Contains(w.data.Tastes[u], w.cluster(it.ItemID)) {
-						inTaste++
-					}
-				}
-			}
-		}
-		return n, inTaste
-	}
+	shown := func(campaign string) (n, inTaste int) { return w.shownFresh(w.rt, campaign, fresh) }
 	nFull, _ := shown(full.ARN)
 	n, inTaste := shown(updated.ARN)
 	t.Logf("new items shown %d times by the full version, %d by the update, %d of them to users of their cluster", nFull, n, inTaste)
@@ -182,57 +192,13 @@ func TestAnonymousSessions(t *testing.T) {
 // a new version.
 func TestAutomaticUpdate(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, recipe.SyntheticConfig{})
-	w.data = recipe.Synthetic(config())
-	fresh := map[string]bool{}
-	users := map[int32]map[int32]bool{}
-	for _, in := range w.data.Interactions {
-		if users[in.Item] == nil {
-			users[in.Item] = map[int32]bool{}
-		}
-		users[in.Item][in.User] = true
-	}
-	byCluster := map[int32][]int32{}
-	for i, c := range w.data.ItemCluster {
-		byCluster[c] = append(byCluster[c], int32(i))
-	}
-	for _, its := range byCluster {
-		slices.SortFunc(its, func(a, b int32) int { return cmp.Or(len(users[b])-len(users[a]), cmp.Compare(a, b)) })
-		for _, it := range its[3:6] {
-			fresh[w.data.Items[it]] = true
-		}
-	}
-	before, after := *w.data.Data, *w.data.Data
-	before.Interactions, after.Interactions = nil, nil
-	for _, in := range w.data.Interactions {
-		if fresh[w.data.Items[in.Item]] {
-			after.Interactions = append(after.Interactions, in)
-		} else {
-			before.Interactions = append(before.Interactions, in)
-		}
-	}
+	w, fresh, before, after := lateItems(t)
 	w.load(&before)
 	campaign := w.serve("personal", recipe.UserPersonalizationV2, perch.CreateSolutionInput{}, nil)
 	w.load(&after)
 
 	auto := serving.New(serving.Config{Store: w.store, Catalog: w.cat, AutoUpdate: 50 * time.Millisecond})
-	shown := func(rt *serving.Service) (n, inTaste int) {
-		for u, user := range w.data.Users {
-			if u%4 != 0 {
-				continue
-			}
-			got := must(rt.GetRecommendations(w.ctx, perch.RecommendationsInput{CampaignARN: campaign.ARN, UserID: user}))(t)
-			for _, it := range got.Items {
-				if fresh[it.ItemID] {
-					n++
-					if slices.Contains(w.data.Tastes[u], w.cluster(it.ItemID)) {
-						inTaste++
-					}
-				}
-			}
-		}
-		return n, inTaste
-	}
+	shown := func(rt *serving.Service) (n, inTaste int) { return w.shownFresh(rt, campaign.ARN, fresh) }
 	// The first request loads the model; an update is due 50 ms later.
 	shown(auto)
 	deadline := time.Now().Add(time.Minute)

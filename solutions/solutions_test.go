@@ -8,6 +8,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/catalog"
+	"github.com/perchdev/perch/internal/fixture"
 	"github.com/perchdev/perch/pebble"
 	"github.com/perchdev/perch/solutions"
 )
@@ -31,17 +32,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts solutions.Options) *env {
 	t.Helper()
-	store, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ctx := perch.WithAccount(context.Background(), scope.Account)
-	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cat.Close)
+	ctx, store, cat := fixture.Catalog(t, scope)
 	g, err := cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"})
 	if err != nil {
 		t.Fatal(err)

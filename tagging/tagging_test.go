@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/perchdev/perch"
-	"github.com/perchdev/perch/catalog"
-	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/internal/fixture"
 	"github.com/perchdev/perch/solutions"
 	"github.com/perchdev/perch/tagging"
 )
@@ -30,17 +29,7 @@ func tagged(t *testing.T, s *tagging.Service, ctx context.Context, arn string, w
 }
 
 func TestTags(t *testing.T) {
-	store, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ctx := perch.WithAccount(context.Background(), scope.Account)
-	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cat.Close)
+	ctx, store, cat := fixture.Catalog(t, scope)
 	s := tagging.New(store.Resources(), scope)
 	team := perch.Tag{Key: "team", Value: "shop"}
 

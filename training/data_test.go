@@ -1,32 +1,20 @@
 package training
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/perchdev/perch"
-	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
-	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/internal/fixture"
 )
 
 // Anonymous events train as the user an event with both ids links their
 // session to, wherever that event comes; an unlinked session trains as a
 // user of its own, named by its sessionId.
 func TestReadDataLinksSessions(t *testing.T) {
-	store, err := pebble.Open(t.TempDir(), pebble.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ctx := perch.WithAccount(context.Background(), "111122223333")
-	cat, err := catalog.Open(ctx, store.Resources(), perch.Scope{Region: "us-east-1", Account: "111122223333"}, catalog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cat.Close)
+	ctx, store, cat := fixture.Catalog(t, perch.Scope{Region: "us-east-1", Account: "111122223333"})
 	group, err := cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"})
 	if err != nil {
 		t.Fatal(err)
