@@ -17,7 +17,9 @@ import (
 	"github.com/perchdev/perch/batch"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/internal/pgtest"
 	"github.com/perchdev/perch/pebble"
+	"github.com/perchdev/perch/postgres"
 	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/s3loc"
 	"github.com/perchdev/perch/serving"
@@ -44,7 +46,7 @@ const (
 type world struct {
 	t      *testing.T
 	ctx    context.Context
-	store  *pebble.Store
+	store  perch.Store
 	sols   *solutions.Service
 	rt     *serving.Service
 	batch  *batch.Service
@@ -53,12 +55,19 @@ type world struct {
 	s3root string
 }
 
+// newWorld is a world on a Pebble store in a temporary directory.
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	store, err := pebble.Open(t.TempDir(), pebble.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newWorldOn(t, store)
+}
+
+// newWorldOn is a world on store, which it closes at the end of the test.
+func newWorldOn(t *testing.T, store perch.Store) *world {
+	t.Helper()
 	t.Cleanup(func() { store.Close() })
 	ctx := perch.WithAccount(context.Background(), scope.Account)
 	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
@@ -444,10 +453,26 @@ func TestFailuresAndRefusals(t *testing.T) {
 
 // TestInterruptedJobRunsAgain: a job that a process left CREATE
 // IN_PROGRESS when it died (its lease not renewed) is taken over once the
-// lease runs out and ends ACTIVE, its output whole.
+// lease runs out and ends ACTIVE, its output whole; on PostgreSQL, where
+// the lease outlives the process and runs out on the database's clock,
+// as on Pebble.
 func TestInterruptedJobRunsAgain(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	t.Run("pebble", func(t *testing.T) {
+		t.Parallel()
+		interruptedJobRunsAgain(t, newWorld(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		store, err := postgres.Open(t.Context(), pgtest.Database(t), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		interruptedJobRunsAgain(t, newWorldOn(t, store))
+	})
+}
+
+func interruptedJobRunsAgain(t *testing.T, w *world) {
 	v := w.train("popular", recipe.PopularityCount)
 	var lines []string
 	for _, u := range w.data.Users {
