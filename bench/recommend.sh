@@ -104,6 +104,7 @@ flock "$LOCK" "$bench" --endpoint "$endpoint" --prepare "${model[@]}" --json >"$
 campaign=$(jq -r .prepared.campaignArn "$OUT/prepare.json")
 jq -r '.prepared | "import \(.importSeconds * 10 | round / 10) s; training \(.trainingSeconds * 10 | round / 10) s from CreateSolutionVersion to ACTIVE, trainingHours \(.trainingHours) (\(.trainingHours * 3600 * 10 | round / 10) s)"' \
 	"$OUT/prepare.json" | tee -a "$OUT/machine.txt"
+echo "perch peak RSS (VmHWM) of the import and training: $(awk '/VmHWM/ {print $2 / 1024 " MiB"}' "/proc/$pid/status")" | tee -a "$OUT/machine.txt"
 stop "$pid"
 
 echo "== memory"
@@ -113,8 +114,15 @@ before=$(memory)
 curl -sf -X POST -H 'Content-Type: application/json' -o "$OUT/first-recommendations.json" "$endpoint/recommendations" \
 	-d "{\"campaignArn\":\"$campaign\",\"numResults\":$NUM_RESULTS,\"userId\":\"u00001\"}"
 after=$(memory)
-jq -n --argjson b "$before" --argjson a "$after" '{before: $b, after: $a}' >"$OUT/memory.json"
-jq -r '"perch before the model is loaded: RSS \(.before.rssMiB) MiB, live heap \(.before.heapLiveMiB) MiB; after: RSS \(.after.rssMiB) MiB, live heap \(.after.heapLiveMiB) MiB; the model: +\(.after.rssMiB - .before.rssMiB | . * 10 | round / 10) MiB RSS, +\(.after.heapLiveMiB - .before.heapLiveMiB | . * 10 | round / 10) MiB heap"' \
+# The heap profile names what the model holds: recipe.Load's live bytes.
+curl -sf -o "$OUT/heap.pprof" "${pprof}heap?gc=1"
+loaded=$(go tool pprof -sample_index=inuse_space -top -cum -unit=MB "$perch" "$OUT/heap.pprof" 2>/dev/null |
+	awk '$NF == "github.com/perchdev/perch/recipe.Load" {sub("MB", "", $4); print $4; exit}')
+jq -n --argjson b "$before" --argjson a "$after" --arg loaded "${loaded:-}" \
+	'{before: $b, after: $a, recipeLoadMB: ($loaded | tonumber? // null)}' >"$OUT/memory.json"
+jq -r 'def d: . * 10 | round / 10 | if . >= 0 then "+\(.)" else "\(.)" end;
+	"perch before the model is loaded: RSS \(.before.rssMiB) MiB, live heap \(.before.heapLiveMiB) MiB; after: RSS \(.after.rssMiB) MiB, live heap \(.after.heapLiveMiB) MiB",
+	"the model: \(.after.heapLiveMiB - .before.heapLiveMiB | d) MiB of live heap (\(.after.rssMiB - .before.rssMiB | d) MiB RSS); recipe.Load holds \(.recipeLoadMB // "?") MB in the heap profile"' \
 	"$OUT/memory.json" | tee -a "$OUT/machine.txt"
 
 # measure NAME CALL EVENTS: one run of CALL at $RATE, with the events load
