@@ -42,7 +42,7 @@ var catalogue = []recipeSpec{
 		description: "Users most likely to interact with each item, for batch segment jobs."},
 	{name: "aws-item-attribute-affinity", recipeType: perch.RecipeUserSegmentation, transformation: "item-attribute-affinity",
 		description: "Users most likely to interact with items of each attribute value, for batch segment jobs."},
-	{name: "aws-next-best-action", recipeType: perch.RecipePersonalizedActions,
+	{name: "aws-next-best-action", recipeType: perch.RecipePersonalizedActions, trains: true,
 		description: "The actions each user is most likely to take."},
 	{name: "aws-personalized-ranking", recipeType: perch.RecipePersonalizedRanking, transformation: "JSON-percentile-filtering", trains: true, v1: true,
 		description: "Ranks a list of items for a user, with the user-personalization model."},

@@ -241,6 +241,11 @@ func (t *Trainer) fit(ctx context.Context, v *perch.SolutionVersion) (fitted, er
 	if err != nil {
 		return fitted{}, err
 	}
+	if name == recipe.NextBestAction {
+		if err := ReadActions(ctx, t.cfg.Store, t.cfg.Catalog, v.GroupARN, data); err != nil {
+			return fitted{}, err
+		}
+	}
 	if err := checkMinimums(data, params); err != nil {
 		return fitted{}, err
 	}
