@@ -8,8 +8,8 @@
 # training time of each, and the ratios of NDCG@10 and training time. It is
 # run by hand, never by CI.
 #
-#   bench/quality.sh                       # 1M interactions: perch about a minute, Gorse 15-30 minutes
-#   INTERACTIONS=300000 USERS=15000 ITEMS=6000 bench/quality.sh   # smaller
+#   bench/quality.sh                       # 1M interactions: perch about a minute, Gorse 13-17 minutes on 2 cores
+#   INTERACTIONS=300000 USERS=15000 ITEMS=6000 bench/quality.sh   # about 4 minutes
 #   GORSE=0 bench/quality.sh               # perch only
 #   SWEEP='hidden_dimension=32,128;regularization=2,12;num_iterations=5,20' bench/quality.sh
 #
