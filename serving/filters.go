@@ -24,6 +24,13 @@ type aFilter struct {
 // items a campaign of group groupARN recommends, for the request's user
 // and item: nil when the request names no filter.
 func (s *Service) keeper(ctx context.Context, groupARN, filterARN string, values map[string]string, user, item string) (func(string) bool, error) {
+	return s.keeperOf(ctx, filter.TargetItem, groupARN, filterARN, values, user, item)
+}
+
+// keeperOf is keeper for candidates of target: ItemID for items, ActionID
+// for GetActionRecommendations' actions, whose filters read the
+// Action_Interactions dataset.
+func (s *Service) keeperOf(ctx context.Context, target, groupARN, filterARN string, values map[string]string, user, item string) (func(string) bool, error) {
 	if filterARN == "" {
 		return nil, nil
 	}
@@ -35,7 +42,10 @@ func (s *Service) keeper(ctx context.Context, groupARN, filterARN string, values
 		return nil, perch.Errorf(perch.EInvalidInput, "Filter %s belongs to dataset group %s, not to %s, whose campaign serves this request.",
 			filterARN, f.filter.GroupARN, groupARN)
 	}
-	if t := f.parsed.Target(); t != filter.TargetItem {
+	if t := f.parsed.Target(); t != target {
+		if target == filter.TargetAction {
+			return nil, perch.Errorf(perch.EInvalidInput, "Filter %s filters %s values; action recommendations take an ActionID filter.", filterARN, t)
+		}
 		return nil, perch.Errorf(perch.EInvalidInput, "Filter %s filters %s values; recommendations of items take an ItemID filter.", filterARN, t)
 	}
 	switch {
@@ -48,7 +58,7 @@ func (s *Service) keeper(ctx context.Context, groupARN, filterARN string, values
 	if err != nil {
 		return nil, err
 	}
-	facts := &requestFacts{s: s, ctx: ctx, group: groupARN, records: map[recordKey]map[string]any{}}
+	facts := &requestFacts{s: s, ctx: ctx, group: groupARN, records: map[recordKey]map[string]any{}, actions: target == filter.TargetAction}
 	m := bound.Prepare(filter.Facts{Record: facts.record, Interactions: facts.interactions, CurrentUser: user, CurrentItem: item})
 	if facts.err != nil {
 		return nil, facts.err
@@ -113,6 +123,9 @@ type requestFacts struct {
 	group   string
 	records map[recordKey]map[string]any
 	err     error
+	// actions: the user's interactions are those of the Action_Interactions
+	// dataset.
+	actions bool
 }
 
 type recordKey struct {
@@ -175,6 +188,9 @@ func (f *requestFacts) read(t perch.DatasetType, id string) (map[string]any, err
 // interactions returns user's interactions, newest first, as the filter
 // reads them.
 func (f *requestFacts) interactions(user string) []filter.Interaction {
+	if f.actions {
+		return f.actionInteractions(user)
+	}
 	d, _, err := f.s.cfg.Catalog.DatasetSchema(f.ctx, interactionsOf(f.group))
 	if perch.ErrorCode(err) == perch.EResourceNotFound {
 		return nil

@@ -53,6 +53,9 @@ func (s *Service) picker(ctx context.Context, m *loaded, subject, groupARN, user
 			return nil, err
 		}
 		return func(n int, keep func(string) bool) []recipe.Scored { return model.RecommendForUser(history, n, keep) }, nil
+	case perch.RecipePersonalizedActions:
+		return nil, perch.Errorf(perch.EInvalidInput,
+			"%s recommends actions (%s): call GetActionRecommendations.", subject, name)
 	default:
 		return nil, perch.Errorf(perch.EInvalidInput,
 			"%s ranks a list of items (%s): call GetPersonalizedRanking with its inputList.", subject, name)
@@ -64,7 +67,11 @@ func ranker(m *loaded, subject string) (recipe.Ranker, error) {
 	name, recipeType := recipeOf(m.model)
 	r, ok := m.model.(recipe.Ranker)
 	if !ok || recipeType != perch.RecipePersonalizedRanking {
-		return nil, perch.Errorf(perch.EInvalidInput, "%s serves %s, which does not rank: call GetRecommendations.", subject, name)
+		call := "GetRecommendations"
+		if recipeType == perch.RecipePersonalizedActions {
+			call = "GetActionRecommendations"
+		}
+		return nil, perch.Errorf(perch.EInvalidInput, "%s serves %s, which does not rank: call %s.", subject, name, call)
 	}
 	return r, nil
 }
