@@ -5,12 +5,13 @@
 # usual events load (perch-bench's PutEvents open loop, as in
 # BENCHMARKS.md) runs beside it. It is run by hand, never by CI.
 #
-#   bench/recommend.sh                     # training (about a minute), then 2 x ROUNDS + 2 runs of DURATION+WARMUP: about 6 minutes
+#   bench/recommend.sh                     # training (about a minute), then 2 x ROUNDS + 2 runs of DURATION+WARMUP:
+#                                          # about 6 minutes, 10 when the calls back up (a run ends when its last call does)
 #   ROUNDS=1 DURATION=10s bench/recommend.sh
 #   INGEST_RATE=2000 bench/recommend.sh    # a lighter events load
 #   PROFILE=1 bench/recommend.sh           # also CPU profiles of perch in the first round
 #
-# Needs Go and jq. perch serve runs on an empty embedded store with
+# Needs Go, jq and curl. perch serve runs on an empty embedded store with
 # --s3-root, everything listens on 127.0.0.1 with ports the kernel picks,
 # and results, logs and profiles are kept in OUT (printed at the end).
 #
@@ -51,7 +52,7 @@ CONNS=$INGEST_CONNS # lib.sh's helpers
 OUT=${OUT:-$(mktemp -d /tmp/perch-recommend.XXXXXX)}
 mkdir -p "$OUT"
 
-for tool in go jq flock; do
+for tool in go jq curl flock; do
 	command -v "$tool" >/dev/null || { echo "bench/recommend.sh needs $tool" >&2; exit 1; }
 done
 
