@@ -152,7 +152,79 @@ type Solution struct {
 	Tags                     []Tag           `json:"tags,omitempty"`
 	Created                  Timestamp       `json:"creationDateTime"`
 	Updated                  Timestamp       `json:"lastUpdatedDateTime"`
+	// Recommender, when set, makes the solution a domain recommender's:
+	// its ARN is the recommender's, its versions are the recommender's
+	// trainings, and it is no solution to the API.
+	Recommender *RecommenderState `json:"perchRecommender,omitempty"`
 }
+
+// IsRecommender says whether the solution is a recommender's.
+func (s *Solution) IsRecommender() bool { return s.Recommender != nil }
+
+// RecommenderState is what a recommender has beyond the solution that
+// trains it: its use case, configuration and whether it was stopped.
+type RecommenderState struct {
+	RecipeARN    string             `json:"recipeArn"` // the use case
+	Config       RecommenderConfig  `json:"recommenderConfig"`
+	Stopped      bool               `json:"stopped,omitempty"`
+	LatestUpdate *RecommenderUpdate `json:"latestRecommenderUpdate,omitempty"`
+}
+
+// RecommenderConfig is a recommender's configuration as the caller gave
+// it.
+type RecommenderConfig struct {
+	ItemExplorationConfig              map[string]string `json:"itemExplorationConfig,omitempty"`
+	MinRecommendationRequestsPerSecond int               `json:"minRecommendationRequestsPerSecond,omitempty"`
+	TrainingDataConfig                 json.RawMessage   `json:"trainingDataConfig,omitempty"`
+	EnableMetadataWithRecommendations  bool              `json:"enableMetadataWithRecommendations"`
+}
+
+// RecommenderUpdate is the last UpdateRecommender.
+type RecommenderUpdate struct {
+	Config  RecommenderConfig `json:"recommenderConfig"`
+	Status  string            `json:"status"`
+	Created Timestamp         `json:"creationDateTime"`
+	Updated Timestamp         `json:"lastUpdatedDateTime"`
+}
+
+// Recommender is a domain recommender as the API shows it: its state and
+// the status and metrics of its newest training.
+type Recommender struct {
+	ARN           string
+	Name          string
+	GroupARN      string
+	RecipeARN     string
+	Config        RecommenderConfig
+	Status        string
+	FailureReason string
+	ModelMetrics  map[string]float64
+	LatestUpdate  *RecommenderUpdate
+	Created       Timestamp
+	Updated       Timestamp
+}
+
+// CreateRecommenderInput is what CreateRecommender is given.
+type CreateRecommenderInput struct {
+	Name      string
+	GroupARN  string
+	RecipeARN string
+	Config    *RecommenderConfig
+	Tags      []Tag
+}
+
+// Recommenders is the control plane of domain recommenders.
+type Recommenders interface {
+	CreateRecommender(ctx context.Context, in CreateRecommenderInput) (*Recommender, error)
+	DescribeRecommender(ctx context.Context, arn string) (*Recommender, error)
+	ListRecommenders(ctx context.Context, groupARN string, p Page) (list []*Recommender, next string, err error)
+	UpdateRecommender(ctx context.Context, arn string, config RecommenderConfig) (*Recommender, error)
+	DeleteRecommender(ctx context.Context, arn string) error
+	StartRecommender(ctx context.Context, arn string) (*Recommender, error)
+	StopRecommender(ctx context.Context, arn string) (*Recommender, error)
+}
+
+// KindRecommender is the resource kind of a recommender's ARN.
+const KindRecommender = "recommender"
 
 // SolutionUpdate is the last UpdateSolution and its progress.
 type SolutionUpdate struct {

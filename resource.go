@@ -10,6 +10,8 @@ const (
 	StatusCreateFailed     = "CREATE FAILED"
 	StatusDeletePending    = "DELETE PENDING"
 	StatusDeleteInProgress = "DELETE IN_PROGRESS"
+	// StatusInactive is a stopped recommender's.
+	StatusInactive = "INACTIVE"
 )
 
 // Domains of domain dataset groups and their schemas.

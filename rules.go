@@ -124,7 +124,11 @@ func CheckGroupEmpty(arn string, datasets []*Dataset, trackers []*EventTracker, 
 	var dependents []string
 	for _, s := range solutions {
 		if s.GroupARN == arn {
-			dependents = append(dependents, "solution "+s.ARN)
+			kind := "solution "
+			if s.IsRecommender() {
+				kind = "recommender "
+			}
+			dependents = append(dependents, kind+s.ARN)
 		}
 	}
 	for _, d := range datasets {
@@ -265,21 +269,26 @@ func CheckJobUpdate(arn, created, target string) error {
 }
 
 // CheckNewSolution checks that group g can take solution s beside the
-// solutions the account has: at most quota of them in a group.
+// solutions the account has: at most quota of them in a group, solutions
+// and recommenders each counted on their own.
 func CheckNewSolution(g *DatasetGroup, s *Solution, solutions []*Solution, quota int) error {
 	if err := CheckGroupActive(g); err != nil {
 		return err
 	}
 	n := 0
 	for _, other := range solutions {
-		if other.GroupARN == g.ARN {
+		if other.GroupARN == g.ARN && other.IsRecommender() == s.IsRecommender() {
 			n++
 		}
 	}
 	if n >= quota {
+		kind := "solution"
+		if s.IsRecommender() {
+			kind = "recommender"
+		}
 		return Errorf(ELimitExceeded,
-			"Cannot create solution %s. Dataset group %s already has %d solutions, the most allowed. Please delete some and try again.",
-			s.Name, g.ARN, n)
+			"Cannot create %s %s. Dataset group %s already has %d %ss, the most allowed. Please delete some and try again.",
+			kind, s.Name, g.ARN, n, kind)
 	}
 	return nil
 }

@@ -56,6 +56,8 @@ type Config struct {
 	// Attributions serves the metric attributions' control plane and the
 	// read API's reports of them.
 	Attributions perch.MetricAttributions
+	// Recommenders serves the domain recommenders' control plane.
+	Recommenders perch.Recommenders
 	// Account is the AWS account id requests act for when Verifier is nil.
 	Account string
 	// Verifier, when set, makes every request (but the health probe)
@@ -84,6 +86,7 @@ type Server struct {
 	batch     perch.BatchJobs
 	// attributions is nil without metric attributions.
 	attributions perch.MetricAttributions
+	recommenders perch.Recommenders
 	account      string
 	verifier     *sigv4.Verifier
 	log          *slog.Logger
@@ -105,7 +108,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
-		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, attributions: cfg.Attributions, account: cfg.Account, verifier: cfg.Verifier, log: log,
+		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, attributions: cfg.Attributions, recommenders: cfg.Recommenders, account: cfg.Account, verifier: cfg.Verifier, log: log,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -128,6 +131,9 @@ func New(cfg Config) *Server {
 	}
 	if s.attributions != nil {
 		maps.Copy(s.control, s.attributionOps())
+	}
+	if s.recommenders != nil {
+		maps.Copy(s.control, s.recommenderOps())
 	}
 	if s.runtime != nil {
 		s.runtimeOps = s.runtimeOperations()

@@ -12,20 +12,27 @@ import (
 
 // GetRecommendations implements perch.Runtime.
 func (s *Service) GetRecommendations(ctx context.Context, in perch.RecommendationsInput) (*perch.Recommendations, error) {
+	var (
+		c       *served
+		subject string
+		err     error
+	)
 	switch {
 	case in.CampaignARN != "" && in.RecommenderARN != "":
 		return nil, perch.Errorf(perch.EInvalidInput, "Give either campaignArn or recommenderArn, not both.")
 	case in.RecommenderARN != "":
-		// perch has no recommenders yet, so no recommender ARN exists.
-		return nil, perch.NotFound(in.RecommenderARN)
+		c, err = s.recommender(ctx, in.RecommenderARN, in.UserID)
+		subject = "Recommender " + in.RecommenderARN
 	case in.CampaignARN == "":
 		return nil, perch.Errorf(perch.EInvalidInput, "Give a campaignArn (or a recommenderArn).")
+	default:
+		c, err = s.campaign(ctx, in.CampaignARN)
+		subject = "Campaign " + in.CampaignARN
 	}
-	n, err := resultCount(in.NumResults, len(in.MetadataColumns) > 0)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.campaign(ctx, in.CampaignARN)
+	n, err := resultCount(in.NumResults, len(in.MetadataColumns) > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -41,9 +48,12 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 	if err != nil {
 		return nil, err
 	}
-	pick, err := s.picker(ctx, m, "Campaign "+c.campaign.ARN, c.campaign.GroupARN, in.UserID, in.ItemID)
+	pick, err := s.picker(ctx, m, subject, c.campaign.GroupARN, in.UserID, in.ItemID)
 	if err != nil {
 		return nil, err
+	}
+	if c.unscored {
+		pick = unscored(pick)
 	}
 	if len(in.Promotions) == 0 {
 		return s.answer(ctx, c, name, pick(n, keep), nil, in.MetadataColumns)

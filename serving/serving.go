@@ -78,6 +78,9 @@ type served struct {
 	campaign *perch.Campaign
 	version  string // the version served: $LATEST resolved
 	read     time.Time
+	// unscored is set for a domain recommender, whose answers have no
+	// scores.
+	unscored bool
 }
 
 // loaded is a decoded model and, for trending-now, its refreshed trend.

@@ -202,14 +202,12 @@ func TestAutomaticUpdate(t *testing.T) {
 	// The first request loads the model; an update is due 50 ms later.
 	shown(auto)
 	deadline := time.Now().Add(time.Minute)
-	n, inTaste := shown(auto)
-	for n == 0 && time.Now().Before(deadline) {
+	for n, _ := shown(auto); n == 0 && time.Now().Before(deadline); n, _ = shown(auto) {
 		time.Sleep(50 * time.Millisecond)
-		n, inTaste = shown(auto)
 	}
 	// The pass that saw the update may have begun before it: count again,
 	// all of it with the updated model.
-	n, inTaste = shown(auto)
+	n, inTaste := shown(auto)
 	nDefault, _ := shown(w.rt)
 	t.Logf("new items shown %d times after an automatic update (%d to users of their cluster); %d times without", n, inTaste, nDefault)
 	if n < 100 || nDefault != 0 {

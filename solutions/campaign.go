@@ -52,7 +52,7 @@ func (s *Service) servable(ctx context.Context, sc perch.Scope, versionARN strin
 	var v *perch.SolutionVersion
 	if latest {
 		solution := strings.TrimSuffix(versionARN, latestSuffix)
-		if _, err := get(ctx, sc, solution, s.rs.Solution); err != nil {
+		if _, err := s.solution(ctx, solution); err != nil {
 			return nil, err
 		}
 		var err error
@@ -64,7 +64,7 @@ func (s *Service) servable(ctx context.Context, sc perch.Scope, versionARN strin
 		}
 	} else {
 		var err error
-		if v, err = get(ctx, sc, versionARN, s.rs.SolutionVersion); err != nil {
+		if v, err = s.version(ctx, versionARN); err != nil {
 			return nil, err
 		}
 	}

@@ -139,7 +139,7 @@ func Period(expr string) (time.Duration, bool) {
 
 // DescribeSolution implements perch.Solutions.
 func (s *Service) DescribeSolution(ctx context.Context, arn string) (*perch.Solution, *perch.SolutionVersion, error) {
-	sol, err := get(ctx, s.scopeOf(ctx), arn, s.rs.Solution)
+	sol, err := s.solution(ctx, arn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,14 +161,14 @@ func (s *Service) ListSolutions(ctx context.Context, groupARN string, p perch.Pa
 		return nil, "", err
 	}
 	list := owned(all, func(v *perch.Solution) string { return v.ARN }, s.scopeOf(ctx),
-		func(v *perch.Solution) bool { return groupARN == "" || v.GroupARN == groupARN })
+		func(v *perch.Solution) bool { return !v.IsRecommender() && (groupARN == "" || v.GroupARN == groupARN) })
 	return perch.Paginate(list, func(v *perch.Solution) perch.Position { return newestFirst(v.Created, v.ARN) }, same, "solutions "+groupARN, p)
 }
 
 // UpdateSolution implements perch.Solutions: auto-training, its schedule,
 // the events config and incremental updates; the update applies at once.
 func (s *Service) UpdateSolution(ctx context.Context, in perch.UpdateSolutionInput) (*perch.Solution, error) {
-	sol, err := get(ctx, s.scopeOf(ctx), in.SolutionARN, s.rs.Solution)
+	sol, err := s.solution(ctx, in.SolutionARN)
 	if err != nil {
 		return nil, err
 	}
@@ -220,8 +220,8 @@ func (s *Service) UpdateSolution(ctx context.Context, in perch.UpdateSolutionInp
 // DeleteSolution implements perch.Solutions. The store refuses while a
 // campaign serves the solution or a version of it trains.
 func (s *Service) DeleteSolution(ctx context.Context, arn string) error {
-	if !s.scopeOf(ctx).Owns(arn) {
-		return perch.NotFound(arn)
+	if _, err := s.solution(ctx, arn); err != nil {
+		return err
 	}
 	if err := s.rs.DeleteSolution(ctx, arn); err != nil {
 		return stored(err, "delete solution", arn)

@@ -35,11 +35,12 @@ const (
 
 // Options tunes a Service. The zero value is ready to use.
 type Options struct {
-	Now                  func() time.Time // time.Now when nil
-	MaxSolutionsPerGroup int
-	MaxTrainingVersions  int
-	MaxCampaignsPerGroup int
-	MaxFiltersPerGroup   int
+	Now                     func() time.Time // time.Now when nil
+	MaxSolutionsPerGroup    int
+	MaxTrainingVersions     int
+	MaxCampaignsPerGroup    int
+	MaxFiltersPerGroup      int
+	MaxRecommendersPerGroup int
 	// Trained, when set, is told of each version created, so that a
 	// trainer in this process starts on it without waiting for its poll.
 	Trained func()
@@ -69,6 +70,9 @@ func New(rs perch.ResourceStore, scope perch.Scope, opts Options) *Service {
 	}
 	if opts.MaxCampaignsPerGroup <= 0 {
 		opts.MaxCampaignsPerGroup = DefaultMaxCampaignsPerGroup
+	}
+	if opts.MaxRecommendersPerGroup <= 0 {
+		opts.MaxRecommendersPerGroup = DefaultMaxRecommendersPerGroup
 	}
 	if opts.MaxFiltersPerGroup <= 0 {
 		opts.MaxFiltersPerGroup = DefaultMaxFiltersPerGroup

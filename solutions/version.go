@@ -10,7 +10,7 @@ import (
 // CreateSolutionVersion implements perch.Solutions: the version waits, CREATE
 // PENDING, for a trainer to take it.
 func (s *Service) CreateSolutionVersion(ctx context.Context, in perch.CreateSolutionVersionInput) (*perch.SolutionVersion, error) {
-	sol, err := get(ctx, s.scopeOf(ctx), in.SolutionARN, s.rs.Solution)
+	sol, err := s.solution(ctx, in.SolutionARN)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +56,15 @@ func (s *Service) checkUpdateTraining(ctx context.Context, sol *perch.Solution) 
 
 // DescribeSolutionVersion implements perch.Solutions.
 func (s *Service) DescribeSolutionVersion(ctx context.Context, arn string) (*perch.SolutionVersion, error) {
+	return s.version(ctx, arn)
+}
+
+// version returns the solution version arn among the caller's; a
+// recommender's trainings are none.
+func (s *Service) version(ctx context.Context, arn string) (*perch.SolutionVersion, error) {
+	if isRecommenders(arn) {
+		return nil, perch.NotFound(arn)
+	}
 	return get(ctx, s.scopeOf(ctx), arn, s.rs.SolutionVersion)
 }
 
@@ -64,7 +73,7 @@ func (s *Service) DescribeSolutionVersion(ctx context.Context, arn string) (*per
 func (s *Service) ListSolutionVersions(ctx context.Context, solutionARN string, p perch.Page) ([]*perch.SolutionVersion, string, error) {
 	sc := s.scopeOf(ctx)
 	if solutionARN != "" {
-		if _, err := get(ctx, sc, solutionARN, s.rs.Solution); err != nil {
+		if _, err := s.solution(ctx, solutionARN); err != nil {
 			return nil, "", err
 		}
 	}
@@ -73,7 +82,9 @@ func (s *Service) ListSolutionVersions(ctx context.Context, solutionARN string, 
 		return nil, "", err
 	}
 	list := owned(all, func(v *perch.SolutionVersion) string { return v.ARN }, sc,
-		func(v *perch.SolutionVersion) bool { return solutionARN == "" || v.SolutionARN == solutionARN })
+		func(v *perch.SolutionVersion) bool {
+			return !isRecommenders(v.ARN) && (solutionARN == "" || v.SolutionARN == solutionARN)
+		})
 	return perch.Paginate(list, func(v *perch.SolutionVersion) perch.Position { return newestFirst(v.Created, v.ARN) }, same,
 		"solution-versions "+solutionARN, p)
 }
@@ -93,7 +104,7 @@ func (s *Service) StopSolutionVersionCreation(ctx context.Context, arn string) e
 // GetSolutionMetrics implements perch.Solutions: the metrics the training
 // computed on AWS's holdout, for an ACTIVE version.
 func (s *Service) GetSolutionMetrics(ctx context.Context, arn string) (map[string]float64, error) {
-	v, err := get(ctx, s.scopeOf(ctx), arn, s.rs.SolutionVersion)
+	v, err := s.version(ctx, arn)
 	if err != nil {
 		return nil, err
 	}

@@ -94,6 +94,8 @@ func (s *Service) resource(ctx context.Context, arn string) ([]perch.Tag, perch.
 			return tagsOf(s.rs.SolutionVersion(ctx, arn))(func(v *perch.SolutionVersion) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
 		}
 		return tagsOf(s.rs.Solution(ctx, arn))(func(v *perch.Solution) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
+	case perch.KindRecommender:
+		return tagsOf(s.rs.Solution(ctx, arn))(func(v *perch.Solution) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
 	case perch.KindCampaign:
 		return tagsOf(s.rs.Campaign(ctx, arn))(func(v *perch.Campaign) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
 	case perch.KindFilter:

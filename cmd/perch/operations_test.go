@@ -17,8 +17,6 @@ import (
 // drop.
 var unserved = []string{
 	"CreateBatchSegmentJob", "DescribeBatchSegmentJob", "ListBatchSegmentJobs",
-	"CreateRecommender", "DescribeRecommender", "ListRecommenders", "UpdateRecommender", "DeleteRecommender",
-	"StartRecommender", "StopRecommender",
 }
 
 // Every operation of the personalize model reaches perch's service: an

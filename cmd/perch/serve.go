@@ -264,6 +264,7 @@ func (in *instance) load(ctx context.Context) error {
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:    sols,
 		Filters:      sols,
+		Recommenders: sols,
 		Tagging:      tagging.New(in.store.Resources(), scope),
 		Attributions: attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) }),
 		Runtime:      rt,
