@@ -20,17 +20,23 @@ import (
 
 // runtimeOp serves one runtime operation: call reads the request from the
 // validated body and asks the runtime; list is the member of the answer
-// that holds the items.
+// that holds the items, id the member of each that names it ("" for
+// itemId).
 type runtimeOp struct {
 	call func(context.Context, model.Value) (*perch.Recommendations, error)
 	list string
+	id   string
 }
 
 func (s *Server) runtimeOperations() map[string]runtimeOp {
-	return map[string]runtimeOp{
-		"GetRecommendations":     {s.getRecommendations, "itemList"},
-		"GetPersonalizedRanking": {s.getPersonalizedRanking, "personalizedRanking"},
+	ops := map[string]runtimeOp{
+		"GetRecommendations":     {call: s.getRecommendations, list: "itemList"},
+		"GetPersonalizedRanking": {call: s.getPersonalizedRanking, list: "personalizedRanking"},
 	}
+	if op, ok := s.actionOperation(); ok {
+		ops["GetActionRecommendations"] = op
+	}
+	return ops
 }
 
 func (s *Server) serveRuntime(w http.ResponseWriter, r *http.Request, op *model.Operation, raw []byte) {
@@ -52,7 +58,7 @@ func (s *Server) serveRuntime(w http.ResponseWriter, r *http.Request, op *model.
 		fail(toAPIError(model.Runtime, err, s.log))
 		return
 	}
-	out := appendRecommendations(nil, rop.list, recs)
+	out := appendRecommendations(nil, rop.list, rop.id, recs)
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON)
 	h.Set("Content-Length", strconv.Itoa(len(out)))
@@ -170,10 +176,14 @@ func listMap(v model.Value) map[string][]string {
 }
 
 // appendRecommendations appends the answer to a runtime call, its items
-// under list, as AWS writes it: every member of an item only when the
+// under list, each named by its id member (itemId when ""), as AWS
+// writes it: every member of an item only when the
 // runtime set it (no score where the recipe gives none), and a
 // recommendation id always, since clients pass it on to PutEvents.
-func appendRecommendations(b []byte, list string, recs *perch.Recommendations) []byte {
+func appendRecommendations(b []byte, list, id string, recs *perch.Recommendations) []byte {
+	if id == "" {
+		id = "itemId"
+	}
 	if recs == nil {
 		recs = &perch.Recommendations{}
 	}
@@ -187,7 +197,9 @@ func appendRecommendations(b []byte, list string, recs *perch.Recommendations) [
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"itemId":`...)
+		b = append(b, `{"`...)
+		b = append(b, id...)
+		b = append(b, `":`...)
 		b = appendString(b, it.ItemID)
 		if it.Score != nil {
 			b = append(b, `,"score":`...)
@@ -227,12 +239,12 @@ func appendRecommendations(b []byte, list string, recs *perch.Recommendations) [
 		}
 		b = append(b, '}')
 	}
-	id := recs.RecommendationID
-	if id == "" {
-		id = "RID-" + uuid.NewString()
+	rid := recs.RecommendationID
+	if rid == "" {
+		rid = "RID-" + uuid.NewString()
 	}
 	b = append(b, `],"recommendationId":`...)
-	b = appendString(b, id)
+	b = appendString(b, rid)
 	return append(b, '}')
 }
 

@@ -366,9 +366,9 @@ func TestRuntimeErrors(t *testing.T) {
 	}
 }
 
-// TestRuntimeRoutes checks what is not served: GetActionRecommendations,
-// which perch does not serve yet, other methods, and the whole runtime
-// API of a server without a runtime.
+// TestRuntimeRoutes checks what is not served: GetActionRecommendations
+// by a runtime that does not recommend actions (serving's does), other
+// methods, and the whole runtime API of a server without a runtime.
 func TestRuntimeRoutes(t *testing.T) {
 	e, _ := newRecommenderEnv(t)
 	ctx := context.Background()
