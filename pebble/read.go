@@ -3,8 +3,10 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 
@@ -181,6 +183,40 @@ type snapshotReader struct {
 	// first use.
 	bulkDedup, bulkRecords *pdb.Iterator
 	seek                   []byte // scratch space for dedup keys
+	// userRows are the distinct bulk records a walk by user has passed,
+	// by content hash, oldest generation first: a duplicate has the user
+	// of what it duplicates, so those are every record it can duplicate.
+	// userRowsFull says it grew past maxUserRows and is no longer kept.
+	userRows     map[uint64][][]byte
+	userRowsKept int
+	userRowsFull bool
+}
+
+// maxUserRows bounds the records a walk by user keeps to find duplicates
+// without a seek a row; past it, the walk seeks.
+const maxUserRows = 1 << 16
+
+// seenByUser reports whether an identical record came before record in a
+// walk by user, and remembers record; ok is false once too many records
+// were passed to know, and the caller must look it up.
+func (r *snapshotReader) seenByUser(record []byte) (dup, ok bool) {
+	if r.userRowsFull {
+		return false, false
+	}
+	h := contentHash(record)
+	if slices.ContainsFunc(r.userRows[h], func(d []byte) bool { return bytes.Equal(d, record) }) {
+		return true, true
+	}
+	if r.userRowsKept >= maxUserRows {
+		r.userRowsFull, r.userRows = true, nil
+		return false, false
+	}
+	if r.userRows == nil {
+		r.userRows = map[uint64][][]byte{}
+	}
+	r.userRows[h] = append(r.userRows[h], bytes.Clone(record))
+	r.userRowsKept++
+	return false, true
 }
 
 // duplicate reports whether an earlier record of the dataset has eventID:
@@ -216,12 +252,17 @@ type found struct {
 	span  *span
 	seq   uint64
 	value []byte
+	// known says that dup was decided already, by the walk.
+	known, dup bool
 }
 
 // duplicate reports whether the record is a duplicate: for a record put
 // through the API, an earlier one had its eventID; for a bulk record (which
 // has none), an identical one was loaded before it.
 func (f found) duplicate(eventID string) (bool, error) {
+	if f.known {
+		return f.dup, nil
+	}
 	if f.span.bulk {
 		return f.r.bulkDuplicate(f.span, f.seq, f.value)
 	}
@@ -233,6 +274,9 @@ func (f found) duplicate(eventID string) (bool, error) {
 // generation, or earlier in the same one. Records whose content hashes
 // match are compared byte for byte.
 func (r *snapshotReader) bulkDuplicate(sp *span, row uint64, record []byte) (bool, error) {
+	if sp.dups != nil {
+		return sp.dups[row], nil
+	}
 	if err := r.family(&r.bulkDedup, tagBulkDedup, sp.datasetID); err != nil {
 		return false, err
 	}
@@ -262,25 +306,126 @@ func (r *snapshotReader) bulkDuplicate(sp *span, row uint64, record []byte) (boo
 // sameBulkRecord reports whether the record numbered row of generation gen
 // is record.
 func (r *snapshotReader) sameBulkRecord(datasetID, gen, row uint64, record []byte) (bool, error) {
+	stored, err := r.bulkRecordAt(datasetID, gen, row)
+	return stored != nil && bytes.Equal(stored, record), err
+}
+
+// bulkRecordAt returns a copy of the record numbered row of generation
+// gen; nil when there is none.
+func (r *snapshotReader) bulkRecordAt(datasetID, gen, row uint64) ([]byte, error) {
 	if err := r.family(&r.bulkRecords, tagBulkRecord, datasetID); err != nil {
-		return false, err
+		return nil, err
 	}
 	genPrefix := appendGenPrefix(nil, tagBulkRecord, datasetID, gen)
 	// The run holding row is the last record key numbered row or less.
 	if !r.bulkRecords.SeekLT(appendSeq(bytes.Clone(genPrefix), row+1)) || !bytes.HasPrefix(r.bulkRecords.Key(), genPrefix) {
-		return false, r.bulkRecords.Error()
+		return nil, r.bulkRecords.Error()
 	}
 	first := seqOf(r.bulkRecords.Key())
 	value, err := r.bulkRecords.ValueAndErr()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	records, err := splitRecords(value, nil)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	i := row - first
-	return i < uint64(len(records)) && bytes.Equal(records[i], record), nil
+	if i := row - first; i < uint64(len(records)) {
+		return bytes.Clone(records[i]), nil
+	}
+	return nil, nil
+}
+
+// genDuplicates returns the rows of sp's generation that bulkDuplicate
+// reports, found in one pass, in hash order, over the exact-duplicate
+// keys of that generation and of the live ones before it: a walk of a
+// whole generation then seeks once a duplicate, not once a row. Only rows
+// whose hash occurs more than once are read and compared.
+func (r *snapshotReader) genDuplicates(ctx context.Context, sp *span) (map[uint64]bool, error) {
+	type cursor struct {
+		it     *pdb.Iterator
+		gen    uint64
+		prefix int // the length of the generation's key prefix
+	}
+	var cursors []*cursor
+	defer func() {
+		for _, c := range cursors {
+			c.it.Close()
+		}
+	}()
+	for _, gen := range sp.gens {
+		if gen > sp.gen {
+			break
+		}
+		prefix := appendGenPrefix(nil, tagBulkDedup, sp.datasetID, gen)
+		it, err := r.snap.NewIterWithContext(ctx, &pdb.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			return nil, err
+		}
+		cursors = append(cursors, &cursor{it: it, gen: gen, prefix: len(prefix)})
+		it.First()
+	}
+	hashOf := func(c *cursor) uint64 { return binary.BigEndian.Uint64(c.it.Key()[c.prefix:]) }
+	type entry struct{ gen, row uint64 }
+	dups := map[uint64]bool{}
+	var group []entry
+	for {
+		if err := r.store.stillWanted(ctx); err != nil {
+			return nil, err
+		}
+		// The smallest hash any cursor is at, and every entry of it.
+		var (
+			least uint64
+			found bool
+		)
+		for _, c := range cursors {
+			if c.it.Valid() && (!found || hashOf(c) < least) {
+				least, found = hashOf(c), true
+			}
+		}
+		if !found {
+			break
+		}
+		group = group[:0]
+		own := 0
+		for _, c := range cursors {
+			for ; c.it.Valid() && hashOf(c) == least; c.it.Next() {
+				group = append(group, entry{c.gen, seqOf(c.it.Key())})
+				if c.gen == sp.gen {
+					own++
+				}
+			}
+		}
+		if own == 0 || len(group) < 2 {
+			continue
+		}
+		// Entries come oldest generation first, and by row within one: a
+		// row of sp's generation is a duplicate of an identical entry
+		// before it, that is of one of the distinct records before it.
+		var distinct [][]byte
+		for _, e := range group {
+			rec, err := r.bulkRecordAt(sp.datasetID, e.gen, e.row)
+			if err != nil {
+				return nil, err
+			}
+			if rec == nil {
+				continue
+			}
+			if slices.ContainsFunc(distinct, func(d []byte) bool { return bytes.Equal(d, rec) }) {
+				if e.gen == sp.gen {
+					dups[e.row] = true
+				}
+				continue
+			}
+			distinct = append(distinct, rec)
+		}
+	}
+	for _, c := range cursors {
+		if err := c.it.Error(); err != nil {
+			return nil, err
+		}
+	}
+	return dups, nil
 }
 
 func (r *snapshotReader) Close() error {
@@ -306,6 +451,9 @@ type span struct {
 	// duplicates in.
 	datasetID, gen uint64
 	gens           []uint64
+	// dups, when a walk of the whole generation has found them, are the
+	// rows of the generation that are duplicates; nil means unknown.
+	dups map[uint64]bool
 }
 
 // scanInteractions walks the events or action interactions (tag) of a
@@ -382,6 +530,13 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 		defer closeKeepingError(values, &err)
 	}
 
+	if sp.bulk && !byIndex && limit <= 0 {
+		// Every row of the generation will be read: find its duplicates
+		// at once rather than with a seek a row.
+		if sp.dups, err = r.genDuplicates(ctx, &sp); err != nil {
+			return 0, err
+		}
+	}
 	var recordKey []byte
 	var records [][]byte
 	for walk.First(); walk.Valid() && (limit <= 0 || matched < limit); walk.Next() {
@@ -409,7 +564,13 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 			if limit > 0 && matched >= limit {
 				break
 			}
-			ok, err := visit(found{r: r, span: &sp, seq: first + uint64(i), value: record})
+			f := found{r: r, span: &sp, seq: first + uint64(i), value: record}
+			if sp.bulk && byIndex {
+				// Every record of the user passes here, whatever the
+				// visitor keeps, so that each is known to the ones after.
+				f.dup, f.known = r.seenByUser(record)
+			}
+			ok, err := visit(f)
 			if err != nil {
 				return matched, err
 			}
