@@ -80,7 +80,7 @@ func clients() []*client {
 			requires: outputHas("aws-cli/1.", "install AWS CLI v1 into this Python (pip install awscli)", python, "-m", "awscli", "--version"),
 			run:      script(python, "drivers/aws_cli.py", "--aws", python+" -m awscli")},
 		{id: "cli2", name: "AWS CLI v2", region: "eu-central-1", wholeSeconds: true, loopImports: cliImports,
-			mayLack:  []string{"PutActions", "PutActionInteractions"},
+			mayLack:  []string{"PutActions", "PutActionInteractions", "GetActionRecommendations"},
 			requires: outputHas("aws-cli/2.", "install Debian's AWS CLI v2 (apt-get install -y awscli)", cliV2Path, "--version"),
 			run:      script(python, "drivers/aws_cli.py", "--aws", cliV2Path)},
 		{id: "boto3", name: "boto3", region: "ap-southeast-2", wholeSeconds: true,

@@ -71,6 +71,7 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 		"PutActionInteractions":        goCall(ev.PutActionInteractions),
 		"GetRecommendations":           goCall(rt.GetRecommendations),
 		"GetPersonalizedRanking":       goCall(rt.GetPersonalizedRanking),
+		"GetActionRecommendations":     goCall(rt.GetActionRecommendations),
 	}
 	vars := map[string]string{}
 	for k, v := range p.Vars {

@@ -264,6 +264,8 @@ func loopSteps(n names, imports bool, root string) []*step {
 			return nil
 		}})
 
+	loopActionSteps(n, imports, add, waitFor)
+
 	known := d.Users[0]
 	add(apiRuntime, &step{ID: "get-recommendations", Op: "GetRecommendations", Case: "happy", marker: known,
 		Input:       map[string]any{"campaignArn": "${personalCampaign}", "userId": known, "numResults": 10},
@@ -605,6 +607,9 @@ func TestRecommendationLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := writeLoopBatchInput(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeLoopActionCSVs(root); err != nil {
 		t.Fatal(err)
 	}
 	endpoint := startPerch(t, "--s3-root", root)

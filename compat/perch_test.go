@@ -133,6 +133,7 @@ var restPaths = map[string]string{
 	"/events": "PutEvents", "/items": "PutItems", "/users": "PutUsers",
 	"/actions": "PutActions", "/action-interactions": "PutActionInteractions",
 	"/recommendations": "GetRecommendations", "/personalize-ranking": "GetPersonalizedRanking",
+	"/action-recommendations": "GetActionRecommendations",
 }
 
 func operationOf(r *http.Request) string {

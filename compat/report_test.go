@@ -131,7 +131,7 @@ var operationOrder = []string{
 	"PutActionInteractions", readbackRow,
 	"CreateDatasetImportJob", "DescribeDatasetImportJob", "CreateSolution", "CreateSolutionVersion",
 	"DescribeSolutionVersion", "GetSolutionMetrics", "CreateCampaign", "DescribeCampaign",
-	"GetRecommendations", "GetPersonalizedRanking", changedRow,
+	"GetRecommendations", "GetPersonalizedRanking", "GetActionRecommendations", changedRow,
 	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter", "TagResource", "ListTagsForResource", "UntagResource",
 	"CreateMetricAttribution", "DescribeMetricAttribution", "UpdateMetricAttribution", "ListMetricAttributionMetrics",
 	"ListMetricAttributions", "DeleteMetricAttribution",
