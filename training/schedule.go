@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/solutions"
 )
 
@@ -90,7 +91,13 @@ func (t *Trainer) due(ctx context.Context, sol *perch.Solution, now time.Time) (
 	if now.Sub(newest.Created.Time()) < period(sol) {
 		return false, nil
 	}
-	return t.interactedSince(ctx, sol.GroupARN, newest.Created)
+	// AWS retrains next-best-action when action interactions arrived,
+	// the other recipes when interactions did.
+	watched := perch.Interactions
+	if name, _, _ := solutions.RecipeOf(sol.RecipeARN); name == recipe.NextBestAction {
+		watched = perch.ActionInteractions
+	}
+	return t.interactedSince(ctx, sol.GroupARN, newest.Created, watched)
 }
 
 // period is a solution's auto-training period: its schedule's, else
@@ -105,20 +112,25 @@ func period(sol *perch.Solution) time.Duration {
 	return d
 }
 
-// interactedSince says whether the group's Interactions dataset holds an
-// interaction sent at or after since.
-func (t *Trainer) interactedSince(ctx context.Context, groupARN string, since perch.Timestamp) (bool, error) {
+// interactedSince says whether the group's dataset of type watched
+// (Interactions or Action_Interactions) holds an interaction sent at or
+// after since.
+func (t *Trainer) interactedSince(ctx context.Context, groupARN string, since perch.Timestamp, watched perch.DatasetType) (bool, error) {
 	datasets, _, err := t.cfg.Catalog.ListDatasets(ctx, groupARN, perch.Page{})
 	if err != nil {
 		return false, err
 	}
 	for _, d := range datasets {
-		if d.Type != perch.Interactions {
+		if d.Type != watched {
 			continue
 		}
 		found := false
-		err := t.cfg.Store.Events(ctx, d.ID, perch.RecordQuery{Limit: 1, Time: &perch.TimeRange{From: since, To: perch.Timestamp(1<<62 - 1)}},
-			func(*perch.Event) error { found = true; return nil })
+		q := perch.RecordQuery{Limit: 1, Time: &perch.TimeRange{From: since, To: perch.Timestamp(1<<62 - 1)}}
+		if watched == perch.ActionInteractions {
+			err = t.cfg.Store.ActionInteractions(ctx, d.ID, q, func(*perch.ActionInteraction) error { found = true; return nil })
+		} else {
+			err = t.cfg.Store.Events(ctx, d.ID, q, func(*perch.Event) error { found = true; return nil })
+		}
 		return found, err
 	}
 	return false, nil
