@@ -478,6 +478,42 @@ func loopSteps(n names, imports bool, root string) []*step {
 	add(apiControl, &step{ID: "describe-solution-version-missing", Op: "DescribeSolutionVersion", Case: "error", marker: missingVersion,
 		Input: map[string]any{"solutionVersionArn": missingVersion},
 		want:  &wantError{code: "ResourceNotFoundException", status: 400, message: []string{missingVersion, "does not exist"}}})
+
+	// The algorithm and feature transformation of a recipe, and domain
+	// recommenders, which a custom group such as the loop's cannot take.
+	const algorithm = "arn:aws:personalize:::algorithm/aws-user-personalization"
+	const transformation = "arn:aws:personalize:::feature-transformation/JSON-percentile-filtering"
+	add(apiControl, &step{ID: "describe-algorithm", Op: "DescribeAlgorithm", Case: "happy", marker: algorithm,
+		Input: map[string]any{"algorithmArn": algorithm},
+		checkOutput: func(out map[string]any) error {
+			ranges, _ := lookup(out, "algorithm.defaultHyperParameterRanges.integerHyperParameterRanges").([]any)
+			if err := wantOutput("algorithm.algorithmArn", algorithm)(out); err != nil {
+				return err
+			}
+			if len(ranges) == 0 || lookup(out, "algorithm.defaultHyperParameters.hidden_dimension") == nil {
+				return fmt.Errorf("algorithm without its defaults and ranges: %v", lookup(out, "algorithm"))
+			}
+			return nil
+		}})
+	add(apiControl, &step{ID: "describe-feature-transformation", Op: "DescribeFeatureTransformation", Case: "happy", marker: transformation,
+		Input:       map[string]any{"featureTransformationArn": transformation},
+		checkOutput: wantOutput("featureTransformation.status", "ACTIVE")})
+	recommender := n.id("for-you")
+	add(apiControl, &step{ID: "create-recommender-custom-group", Op: "CreateRecommender", Case: "error", marker: recommender,
+		Input: map[string]any{"name": recommender, "datasetGroupArn": "${groupArn}", "recipeArn": "arn:aws:personalize:::recipe/aws-ecomm-recommended-for-you"},
+		want:  &wantError{code: "InvalidInputException", status: 400, message: []string{"ECOMMERCE"}}})
+	add(apiControl, &step{ID: "list-recommenders", Op: "ListRecommenders", Case: "happy", marker: arn("dataset-group/" + n.group()),
+		Input: map[string]any{"datasetGroupArn": "${groupArn}"},
+		checkOutput: func(out map[string]any) error {
+			if list, ok := lookup(out, "recommenders").([]any); !ok || len(list) != 0 {
+				return fmt.Errorf("recommenders = %v, want an empty list", lookup(out, "recommenders"))
+			}
+			return nil
+		}})
+	missingRecommender := n.loopARN("recommender", "missing")
+	add(apiControl, &step{ID: "describe-recommender-missing", Op: "DescribeRecommender", Case: "error", marker: missingRecommender,
+		Input: map[string]any{"recommenderArn": missingRecommender},
+		want:  &wantError{code: "ResourceNotFoundException", status: 400, message: []string{missingRecommender}}})
 	return steps
 }
 

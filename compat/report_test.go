@@ -134,7 +134,8 @@ var operationOrder = []string{
 	"GetRecommendations", "GetPersonalizedRanking", "GetActionRecommendations", changedRow,
 	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter", "TagResource", "ListTagsForResource", "UntagResource",
 	"CreateMetricAttribution", "DescribeMetricAttribution", "UpdateMetricAttribution", "ListMetricAttributionMetrics",
-	"ListMetricAttributions", "DeleteMetricAttribution",
+	"ListMetricAttributions", "DeleteMetricAttribution", "DescribeAlgorithm", "DescribeFeatureTransformation",
+	"CreateRecommender", "ListRecommenders", "DescribeRecommender",
 }
 
 func (c *clientReport) sortedKeys() []cellKey {
