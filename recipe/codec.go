@@ -253,6 +253,8 @@ func Load(b []byte) (Model, error) {
 		m = decodeALS(recipe, d)
 	case NextBestAction:
 		m = decodeActions(d)
+	case ItemAffinity, ItemAttributeAffinity:
+		m = decodeSegments(recipe, d)
 	default:
 		return nil, fmt.Errorf("model of unknown recipe %q", recipe)
 	}

@@ -147,6 +147,9 @@ func Evaluate(recipe string, d *Data, p Params) (map[string]float64, error) {
 	if recipe == NextBestAction {
 		return evaluateActions(d, p)
 	}
+	if recipe == ItemAffinity || recipe == ItemAttributeAffinity {
+		return evaluateSegments(recipe, d, p)
+	}
 	rule, err := newEventRule(p)
 	if err != nil {
 		return nil, err

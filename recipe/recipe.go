@@ -8,8 +8,9 @@
 // Train builds a model for a recipe; Load reads one back from what its
 // MarshalBinary wrote. What a model answers depends on the recipe's type:
 // ForUser (user-personalization, popularity-count, trending-now), Related
-// (sims, similar-items), Ranker (personalized-ranking) and
-// ActionRecommender (next-best-action). Evaluate computes
+// (sims, similar-items), Ranker (personalized-ranking),
+// ActionRecommender (next-best-action) and Segmenter (item-affinity,
+// item-attribute-affinity). Evaluate computes
 // GetSolutionMetrics' figures on AWS's holdout.
 package recipe
 
@@ -31,12 +32,14 @@ const (
 	Sims                  = "aws-sims"
 	SimilarItems          = "aws-similar-items"
 	NextBestAction        = "aws-next-best-action"
+	ItemAffinity          = "aws-item-affinity"
+	ItemAttributeAffinity = "aws-item-attribute-affinity"
 )
 
 // Names lists the recipes this package trains, in ascending order.
 func Names() []string {
 	return []string{
-		NextBestAction, PersonalizedRanking, PersonalizedRankingV2, PopularityCount,
+		ItemAffinity, ItemAttributeAffinity, NextBestAction, PersonalizedRanking, PersonalizedRankingV2, PopularityCount,
 		SimilarItems, Sims, TrendingNow, UserPersonalization, UserPersonalizationV2,
 	}
 }
@@ -199,6 +202,8 @@ func Train(recipe string, d *Data, p Params) (Model, error) {
 		return trainALS(recipe, d, p, rule)
 	case NextBestAction:
 		return trainActions(d, p)
+	case ItemAffinity, ItemAttributeAffinity:
+		return trainSegments(recipe, d, p, rule)
 	}
 	return nil, fmt.Errorf("recipe %q is not supported", recipe)
 }
