@@ -217,9 +217,19 @@ type ResourceStore interface {
 	BatchInferenceJob(ctx context.Context, arn string) (*BatchInferenceJob, error)
 	BatchInferenceJobs(ctx context.Context) ([]*BatchInferenceJob, error)
 
+	// CreateBatchSegmentJob, UpdateBatchSegmentJob, BatchSegmentJob and
+	// BatchSegmentJobs are the batch inference jobs' methods, for batch
+	// segment jobs: CheckNewBatchSegmentJob refuses a job beside the
+	// account's batch segment jobs.
+	CreateBatchSegmentJob(ctx context.Context, j *BatchSegmentJob, quota int) error
+	UpdateBatchSegmentJob(ctx context.Context, j *BatchSegmentJob, owner string) error
+	BatchSegmentJob(ctx context.Context, arn string) (*BatchSegmentJob, error)
+	BatchSegmentJobs(ctx context.Context) ([]*BatchSegmentJob, error)
+
 	// ClaimJob gives owner a lease, for the time lease, of the job of one
 	// of kinds (KindDatasetExportJob, KindDatasetImportJob,
-	// KindDataDeletionJob, KindBatchInferenceJob, KindSolutionVersion)
+	// KindDataDeletionJob, KindBatchInferenceJob, KindBatchSegmentJob,
+	// KindSolutionVersion)
 	// that has not finished and that no live lease holds, the one created
 	// first, and returns its ARN; "" when there is none. A lease that has
 	// run out (its owner stopped renewing it: a process that died) is no

@@ -403,6 +403,7 @@ var claimable = []struct {
 		})
 	}},
 	{perch.KindBatchInferenceJob, waitingBatchJobs},
+	{perch.KindBatchSegmentJob, waitingSegmentJobs},
 	{perch.KindSolutionVersion, func(ctx context.Context, s *Store) ([]waiting, error) {
 		return unfinished(ctx, s, kindVersion, func(v *perch.SolutionVersion) (waiting, bool) {
 			return waiting{v.Created, v.ARN}, perch.Training(v.Status)

@@ -795,6 +795,7 @@ var jobKinds = map[string]string{
 	perch.KindDataDeletionJob:  jobDeletion,
 
 	perch.KindBatchInferenceJob: jobBatchInference,
+	perch.KindBatchSegmentJob:   jobBatchSegment,
 }
 
 // claimJob is ClaimJob's statement: among the jobs of the kinds $3 and,
@@ -847,7 +848,7 @@ func (r resources) ClaimJob(ctx context.Context, owner string, lease time.Durati
 		return "", err
 	}
 	defer s.leave()
-	jobs, versions := []string{jobExport, jobImport, jobDeletion, jobBatchInference}, true
+	jobs, versions := []string{jobExport, jobImport, jobDeletion, jobBatchInference, jobBatchSegment}, true
 	if len(kinds) > 0 {
 		jobs, versions = nil, slices.Contains(kinds, perch.KindSolutionVersion)
 		for _, k := range kinds {

@@ -102,6 +102,7 @@ func Tests() []Test {
 		{"ResourceTags", testResourceTags},
 		{"MetricAttributionRules", testMetricAttributionRules},
 		{"BatchInferenceJobRules", testBatchInferenceJobRules},
+		{"BatchSegmentJobRules", testBatchSegmentJobRules},
 		{"UpdateCampaignRules", testUpdateCampaignRules},
 		{"JobLeases", testJobLeases},
 		{"ClaimJobByKind", testClaimJobByKind},

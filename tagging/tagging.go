@@ -102,6 +102,8 @@ func (s *Service) resource(ctx context.Context, arn string) ([]perch.Tag, perch.
 		return tagsOf(s.rs.Filter(ctx, arn))(func(v *perch.Filter) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
 	case perch.KindBatchInferenceJob:
 		return tagsOf(s.rs.BatchInferenceJob(ctx, arn))(func(v *perch.BatchInferenceJob) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
+	case perch.KindBatchSegmentJob:
+		return tagsOf(s.rs.BatchSegmentJob(ctx, arn))(func(v *perch.BatchSegmentJob) ([]perch.Tag, perch.Timestamp) { return v.Tags, v.Created })
 	case perch.KindSchema:
 		return nil, 0, perch.Errorf(perch.EInvalidInput, "Resource %s is a schema, and schemas take no tags.", arn)
 	}
