@@ -1,7 +1,7 @@
-// Package batch runs batch inference jobs: every line of JSON Lines
-// files in s3:// asked of a solution version's model, the answers
-// written beside as <input file name>.out, one output line per input
-// line, in the formats AWS's jobs write.
+// Package batch runs batch inference jobs and batch segment jobs: every
+// line of JSON Lines files in s3:// asked of a solution version's model,
+// the answers written beside as <input file name>.out, one output line
+// per input line, in the formats AWS's jobs write.
 //
 // Jobs live in the store, like the data jobs of package jobs: created
 // CREATE PENDING, recorded at every change of status, described and
@@ -66,7 +66,7 @@ type Config struct {
 	Poll  time.Duration
 }
 
-// Service implements perch.BatchJobs.
+// Service implements perch.BatchJobs and perch.SegmentJobs.
 type Service struct {
 	cfg  Config
 	rs   perch.ResourceStore
@@ -77,7 +77,10 @@ type Service struct {
 	done   chan struct{}
 }
 
-var _ perch.BatchJobs = (*Service)(nil)
+var (
+	_ perch.BatchJobs   = (*Service)(nil)
+	_ perch.SegmentJobs = (*Service)(nil)
+)
 
 // Open starts the worker, which runs the jobs waiting in the store, those
 // a shutdown or crash interrupted among them.
@@ -124,12 +127,12 @@ func (s *Service) signal() {
 func (s *Service) work() {
 	defer close(s.done)
 	for {
-		arn, err := s.rs.ClaimJob(s.ctx, s.cfg.Owner, s.cfg.Lease, perch.KindBatchInferenceJob)
+		arn, err := s.rs.ClaimJob(s.ctx, s.cfg.Owner, s.cfg.Lease, perch.KindBatchInferenceJob, perch.KindBatchSegmentJob)
 		if s.ctx.Err() != nil {
 			return
 		}
 		if err != nil {
-			s.cfg.Logger.Warn("looking for batch inference jobs to run", "err", err)
+			s.cfg.Logger.Warn("looking for batch jobs to run", "err", err)
 		}
 		if arn != "" {
 			s.run(arn)
@@ -145,28 +148,42 @@ func (s *Service) work() {
 }
 
 // run runs one job in the account its ARN names, under its lease, through
-// CREATE IN_PROGRESS to ACTIVE or CREATE FAILED. A job that the service's
-// closing or a lost lease interrupts keeps CREATE IN_PROGRESS, so that it
-// runs again.
+// CREATE IN_PROGRESS to ACTIVE or CREATE FAILED: a batch inference job or
+// a batch segment job, as its ARN says. A job that the service's closing
+// or a lost lease interrupts keeps CREATE IN_PROGRESS, so that it runs
+// again.
 func (s *Service) run(arn string) {
 	a, _ := perch.ParseARN(arn)
 	ctx, release := leases.Hold(perch.WithAccount(s.ctx, a.Account), s.rs, arn, s.cfg.Owner, s.cfg.Lease, s.cfg.Logger)
 	defer release()
-	err := s.set(ctx, arn, perch.StatusCreateInProgress, nil)
+	set, do, what := s.set, s.infer, "batch inference job"
+	if strings.HasPrefix(a.Resource, perch.KindBatchSegmentJob+"/") {
+		set, do, what = s.setSegment, s.segment, "batch segment job"
+	}
+	err := set(ctx, arn, perch.StatusCreateInProgress, nil)
 	if err == nil {
-		failure := s.infer(ctx, arn)
+		failure := do(ctx, arn)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case failure != nil:
-			err = s.set(ctx, arn, perch.StatusCreateFailed, failure)
+			err = set(ctx, arn, perch.StatusCreateFailed, failure)
 		default:
-			err = s.set(ctx, arn, perch.StatusActive, nil)
+			err = set(ctx, arn, perch.StatusActive, nil)
 		}
 	}
 	if err != nil && s.ctx.Err() == nil {
-		s.cfg.Logger.Error("recording a batch inference job's status", "job", arn, "err", err)
+		s.cfg.Logger.Error("recording a "+what+"'s status", "job", arn, "err", err)
 	}
+}
+
+// reason is a failure's reason as a job records it.
+func reason(failure error) string {
+	var e *perch.Error
+	if errors.As(failure, &e) {
+		return e.Message
+	}
+	return failure.Error()
 }
 
 // set records the job's status, and the reason of a failure, as the
@@ -181,11 +198,7 @@ func (s *Service) set(ctx context.Context, arn, status string, failure error) er
 	}
 	j.Status, j.Updated, j.FailureReason = status, perch.TimestampOf(s.cfg.Now()), ""
 	if failure != nil {
-		j.FailureReason = failure.Error()
-		var e *perch.Error
-		if errors.As(failure, &e) {
-			j.FailureReason = e.Message
-		}
+		j.FailureReason = reason(failure)
 	}
 	return s.rs.UpdateBatchInferenceJob(ctx, j, s.cfg.Owner)
 }
@@ -218,14 +231,8 @@ func (s *Service) CreateBatchInferenceJob(ctx context.Context, in perch.CreateBa
 	case n < 0 || n > perch.MaxRecommendations:
 		return nil, perch.Errorf(perch.EInvalidInput, "numResults %d is not between 1 and %d.", n, perch.MaxRecommendations)
 	}
-	for _, loc := range []struct{ member, path string }{
-		{"jobInput.s3DataSource.path", in.Input.S3DataSource.Path},
-		{"jobOutput.s3DataDestination.path", in.Output.S3DataDestination.Path},
-	} {
-		rest, ok := strings.CutPrefix(loc.path, "s3://")
-		if !ok || rest == "" || strings.HasPrefix(rest, "/") {
-			return nil, perch.Errorf(perch.EInvalidInput, "%s %s is not an s3://bucket/key location.", loc.member, loc.path)
-		}
+	if err := checkLocations(in.Input, in.Output); err != nil {
+		return nil, err
 	}
 	sc := s.scopeOf(ctx)
 	if !sc.Owns(in.SolutionVersionARN) {
@@ -238,18 +245,8 @@ func (s *Service) CreateBatchInferenceJob(ctx context.Context, in perch.CreateBa
 	if err := checkRecipe(v); err != nil {
 		return nil, err
 	}
-	if in.FilterARN != "" {
-		if !sc.Owns(in.FilterARN) {
-			return nil, perch.NotFound(in.FilterARN)
-		}
-		f, err := s.rs.Filter(ctx, in.FilterARN)
-		if err != nil {
-			return nil, err
-		}
-		if f.GroupARN != v.GroupARN {
-			return nil, perch.Errorf(perch.EInvalidInput, "Filter %s belongs to dataset group %s, not to %s, whose solution version %s the job asks.",
-				f.ARN, f.GroupARN, v.GroupARN, v.ARN)
-		}
+	if err := s.checkFilter(ctx, sc, in.FilterARN, v); err != nil {
+		return nil, err
 	}
 	now := perch.TimestampOf(s.cfg.Now())
 	j := &perch.BatchInferenceJob{
@@ -262,6 +259,41 @@ func (s *Service) CreateBatchInferenceJob(ctx context.Context, in perch.CreateBa
 	}
 	s.signal()
 	return j, nil
+}
+
+// checkLocations checks that a job's input and output are s3://
+// locations.
+func checkLocations(input perch.BatchInput, output perch.BatchOutput) error {
+	for _, loc := range []struct{ member, path string }{
+		{"jobInput.s3DataSource.path", input.S3DataSource.Path},
+		{"jobOutput.s3DataDestination.path", output.S3DataDestination.Path},
+	} {
+		rest, ok := strings.CutPrefix(loc.path, "s3://")
+		if !ok || rest == "" || strings.HasPrefix(rest, "/") {
+			return perch.Errorf(perch.EInvalidInput, "%s %s is not an s3://bucket/key location.", loc.member, loc.path)
+		}
+	}
+	return nil
+}
+
+// checkFilter checks that the filter a job names, if any, is the
+// account's and of the dataset group of the job's version v.
+func (s *Service) checkFilter(ctx context.Context, sc perch.Scope, filterARN string, v *perch.SolutionVersion) error {
+	if filterARN == "" {
+		return nil
+	}
+	if !sc.Owns(filterARN) {
+		return perch.NotFound(filterARN)
+	}
+	f, err := s.rs.Filter(ctx, filterARN)
+	if err != nil {
+		return err
+	}
+	if f.GroupARN != v.GroupARN {
+		return perch.Errorf(perch.EInvalidInput, "Filter %s belongs to dataset group %s, not to %s, whose solution version %s the job asks.",
+			f.ARN, f.GroupARN, v.GroupARN, v.ARN)
+	}
+	return nil
 }
 
 // checkRecipe refuses the versions AWS cannot batch-infer: trending-now

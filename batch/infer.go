@@ -30,7 +30,11 @@ var errNoObjects = errors.New("perch serve was started without --s3-root or --s3
 // OutputLocation is where a job writes the answers to the input object
 // in: <input file name>.out under the job's output path.
 func OutputLocation(j *perch.BatchInferenceJob, in string) string {
-	out := j.Output.S3DataDestination.Path
+	return outputLocation(j.Output, in)
+}
+
+func outputLocation(o perch.BatchOutput, in string) string {
+	out := o.S3DataDestination.Path
 	if !strings.HasSuffix(out, "/") {
 		out += "/"
 	}
@@ -53,12 +57,13 @@ func (s *Service) infer(ctx context.Context, arn string) error {
 	if err != nil {
 		return fmt.Errorf("loading the model of solution version %s: %w", j.SolutionVersionARN, err)
 	}
-	inputs, err := s.inputs(ctx, j)
+	inputs, err := s.inputs(ctx, j.Input, j.Output)
 	if err != nil {
 		return err
 	}
+	a := answerer{s: s, job: j, version: v}
 	for _, in := range inputs {
-		if err := s.inferObject(ctx, j, v, in); err != nil {
+		if err := s.stream(ctx, in, outputLocation(j.Output, in), a.answer); err != nil {
 			return err
 		}
 	}
@@ -71,8 +76,8 @@ func (s *Service) infer(ctx context.Context, arn string) error {
 // objects under the output path are left out, so that a job run again,
 // or one whose output is its input's folder, never reads what a job
 // wrote.
-func (s *Service) inputs(ctx context.Context, j *perch.BatchInferenceJob) ([]string, error) {
-	loc := j.Input.S3DataSource.Path
+func (s *Service) inputs(ctx context.Context, input perch.BatchInput, output perch.BatchOutput) ([]string, error) {
+	loc := input.S3DataSource.Path
 	if !strings.HasSuffix(loc, "/") {
 		if one, err := s.cfg.Objects.List(ctx, loc, false); err == nil && len(one) == 1 {
 			return one, nil
@@ -86,7 +91,7 @@ func (s *Service) inputs(ctx context.Context, j *perch.BatchInferenceJob) ([]str
 	if err != nil {
 		return nil, fmt.Errorf("listing the input %s: %w", loc, err)
 	}
-	out := strings.TrimSuffix(j.Output.S3DataDestination.Path, "/") + "/"
+	out := strings.TrimSuffix(output.S3DataDestination.Path, "/") + "/"
 	var inputs []string
 	for _, in := range all {
 		if strings.HasPrefix(in, loc) && !(strings.HasPrefix(in, out) && strings.HasSuffix(in, ".out")) {
@@ -99,17 +104,18 @@ func (s *Service) inputs(ctx context.Context, j *perch.BatchInferenceJob) ([]str
 	return inputs, nil
 }
 
-// inferObject answers every line of the object in into its output object,
-// which appears whole or not at all. Memory stays flat whatever the
-// object's size: one line is read, answered and written at a time,
-// through buffers of fixed size.
-func (s *Service) inferObject(ctx context.Context, j *perch.BatchInferenceJob, v *serving.Version, in string) (err error) {
+// stream answers every line of the object in into the object outLoc,
+// which appears whole or not at all, each line as answer says: its
+// output line, ending in "\n", valid until the next call, or an error
+// that fails the job. Memory stays flat whatever the object's size: one
+// line is read, answered and written at a time, through buffers of fixed
+// size. Lines of blanks are skipped.
+func (s *Service) stream(ctx context.Context, in, outLoc string, answer func(ctx context.Context, line []byte, tooLong bool) ([]byte, error)) (err error) {
 	r, err := s.cfg.Objects.Open(ctx, in)
 	if err != nil {
 		return fmt.Errorf("reading the input %s: %w", in, err)
 	}
 	defer r.Close()
-	outLoc := OutputLocation(j, in)
 	w, err := s.cfg.Objects.Create(ctx, outLoc)
 	if err != nil {
 		return fmt.Errorf("writing the output %s: %w", outLoc, err)
@@ -121,7 +127,6 @@ func (s *Service) inferObject(ctx context.Context, j *perch.BatchInferenceJob, v
 	}()
 	lines := bufio.NewReaderSize(r, 64<<10)
 	out := bufio.NewWriterSize(w, 64<<10)
-	a := answerer{s: s, job: j, version: v}
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -131,11 +136,11 @@ func (s *Service) inferObject(ctx context.Context, j *perch.BatchInferenceJob, v
 			return fmt.Errorf("reading the input %s at line %d: %w", in, n, readErr)
 		}
 		if len(bytes.TrimSpace(line)) > 0 || tooLong {
-			answer, err := a.answer(ctx, line, tooLong)
+			b, err := answer(ctx, line, tooLong)
 			if err != nil {
 				return fmt.Errorf("line %d of %s: %w", n, in, err)
 			}
-			if _, err := out.Write(answer); err != nil {
+			if _, err := out.Write(b); err != nil {
 				return fmt.Errorf("writing the output %s: %w", outLoc, err)
 			}
 		}

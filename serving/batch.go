@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/filter"
 	"github.com/perchdev/perch/recipe"
 )
 
@@ -81,4 +82,48 @@ func (s *Service) Answer(ctx context.Context, v *Version, q Query) ([]perch.Reco
 		out[i] = perch.RecommendedItem{ItemID: it.Item, Score: score(it)}
 	}
 	return out, nil
+}
+
+// SegmentQuery is one line of a batch segment job: an item
+// (item-affinity) or an attribute query (item-attribute-affinity).
+type SegmentQuery struct {
+	ItemID         string
+	ItemAttributes string
+	NumResults     int    // 0: perch.DefaultSegmentUsers
+	FilterARN      string // a UserID filter
+	FilterValues   map[string]string
+}
+
+// Segment answers q with the version's USER_SEGMENTATION model: the
+// users most likely to interact with the item, or with the items of the
+// attributes, most likely first, that the filter keeps. Errors are
+// *perch.Error values that say what the line lacks, or the store's.
+func (s *Service) Segment(ctx context.Context, v *Version, q SegmentQuery) ([]recipe.ScoredUser, error) {
+	seg, ok := v.model.model.(recipe.Segmenter)
+	if !ok {
+		return nil, perch.Errorf(perch.EInvalidInput, "Solution version %s is not of a USER_SEGMENTATION recipe.", v.arn)
+	}
+	n := q.NumResults
+	if n <= 0 {
+		n = perch.DefaultSegmentUsers
+	}
+	keep, err := s.keeperOf(ctx, filter.TargetUser, v.group, q.FilterARN, q.FilterValues, "", "")
+	if err != nil {
+		return nil, err
+	}
+	var users []recipe.ScoredUser
+	switch name, _ := v.Recipe(); {
+	case name == recipe.ItemAffinity && q.ItemID != "":
+		users, err = seg.UsersForItem(q.ItemID, n, keep)
+	case name == recipe.ItemAttributeAffinity && q.ItemAttributes != "":
+		users, err = seg.UsersForAttributes(q.ItemAttributes, n, keep)
+	case name == recipe.ItemAffinity:
+		return nil, perch.Errorf(perch.EInvalidInput, `Solution version %s is of %s: a line gives an item, {"itemId": "..."}.`, v.arn, name)
+	default:
+		return nil, perch.Errorf(perch.EInvalidInput, `Solution version %s is of %s: a line gives item attributes, {"itemAttributes": "ITEMS.FIELD = \"value\""}.`, v.arn, name)
+	}
+	if err != nil {
+		return nil, perch.Errorf(perch.EInvalidInput, "%s", err.Error())
+	}
+	return users, nil
 }

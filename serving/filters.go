@@ -46,6 +46,9 @@ func (s *Service) keeperOf(ctx context.Context, target, groupARN, filterARN stri
 		if target == filter.TargetAction {
 			return nil, perch.Errorf(perch.EInvalidInput, "Filter %s filters %s values; action recommendations take an ActionID filter.", filterARN, t)
 		}
+		if target == filter.TargetUser {
+			return nil, perch.Errorf(perch.EInvalidInput, "Filter %s filters %s values; user segments take a UserID filter.", filterARN, t)
+		}
 		return nil, perch.Errorf(perch.EInvalidInput, "Filter %s filters %s values; recommendations of items take an ItemID filter.", filterARN, t)
 	}
 	switch {
