@@ -53,6 +53,9 @@ type Config struct {
 	// Batch serves the batch inference jobs' control plane; without it
 	// its operations are unsupported.
 	Batch perch.BatchJobs
+	// Segments serves the batch segment jobs' control plane; without it
+	// its operations are unsupported.
+	Segments perch.SegmentJobs
 	// Attributions serves the metric attributions' control plane and the
 	// read API's reports of them.
 	Attributions perch.MetricAttributions
@@ -84,6 +87,7 @@ type Server struct {
 	filters   perch.Filters
 	tagging   perch.Tagging
 	batch     perch.BatchJobs
+	segments  perch.SegmentJobs
 	// attributions is nil without metric attributions.
 	attributions perch.MetricAttributions
 	recommenders perch.Recommenders
@@ -108,7 +112,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
-		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, attributions: cfg.Attributions, recommenders: cfg.Recommenders, account: cfg.Account, verifier: cfg.Verifier, log: log,
+		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, segments: cfg.Segments, attributions: cfg.Attributions, recommenders: cfg.Recommenders, account: cfg.Account, verifier: cfg.Verifier, log: log,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -128,6 +132,9 @@ func New(cfg Config) *Server {
 	}
 	if s.batch != nil {
 		maps.Copy(s.control, s.batchOps())
+	}
+	if s.segments != nil {
+		maps.Copy(s.control, s.segmentOps())
 	}
 	if s.attributions != nil {
 		maps.Copy(s.control, s.attributionOps())

@@ -15,9 +15,7 @@ import (
 // it from the list) and when any other operation answers
 // UnknownOperationException, so the operations served never silently
 // drop.
-var unserved = []string{
-	"CreateBatchSegmentJob", "DescribeBatchSegmentJob", "ListBatchSegmentJobs",
-}
+var unserved = []string{}
 
 // Every operation of the personalize model reaches perch's service: an
 // empty request gets the operation's own answer (most often its

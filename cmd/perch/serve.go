@@ -273,6 +273,7 @@ func (in *instance) load(ctx context.Context) error {
 		Store:        in.store,
 		Jobs:         jobService,
 		Batch:        in.batch,
+		Segments:     in.batch,
 		Account:      in.cfg.account,
 		Verifier:     in.verifier,
 		MaxInFlight:  in.cfg.maxInFlight,
