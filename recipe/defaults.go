@@ -13,7 +13,7 @@ const (
 // them, so that a tuning can report every value it chose.
 func Defaults(recipe string) map[string]string {
 	switch recipe {
-	case UserPersonalization, PersonalizedRanking, UserPersonalizationV2, PersonalizedRankingV2:
+	case UserPersonalization, PersonalizedRanking, UserPersonalizationV2, PersonalizedRankingV2, ItemAffinity, ItemAttributeAffinity:
 		d := map[string]string{
 			"hidden_dimension": strconv.Itoa(defaultFactors),
 			"num_iterations":   strconv.Itoa(defaultIterations),
@@ -69,7 +69,7 @@ func Ranges(recipe string) []Range {
 			{Name: "recency_mask", Kind: CategoricalRange, Values: []string{"true", "false"}, Tunable: true},
 			{Name: "regularization", Kind: ContinuousRange, Min: 1, Max: 30, Tunable: true},
 		}
-	case UserPersonalizationV2, PersonalizedRankingV2:
+	case UserPersonalizationV2, PersonalizedRankingV2, ItemAffinity, ItemAttributeAffinity:
 		return []Range{
 			{Name: "hidden_dimension", Kind: IntegerRange, Min: 32, Max: 256, Tunable: true},
 			{Name: "regularization", Kind: ContinuousRange, Min: 1, Max: 30, Tunable: true},

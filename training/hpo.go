@@ -16,7 +16,8 @@ import (
 
 // HPO's bounds and objective. AWS documents no objective for its recipes'
 // tuning (hpoObjective is not supported); perch maximises NDCG@10 on the
-// holdout GetSolutionMetrics reports.
+// holdout GetSolutionMetrics reports (recall_at_1_percent for the user
+// segmentation recipes: objectiveOf).
 const (
 	DefaultHPOJobs = solutions.DefaultHPOJobs
 	MaxHPOJobs     = 40
@@ -181,10 +182,20 @@ func tune(name string, d *recipe.Data, p recipe.Params, raw json.RawMessage, sto
 		if err != nil {
 			return p, nil, nil, fmt.Errorf("hyperparameters %v: %w", hyper, err)
 		}
-		if c.metrics[HPOObjective] > best.metrics[HPOObjective] {
+		if objective := objectiveOf(name); c.metrics[objective] > best.metrics[objective] {
 			best = c
 		}
 	}
 	p.Hyper = best.hyper
 	return p, best.metrics, best.hyper, nil
+}
+
+// objectiveOf is the metric a search of recipe name maximises:
+// HPOObjective, or for the user segmentation recipes, which have no NDCG,
+// their recall of the top 1% of users.
+func objectiveOf(name string) string {
+	if name == recipe.ItemAffinity || name == recipe.ItemAttributeAffinity {
+		return recipe.MetricRecall1Percent
+	}
+	return HPOObjective
 }

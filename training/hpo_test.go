@@ -82,3 +82,26 @@ func TestTuneFindsBetter(t *testing.T) {
 		t.Errorf("popularity-count: %v %v %v", m, chosen, err)
 	}
 }
+
+// TestTuneSegmentation: a search of item-affinity maximises its recall of
+// the top 1% of users, which a regularisation so strong that the model
+// learns little loses.
+func TestTuneSegmentation(t *testing.T) {
+	d := recipe.Synthetic(recipe.DefaultSynthetic(500, 1000, 10000, 11)).Data
+	p := recipe.Params{Seed: 5, Hyper: map[string]string{"regularization": "3000"}}
+	config := json.RawMessage(`{"hpoResourceConfig":{"maxNumberOfTrainingJobs":"4"},
+		"algorithmHyperParameterRanges":{"continuousHyperParameterRanges":[{"name":"regularization","minValue":1,"maxValue":20}]}}`)
+	base, err := recipe.Evaluate(recipe.ItemAffinity, d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, metrics, chosen, err := tune(recipe.ItemAffinity, d, p, config, func() error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := recipe.MetricRecall1Percent
+	t.Logf("recall@1%% %.4f with regularization 3000, %.4f with %s", base[key], metrics[key], chosen["regularization"])
+	if metrics[key] <= base[key] || chosen["regularization"] == "3000" {
+		t.Errorf("HPO kept regularization %s (recall@1%% %.4f, start %.4f)", chosen["regularization"], metrics[key], base[key])
+	}
+}
