@@ -9,7 +9,11 @@ import (
 	"time"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/batch"
+	"github.com/perchdev/perch/internal/pgtest"
+	"github.com/perchdev/perch/postgres"
 	"github.com/perchdev/perch/recipe"
+	"github.com/perchdev/perch/s3loc"
 )
 
 // segmentLine is a batch segment job's output line.
@@ -201,5 +205,75 @@ func TestBatchSegmentJobs(t *testing.T) {
 	inference, _ := must2(w.batch.ListBatchInferenceJobs(w.ctx, "", perch.Page{}))(t)
 	if len(inference) != 0 {
 		t.Errorf("segment jobs listed as batch inference jobs: %d", len(inference))
+	}
+}
+
+// TestInterruptedSegmentJobRunsAgain: a batch segment job that a dead
+// process left CREATE IN_PROGRESS is taken over once its lease runs out
+// and ends ACTIVE, on Pebble and on PostgreSQL.
+func TestInterruptedSegmentJobRunsAgain(t *testing.T) {
+	t.Parallel()
+	t.Run("pebble", func(t *testing.T) {
+		t.Parallel()
+		interruptedSegmentJobRunsAgain(t, newWorld(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		store, err := postgres.Open(t.Context(), pgtest.Database(t), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		interruptedSegmentJobRunsAgain(t, newWorldOn(t, store))
+	})
+}
+
+func interruptedSegmentJobRunsAgain(t *testing.T, w *world) {
+	v := w.train("items", recipe.ItemAffinity)
+	var lines []string
+	for _, it := range w.data.Items[:20] {
+		lines = append(lines, `{"itemId":"`+it+`"}`)
+	}
+	w.put("s3://inbox/items.json", strings.Join(lines, "\n"))
+
+	rs := w.store.Resources()
+	now := perch.TimestampOf(time.Now())
+	j := &perch.BatchSegmentJob{ARN: scope.JobARN(perch.KindBatchSegmentJob, "interrupted"), Name: "interrupted",
+		SolutionVersionARN: v.ARN, NumResults: 5, Input: input("s3://inbox/items.json"), Output: output("s3://outbox/again/"), RoleARN: role,
+		Status: perch.StatusCreatePending, Created: now, Updated: now, GroupARN: v.GroupARN}
+	w.batch.Close()
+	if err := rs.CreateBatchSegmentJob(w.ctx, j, batch.MaxPending); err != nil {
+		t.Fatal(err)
+	}
+	if arn, err := rs.ClaimJob(w.ctx, "dead", 300*time.Millisecond, perch.KindBatchSegmentJob); err != nil || arn != j.ARN {
+		t.Fatalf("the dead process's claim: %q, %v", arn, err)
+	}
+	j.Status = perch.StatusCreateInProgress
+	if err := rs.UpdateBatchSegmentJob(w.ctx, j, "dead"); err != nil {
+		t.Fatal(err)
+	}
+
+	w.batch = batch.Open(batch.Config{Store: w.store, Runtime: w.rt, Objects: s3loc.NewDir(w.s3root), Scope: scope,
+		Poll: 50 * time.Millisecond, Lease: time.Second})
+	t.Cleanup(w.batch.Close)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		done := must(w.batch.DescribeBatchSegmentJob(w.ctx, j.ARN))(t)
+		if perch.JobFinished(done.Status) {
+			if done.Status != perch.StatusActive {
+				t.Fatalf("the interrupted job ended %s %s", done.Status, done.FailureReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the interrupted job is still %s", done.Status)
+		}
+	}
+	got := w.segmentLines("s3://outbox/again/items.json.out")
+	if len(got) != len(lines) {
+		t.Fatalf("%d output lines for %d input lines", len(got), len(lines))
+	}
+	for i, l := range got {
+		if l.Error != nil && !strings.Contains(*l.Error, "not in") || l.Error == nil && len(l.Output.UsersList) != 5 {
+			t.Errorf("line %d: %+v", i+1, l)
+		}
 	}
 }
