@@ -62,6 +62,9 @@ func runGoSDK(ctx context.Context, p *plan) (string, []result, error) {
 		"CreateBatchInferenceJob":   goCall(cp.CreateBatchInferenceJob),
 		"DescribeBatchInferenceJob": goCall(cp.DescribeBatchInferenceJob),
 		"ListBatchInferenceJobs":    goCall(cp.ListBatchInferenceJobs),
+		"CreateBatchSegmentJob":     goCall(cp.CreateBatchSegmentJob),
+		"DescribeBatchSegmentJob":   goCall(cp.DescribeBatchSegmentJob),
+		"ListBatchSegmentJobs":      goCall(cp.ListBatchSegmentJobs),
 
 		"CreateMetricAttribution":      goCall(cp.CreateMetricAttribution),
 		"DescribeMetricAttribution":    goCall(cp.DescribeMetricAttribution),

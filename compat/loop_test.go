@@ -53,6 +53,10 @@ const (
 
 	// The batch inference job's input, in the import's bucket.
 	loopBatchKey = "batch/users.json"
+	// The batch segment job's input, and the item-affinity recipe of its
+	// version.
+	loopSegmentKey    = "segments/items.json"
+	loopSegmentRecipe = "arn:aws:personalize:::recipe/aws-item-affinity"
 
 	// changedRow is the table row of the check that a new user's events
 	// change that user's next recommendations and ranking.
@@ -260,6 +264,52 @@ func loopSteps(n names, imports bool, root string) []*step {
 			list, _ := lookup(out, "batchInferenceJobs").([]any)
 			if len(list) != 1 || lookup(list[0], "batchInferenceJobArn") != batchJob || lookup(list[0], "status") != "ACTIVE" {
 				return fmt.Errorf("batchInferenceJobs = %v, want %s, ACTIVE", lookup(out, "batchInferenceJobs"), batchJob)
+			}
+			return nil
+		}})
+
+	// An item-affinity version, and a batch segment job of it over the
+	// items of loopSegmentKey, polled until ACTIVE; its output is read
+	// back.
+	segments := solution("segments")
+	add(apiControl, &step{ID: "create-solution-segments", Op: "CreateSolution", Case: "happy", marker: n.id("segments"),
+		Input:       map[string]any{"name": n.id("segments"), "datasetGroupArn": "${groupArn}", "recipeArn": loopSegmentRecipe},
+		Save:        map[string]string{"segmentsSolution": "solutionArn"},
+		checkOutput: wantOutput("solutionArn", segments)})
+	add(apiControl, &step{ID: "create-solution-version-segments", Op: "CreateSolutionVersion", Case: "happy", marker: segments,
+		Input: map[string]any{"solutionArn": "${segmentsSolution}"},
+		Save:  map[string]string{"segmentsVersion": "solutionVersionArn"}})
+	add(apiControl, &step{ID: "describe-solution-version-segments", Op: "DescribeSolutionVersion", Case: "happy",
+		marker: segments + "/", Poll: waitFor("solutionVersion.status"),
+		Input: map[string]any{"solutionVersionArn": "${segmentsVersion}"},
+		checkOutput: func(out map[string]any) error {
+			if err := wantOutput("solutionVersion.status", "ACTIVE")(out); err != nil {
+				return fmt.Errorf("%v (failureReason %v)", err, lookup(out, "solutionVersion.failureReason"))
+			}
+			return nil
+		}})
+	segmentJob := n.loopARN("batch-segment-job", "segments")
+	segmentOut := "s3://" + loopBucket + "/out/" + n.id("segments") + "/"
+	add(apiControl, &step{ID: "create-batch-segment-job", Op: "CreateBatchSegmentJob", Case: "happy", marker: n.id("segments"),
+		Input: map[string]any{"jobName": n.id("segments"), "solutionVersionArn": "${segmentsVersion}", "numResults": loopSegmentUsers,
+			"roleArn":   loopRole,
+			"jobInput":  map[string]any{"s3DataSource": map[string]any{"path": "s3://" + loopBucket + "/" + loopSegmentKey}},
+			"jobOutput": map[string]any{"s3DataDestination": map[string]any{"path": segmentOut}}},
+		Save: map[string]string{"segmentJobArn": "batchSegmentJobArn"}, checkOutput: wantOutput("batchSegmentJobArn", segmentJob)})
+	add(apiControl, &step{ID: "describe-batch-segment-job", Op: "DescribeBatchSegmentJob", Case: "happy", marker: segmentJob,
+		Poll: waitFor("batchSegmentJob.status"), Input: map[string]any{"batchSegmentJobArn": "${segmentJobArn}"},
+		checkOutput: func(out map[string]any) error {
+			if err := wantOutput("batchSegmentJob.status", "ACTIVE")(out); err != nil {
+				return fmt.Errorf("%v (failureReason %v)", err, lookup(out, "batchSegmentJob.failureReason"))
+			}
+			return checkSegmentOutput(root, strings.TrimPrefix(segmentOut, "s3://")+path.Base(loopSegmentKey)+".out")
+		}})
+	add(apiControl, &step{ID: "list-batch-segment-jobs", Op: "ListBatchSegmentJobs", Case: "happy", marker: segments + "/",
+		Input: map[string]any{"solutionVersionArn": "${segmentsVersion}"},
+		checkOutput: func(out map[string]any) error {
+			list, _ := lookup(out, "batchSegmentJobs").([]any)
+			if len(list) != 1 || lookup(list[0], "batchSegmentJobArn") != segmentJob || lookup(list[0], "status") != "ACTIVE" {
+				return fmt.Errorf("batchSegmentJobs = %v, want %s, ACTIVE", lookup(out, "batchSegmentJobs"), segmentJob)
 			}
 			return nil
 		}})
@@ -535,6 +585,54 @@ func writeLoopBatchInput(root string) error {
 	return os.WriteFile(name, b.Bytes(), 0o644)
 }
 
+// loopSegmentItems are the items of the batch segment job's input, one a
+// line; loopSegmentUsers is how many users it asks for each.
+const loopSegmentItems, loopSegmentUsers = 3, 4
+
+// writeLoopSegmentInput writes the batch segment job's input, JSON Lines
+// of items, at s3://loopBucket/loopSegmentKey.
+func writeLoopSegmentInput(root string) error {
+	var b bytes.Buffer
+	for _, item := range loopData().Items[:loopSegmentItems] {
+		fmt.Fprintf(&b, "{\"itemId\": %q}\n", item)
+	}
+	name := filepath.Join(root, loopBucket, filepath.FromSlash(loopSegmentKey))
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(name, b.Bytes(), 0o644)
+}
+
+// checkSegmentOutput checks the batch segment job's output, the file key
+// under root: a line for each item of the input, in its order, with
+// loopSegmentUsers users as "usersList" and "error":null, as AWS writes
+// item-affinity's.
+func checkSegmentOutput(root, key string) error {
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(key)))
+	if err != nil {
+		return fmt.Errorf("the job's output: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != loopSegmentItems {
+		return fmt.Errorf("the job's output has %d lines, want %d: %q", len(lines), loopSegmentItems, lines)
+	}
+	for i, line := range lines {
+		var out struct {
+			Input struct {
+				ItemID string `json:"itemId"`
+			} `json:"input"`
+			Output struct {
+				UsersList []string `json:"usersList"`
+			} `json:"output"`
+		}
+		if err := json.Unmarshal([]byte(line), &out); err != nil || !strings.HasSuffix(line, `"error":null}`) ||
+			out.Input.ItemID != loopData().Items[i] || len(out.Output.UsersList) != loopSegmentUsers {
+			return fmt.Errorf("output line %d: %s, want %d users of item %s and \"error\":null", i+1, line, loopSegmentUsers, loopData().Items[i])
+		}
+	}
+	return nil
+}
+
 // checkBatchOutput checks the batch inference job's output, the file key
 // under root: a line for each user of the input, in its order, with
 // loopBatchResults items and their scores, best first, and "error":null,
@@ -642,6 +740,9 @@ func TestRecommendationLoop(t *testing.T) {
 	if err := writeLoopCSV(root); err != nil {
 		t.Fatal(err)
 	}
+	if err := writeLoopSegmentInput(root); err != nil {
+		t.Fatal(err)
+	}
 	if err := writeLoopBatchInput(root); err != nil {
 		t.Fatal(err)
 	}
@@ -665,7 +766,7 @@ func TestRecommendationLoop(t *testing.T) {
 			if c.loopImports != "" {
 				rep.note("%s", c.loopImports)
 			}
-			rep.note("the loop polls DescribeDatasetImportJob, DescribeSolutionVersion, DescribeCampaign and DescribeBatchInferenceJob every 0.5 s: %s has no waiter for Personalize", c.name)
+			rep.note("the loop polls DescribeDatasetImportJob, DescribeSolutionVersion, DescribeCampaign, DescribeBatchInferenceJob and DescribeBatchSegmentJob every 0.5 s: %s has no waiter for Personalize", c.name)
 			runPlan(t, c, rep, px, p)
 		})
 	}
