@@ -5,13 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/batch"
@@ -53,6 +60,9 @@ type world struct {
 	group  *perch.DatasetGroup
 	data   *recipe.SyntheticData
 	s3root string
+	// objects are the s3:// objects the jobs read and write: s3root's,
+	// or an S3-compatible server's.
+	objects perch.Objects
 }
 
 // newWorld is a world on a Pebble store in a temporary directory.
@@ -68,6 +78,38 @@ func newWorld(t *testing.T) *world {
 // newWorldOn is a world on store, which it closes at the end of the test.
 func newWorldOn(t *testing.T, store perch.Store) *world {
 	t.Helper()
+	return newWorldWith(t, store, nil)
+}
+
+// newWorldOnS3 is a world on a Pebble store whose jobs read and write
+// their objects through an S3-compatible server (gofakes3, in memory),
+// as perch serve --s3-endpoint does.
+func newWorldOnS3(t *testing.T) *world {
+	t.Helper()
+	mem := s3mem.New()
+	for _, bucket := range []string{"inbox", "outbox"} {
+		if err := mem.CreateBucket(bucket); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(gofakes3.New(mem).Server())
+	t.Cleanup(srv.Close)
+	svc, err := s3loc.Connect(context.Background(), srv.URL, "us-east-1",
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := pebble.Open(t.TempDir(), pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newWorldWith(t, store, svc)
+}
+
+// newWorldWith is newWorldOn with the jobs' objects in objects, or when
+// nil in a directory of its own.
+func newWorldWith(t *testing.T, store perch.Store, objects perch.Objects) *world {
+	t.Helper()
 	t.Cleanup(func() { store.Close() })
 	ctx := perch.WithAccount(context.Background(), scope.Account)
 	cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
@@ -75,11 +117,14 @@ func newWorldOn(t *testing.T, store perch.Store) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(cat.Close)
-	w := &world{t: t, ctx: ctx, store: store, s3root: t.TempDir()}
+	w := &world{t: t, ctx: ctx, store: store, s3root: t.TempDir(), objects: objects}
 	for _, bucket := range []string{"inbox", "outbox"} {
 		if err := os.Mkdir(filepath.Join(w.s3root, bucket), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if w.objects == nil {
+		w.objects = s3loc.NewDir(w.s3root)
 	}
 	w.group = must(cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"}))(t)
 	is := must(cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "interactions", Definition: interactionsSchema}))(t)
@@ -92,7 +137,7 @@ func newWorldOn(t *testing.T, store perch.Store) *world {
 	t.Cleanup(trainer.Close)
 	w.sols = solutions.New(store.Resources(), scope, solutions.Options{Trained: trainer.Wake})
 	w.rt = serving.New(serving.Config{Store: store, Catalog: cat})
-	w.batch = batch.Open(batch.Config{Store: store, Runtime: w.rt, Objects: s3loc.NewDir(w.s3root), Scope: scope,
+	w.batch = batch.Open(batch.Config{Store: store, Runtime: w.rt, Objects: w.objects, Scope: scope,
 		Poll: 50 * time.Millisecond, Lease: time.Second})
 	t.Cleanup(w.batch.Close)
 
@@ -158,22 +203,30 @@ func (w *world) train(name, recipeName string) *perch.SolutionVersion {
 	}
 }
 
-// put writes an s3:// object of the directory.
+// put writes an s3:// object.
 func (w *world) put(loc, content string) {
 	w.t.Helper()
-	name := filepath.Join(w.s3root, filepath.FromSlash(strings.TrimPrefix(loc, "s3://")))
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+	o, err := w.objects.Create(w.ctx, loc)
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+	if _, err := io.WriteString(o, content); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := o.Commit(); err != nil {
 		w.t.Fatal(err)
 	}
 }
 
-// get reads an s3:// object of the directory, line by line.
+// get reads an s3:// object, line by line.
 func (w *world) get(loc string) []string {
 	w.t.Helper()
-	b, err := os.ReadFile(filepath.Join(w.s3root, filepath.FromSlash(strings.TrimPrefix(loc, "s3://"))))
+	r, err := w.objects.Open(w.ctx, loc)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -571,5 +624,37 @@ func TestOutputBesideInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(w.s3root, "inbox/same/users.json.out.out")); err == nil {
 		t.Errorf("the second job read the first one's output")
+	}
+}
+
+// TestThroughAnS3CompatibleServer: the same job, its input read from and
+// its output written to an S3-compatible server, as perch serve
+// --s3-endpoint runs it: every line answered, the output object whole.
+func TestThroughAnS3CompatibleServer(t *testing.T) {
+	t.Parallel()
+	w := newWorldOnS3(t)
+	v := w.train("popular", recipe.PopularityCount)
+	var in strings.Builder
+	for _, user := range w.data.Users[:50] {
+		fmt.Fprintf(&in, "{\"userId\": %q}\n", user)
+	}
+	w.put("s3://inbox/users/part-1.json", in.String())
+	w.put("s3://inbox/users/part-2.json", `{"userId": "someone-new"}`+"\n")
+	j := w.run(perch.CreateBatchInferenceJobInput{Name: "over-s3", SolutionVersionARN: v.ARN, NumResults: 5,
+		Input: input("s3://inbox/users/"), Output: output("s3://outbox/run/")})
+	if j.Status != perch.StatusActive {
+		t.Fatalf("job: %s %s", j.Status, j.FailureReason)
+	}
+	for file, n := range map[string]int{"part-1.json": 50, "part-2.json": 1} {
+		lines := w.get("s3://outbox/run/" + file + ".out")
+		if len(lines) != n {
+			t.Fatalf("%s.out has %d lines, want %d", file, len(lines), n)
+		}
+		for _, line := range lines {
+			out, _ := decode(t, line)
+			if out.Output == nil || len(out.Output.RecommendedItems) != 5 {
+				t.Errorf("%s.out line %s: want 5 items", file, line)
+			}
+		}
 	}
 }
