@@ -564,6 +564,64 @@ func loopSteps(n names, imports bool, root string) []*step {
 	add(apiControl, &step{ID: "describe-recommender-missing", Op: "DescribeRecommender", Case: "error", marker: missingRecommender,
 		Input: map[string]any{"recommenderArn": missingRecommender},
 		want:  &wantError{code: "ResourceNotFoundException", status: 400, message: []string{missingRecommender}}})
+
+	// A domain group of the same interactions, imported, and a recommender
+	// of it through its whole life.
+	store := n.id("store")
+	add(apiControl, &step{ID: "create-domain-dataset-group", Op: "CreateDatasetGroup", Case: "happy", marker: store,
+		Input: map[string]any{"name": store, "domain": "ECOMMERCE"}, Save: map[string]string{"storeGroupArn": "datasetGroupArn"}})
+	add(apiControl, &step{ID: "create-domain-schema", Op: "CreateSchema", Case: "happy", marker: n.id("store-interactions"),
+		Input: map[string]any{"name": n.id("store-interactions"), "schema": loopSchema, "domain": "ECOMMERCE"},
+		Save:  map[string]string{"storeSchemaArn": "schemaArn"}})
+	add(apiControl, &step{ID: "create-domain-dataset", Op: "CreateDataset", Case: "happy", marker: n.id("store-interactions"),
+		Input: map[string]any{"name": n.id("store-interactions"), "datasetGroupArn": "${storeGroupArn}", "schemaArn": "${storeSchemaArn}",
+			"datasetType": "Interactions"},
+		Save: map[string]string{"storeDatasetArn": "datasetArn"}})
+	add(apiControl, &step{ID: "create-domain-import-job", Op: "CreateDatasetImportJob", Case: "happy", marker: n.id("store-history"),
+		Input: map[string]any{"jobName": n.id("store-history"), "datasetArn": "${storeDatasetArn}", "roleArn": loopRole,
+			"dataSource": map[string]any{"dataLocation": "s3://" + loopBucket + "/" + loopKey}},
+		Save: map[string]string{"storeImportArn": "datasetImportJobArn"}})
+	add(apiControl, &step{ID: "describe-domain-import-job", Op: "DescribeDatasetImportJob", Case: "happy",
+		marker: n.loopARN("dataset-import-job", "store-history"), Poll: waitFor("datasetImportJob.status"),
+		Input:       map[string]any{"datasetImportJobArn": "${storeImportArn}"},
+		checkOutput: wantOutput("datasetImportJob.status", "ACTIVE")})
+	forYou := n.id("store-for-you")
+	forYouARN := n.loopARN("recommender", "store-for-you")
+	add(apiControl, &step{ID: "create-recommender", Op: "CreateRecommender", Case: "happy", marker: forYou,
+		Input: map[string]any{"name": forYou, "datasetGroupArn": "${storeGroupArn}",
+			"recipeArn":         "arn:aws:personalize:::recipe/aws-ecomm-recommended-for-you",
+			"recommenderConfig": map[string]any{"minRecommendationRequestsPerSecond": 1}},
+		Save: map[string]string{"recommenderArn": "recommenderArn"}, checkOutput: wantOutput("recommenderArn", forYouARN)})
+	add(apiControl, &step{ID: "describe-recommender", Op: "DescribeRecommender", Case: "happy", marker: forYouARN,
+		Poll:  waitFor("recommender.status"),
+		Input: map[string]any{"recommenderArn": "${recommenderArn}"},
+		checkOutput: func(out map[string]any) error {
+			if err := wantOutput("recommender.status", "ACTIVE")(out); err != nil {
+				return fmt.Errorf("%v (failureReason %v)", err, lookup(out, "recommender.failureReason"))
+			}
+			return nil
+		}})
+	add(apiRuntime, &step{ID: "get-recommendations-recommender", Op: "GetRecommendations", Case: "happy", marker: d.Users[6],
+		Input:       map[string]any{"recommenderArn": "${recommenderArn}", "userId": d.Users[6], "numResults": 10},
+		checkOutput: checkRecommendations("itemList", 10, false)})
+	add(apiControl, &step{ID: "update-recommender", Op: "UpdateRecommender", Case: "happy", marker: forYouARN,
+		Input:       map[string]any{"recommenderArn": "${recommenderArn}", "recommenderConfig": map[string]any{"minRecommendationRequestsPerSecond": 2}},
+		checkOutput: wantOutput("recommenderArn", forYouARN)})
+	add(apiControl, &step{ID: "stop-recommender", Op: "StopRecommender", Case: "happy", marker: forYouARN,
+		Input: map[string]any{"recommenderArn": "${recommenderArn}"}, checkOutput: wantOutput("recommenderArn", forYouARN)})
+	add(apiControl, &step{ID: "start-recommender", Op: "StartRecommender", Case: "happy", marker: forYouARN,
+		Input: map[string]any{"recommenderArn": "${recommenderArn}"}, checkOutput: wantOutput("recommenderArn", forYouARN)})
+	add(apiControl, &step{ID: "list-domain-recommenders", Op: "ListRecommenders", Case: "happy", marker: arn("dataset-group/" + store),
+		Input: map[string]any{"datasetGroupArn": "${storeGroupArn}"},
+		checkOutput: func(out map[string]any) error {
+			list, _ := lookup(out, "recommenders").([]any)
+			if len(list) != 1 || lookup(list[0], "recommenderArn") != forYouARN || lookup(list[0], "status") != "ACTIVE" {
+				return fmt.Errorf("recommenders = %v, want %s ACTIVE", lookup(out, "recommenders"), forYouARN)
+			}
+			return nil
+		}})
+	add(apiControl, &step{ID: "delete-recommender", Op: "DeleteRecommender", Case: "happy", marker: forYouARN,
+		Input: map[string]any{"recommenderArn": "${recommenderArn}"}})
 	return steps
 }
 

@@ -135,7 +135,8 @@ var operationOrder = []string{
 	"CreateFilter", "DescribeFilter", "ListFilters", "DeleteFilter", "TagResource", "ListTagsForResource", "UntagResource",
 	"CreateMetricAttribution", "DescribeMetricAttribution", "UpdateMetricAttribution", "ListMetricAttributionMetrics",
 	"ListMetricAttributions", "DeleteMetricAttribution", "DescribeAlgorithm", "DescribeFeatureTransformation",
-	"CreateRecommender", "ListRecommenders", "DescribeRecommender",
+	"CreateRecommender", "ListRecommenders", "DescribeRecommender", "UpdateRecommender", "StopRecommender",
+	"StartRecommender", "DeleteRecommender",
 }
 
 func (c *clientReport) sortedKeys() []cellKey {
