@@ -14,28 +14,38 @@ const kindBatchJob = "batchjob"
 // before its ARN, and at its ARN before its quota, as the other job
 // creates do.
 func (r resources) CreateBatchInferenceJob(ctx context.Context, j *perch.BatchInferenceJob, quota int) error {
-	s := r.s
+	return createVersionJob(ctx, r.s, kindBatchJob, j.ARN, j.SolutionVersionARN, j.FilterARN, j,
+		func(v *perch.SolutionVersion, jobs []*perch.BatchInferenceJob) error {
+			return perch.CheckNewBatchInferenceJob(v, j, jobs, quota)
+		})
+}
+
+// createVersionJob stores job j of a solution version, a batch inference
+// or segment job, under kind: its version and filter looked for, then its
+// ARN, then check given the account's jobs of the kind.
+func createVersionJob[T any](ctx context.Context, s *Store, kind, arn, versionARN, filterARN string, j *T,
+	check func(*perch.SolutionVersion, []*T) error) error {
 	return s.changeResources(ctx, func(w *resourceWrite) error {
-		v, err := mustExist[perch.SolutionVersion](s, kindVersion, j.SolutionVersionARN)
+		v, err := mustExist[perch.SolutionVersion](s, kindVersion, versionARN)
 		if err != nil {
 			return err
 		}
-		if j.FilterARN != "" {
-			if _, err := mustExist[perch.Filter](s, kindFilter, j.FilterARN); err != nil {
+		if filterARN != "" {
+			if _, err := mustExist[perch.Filter](s, kindFilter, filterARN); err != nil {
 				return err
 			}
 		}
-		if err := s.notTaken(kindBatchJob, j.ARN); err != nil {
+		if err := s.notTaken(kind, arn); err != nil {
 			return err
 		}
-		jobs, err := accountResources[perch.BatchInferenceJob](ctx, s, kindBatchJob, j.ARN)
+		jobs, err := accountResources[T](ctx, s, kind, arn)
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckNewBatchInferenceJob(v, j, jobs, quota); err != nil {
+		if err := check(v, jobs); err != nil {
 			return err
 		}
-		return w.set(kindBatchJob, j.ARN, j)
+		return w.set(kind, arn, j)
 	})
 }
 

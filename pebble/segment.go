@@ -12,29 +12,10 @@ const kindSegmentJob = "segmentjob"
 
 // CreateBatchSegmentJob checks as CreateBatchInferenceJob does.
 func (r resources) CreateBatchSegmentJob(ctx context.Context, j *perch.BatchSegmentJob, quota int) error {
-	s := r.s
-	return s.changeResources(ctx, func(w *resourceWrite) error {
-		v, err := mustExist[perch.SolutionVersion](s, kindVersion, j.SolutionVersionARN)
-		if err != nil {
-			return err
-		}
-		if j.FilterARN != "" {
-			if _, err := mustExist[perch.Filter](s, kindFilter, j.FilterARN); err != nil {
-				return err
-			}
-		}
-		if err := s.notTaken(kindSegmentJob, j.ARN); err != nil {
-			return err
-		}
-		jobs, err := accountResources[perch.BatchSegmentJob](ctx, s, kindSegmentJob, j.ARN)
-		if err != nil {
-			return err
-		}
-		if err := perch.CheckNewBatchSegmentJob(v, j, jobs, quota); err != nil {
-			return err
-		}
-		return w.set(kindSegmentJob, j.ARN, j)
-	})
+	return createVersionJob(ctx, r.s, kindSegmentJob, j.ARN, j.SolutionVersionARN, j.FilterARN, j,
+		func(v *perch.SolutionVersion, jobs []*perch.BatchSegmentJob) error {
+			return perch.CheckNewBatchSegmentJob(v, j, jobs, quota)
+		})
 }
 
 func (r resources) UpdateBatchSegmentJob(ctx context.Context, j *perch.BatchSegmentJob, owner string) error {

@@ -17,33 +17,43 @@ const jobBatchInference = "batch-inference"
 // creates do, under the account's lock, which a solution's deletion takes
 // too.
 func (r resources) CreateBatchInferenceJob(ctx context.Context, j *perch.BatchInferenceJob, quota int) error {
-	return r.s.change(ctx, j.ARN, false, func(tx pgx.Tx) error {
-		v, err := mustDoc[perch.SolutionVersion](ctx, tx, j.SolutionVersionARN,
-			"SELECT doc FROM solution_versions WHERE arn = $1", j.SolutionVersionARN)
+	return createVersionJob(ctx, r.s, jobBatchInference, j.ARN, j.SolutionVersionARN, j.FilterARN, j.Status, j.Created, j,
+		func(v *perch.SolutionVersion, jobs []*perch.BatchInferenceJob) error {
+			return perch.CheckNewBatchInferenceJob(v, j, jobs, quota)
+		})
+}
+
+// createVersionJob inserts job j of a solution version, a batch
+// inference or segment job, as a job of kind: its version and filter
+// looked for, then its ARN, then check given the account's unfinished
+// jobs of the kind.
+func createVersionJob[T any](ctx context.Context, s *Store, kind, arn, versionARN, filterARN, status string, created perch.Timestamp, j *T,
+	check func(*perch.SolutionVersion, []*T) error) error {
+	return s.change(ctx, arn, false, func(tx pgx.Tx) error {
+		v, err := mustDoc[perch.SolutionVersion](ctx, tx, versionARN, "SELECT doc FROM solution_versions WHERE arn = $1", versionARN)
 		if err != nil {
 			return err
 		}
-		if j.FilterARN != "" {
-			if err := mustExist(ctx, tx, "filters", j.FilterARN); err != nil {
+		if filterARN != "" {
+			if err := mustExist(ctx, tx, "filters", filterARN); err != nil {
 				return err
 			}
 		}
-		if err := notTaken(ctx, tx, "jobs", j.ARN); err != nil {
+		if err := notTaken(ctx, tx, "jobs", arn); err != nil {
 			return err
 		}
-		scope, err := scopeOf(j.ARN)
+		scope, err := scopeOf(arn)
 		if err != nil {
 			return err
 		}
-		jobs, err := docs[perch.BatchInferenceJob](ctx, tx, "SELECT doc FROM jobs WHERE scope = $1 AND kind = $2 AND NOT finished",
-			scope, jobBatchInference)
+		jobs, err := docs[T](ctx, tx, "SELECT doc FROM jobs WHERE scope = $1 AND kind = $2 AND NOT finished", scope, kind)
 		if err != nil {
 			return err
 		}
-		if err := perch.CheckNewBatchInferenceJob(v, j, jobs, quota); err != nil {
+		if err := check(v, jobs); err != nil {
 			return err
 		}
-		return insertJob(ctx, tx, jobBatchInference, j.ARN, j.SolutionVersionARN, j.Status, j.Created, j)
+		return insertJob(ctx, tx, kind, arn, versionARN, status, created, j)
 	})
 }
 
