@@ -8,7 +8,8 @@ const KindMetricAttribution = "metric-attribution"
 
 // Attribution is a metric attribution: it reports, for a dataset group, metrics of the events
 // recorded since it was created, by the source each event is attributed
-// to (its metricAttribution.eventAttributionSource).
+// to: its metricAttribution.eventAttributionSource, else the campaign or
+// recommender whose answer its recommendationId is.
 type Attribution struct {
 	ARN           string                  `json:"metricAttributionArn"`
 	Name          string                  `json:"name"`

@@ -2,8 +2,9 @@
 // (Create/Describe/List/Update/Delete, ListMetricAttributionMetrics) and
 // their reports. AWS publishes the figures to CloudWatch and S3; perch
 // computes them from the stored events when asked (perch's read API,
-// GET /_perch/metric-attribution), by the source each event names in
-// metricAttribution.eventAttributionSource.
+// GET /_perch/metric-attribution), by the source of each event: the
+// metricAttribution.eventAttributionSource it names, or the campaign or
+// recommender whose answer its recommendationId is.
 package attribution
 
 import (
@@ -256,8 +257,10 @@ func (s *Service) DeleteMetricAttribution(ctx context.Context, arn string) error
 
 // MetricAttributionReport implements perch.MetricAttributions: each
 // metric over the events of its type sent since the attribution was
-// created, duplicates left out, by source (UndefinedSource for events
-// that name none), sorted by metric then source.
+// created, duplicates left out, by source (the event's
+// eventAttributionSource, else the campaign or recommender its
+// recommendationId came from, else UndefinedSource), sorted by metric
+// then source.
 func (s *Service) MetricAttributionReport(ctx context.Context, arn string) ([]perch.MetricValue, error) {
 	m, err := s.get(ctx, arn)
 	if err != nil {
@@ -296,15 +299,16 @@ func (s *Service) MetricAttributionReport(ctx context.Context, arn string) ([]pe
 		}
 		return number(props[perch.CamelCase(column)]), nil
 	}
+	src, err := sourcesOf(ctx, s.rs, m.GroupARN)
+	if err != nil {
+		return nil, err
+	}
 	q := perch.RecordQuery{Time: &perch.TimeRange{From: m.Created, To: perch.Timestamp(math.MaxInt64)}}
 	err = s.store.Events(ctx, interactions.ID, q, func(e *perch.Event) error {
 		if e.Duplicate {
 			return nil
 		}
-		source := perch.UndefinedSource
-		if e.MetricAttribution != nil && e.MetricAttribution.EventAttributionSource != "" {
-			source = e.MetricAttribution.EventAttributionSource
-		}
+		source := src.of(e)
 		var props map[string]any
 		for i, x := range m.Metrics {
 			if x.EventType != e.EventType {

@@ -1,6 +1,7 @@
 package attribution_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -103,6 +104,30 @@ func TestMetricAttribution(t *testing.T) {
 	}
 	if !slices.Equal(report, want) {
 		t.Errorf("report:\n%v\nwant\n%v", report, want)
+	}
+
+	// Past AWS's quota of sources, further ones count as undefined: with
+	// "email", the first 99 partners are named.
+	var many []perch.Event
+	for i := range perch.MaxAttributionSources + 5 {
+		many = append(many, perch.Event{EventType: "click", ItemID: "book", UserID: "u3", SessionID: "m", SentAt: at(time.Hour + time.Duration(i)*time.Second),
+			MetricAttribution: &perch.MetricAttribution{EventAttributionSource: fmt.Sprintf("partner-%03d", i)}})
+	}
+	for len(many) > 0 {
+		n := min(len(many), 10)
+		must(in.PutEvents(ctx, tracker.TrackingID, many[:n]))
+		many = many[n:]
+	}
+	report, err = s.MetricAttributionReport(ctx, m.ARN)
+	must(err)
+	clicks := map[string]float64{}
+	for _, v := range report {
+		if v.MetricName == "clicks" {
+			clicks[v.Source] = v.Value
+		}
+	}
+	if len(clicks) != perch.MaxAttributionSources+1 || clicks[perch.UndefinedSource] != 1+6 || clicks["partner-098"] != 1 || clicks["partner-099"] != 0 {
+		t.Errorf("clicks of %d sources: %d named, %v undefined", perch.MaxAttributionSources+6, len(clicks)-1, clicks[perch.UndefinedSource])
 	}
 
 	// Update: a metric removed, one added; the metrics list in pages.

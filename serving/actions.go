@@ -69,7 +69,7 @@ func (s *Service) GetActionRecommendations(ctx context.Context, in perch.ActionR
 		return st, ok
 	}
 	actions := rec.RecommendActions(history, s.cfg.Now().UnixMilli(), state, n, keep)
-	out := &perch.Recommendations{RecommendationID: recommendationID(), Items: make([]perch.RecommendedItem, len(actions))}
+	out := &perch.Recommendations{RecommendationID: perch.NewRecommendationID(c.campaign.ARN), Items: make([]perch.RecommendedItem, len(actions))}
 	for i, a := range actions {
 		out.Items[i] = perch.RecommendedItem{ItemID: a.Item, Score: score(a)}
 	}

@@ -96,7 +96,7 @@ func TestNextBestAction(t *testing.T) {
 	hits, total := 0, 0
 	for u := 0; u < len(w.data.Users); u += 8 {
 		got := w.actionsFor(perch.ActionRecommendationsInput{CampaignARN: c.ARN, UserID: w.data.Users[u]})
-		if len(got.Items) != 5 || !strings.HasPrefix(got.RecommendationID, "RID-") {
+		if len(got.Items) != 5 || sourceOf(t, got.RecommendationID, c.ARN) != c.ARN {
 			t.Fatalf("user %d: %+v", u, got)
 		}
 		for i, it := range got.Items {

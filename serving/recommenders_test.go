@@ -86,6 +86,9 @@ func TestDomainRecommenders(t *testing.T) {
 	if len(popular.Items) != 25 {
 		t.Errorf("most viewed: %d items", len(popular.Items))
 	}
+	if got := sourceOf(t, popular.RecommendationID, forYou.ARN, views.ARN); got != views.ARN {
+		t.Errorf("the recommender's recommendationId %s names %q, want %s", popular.RecommendationID, got, views.ARN)
+	}
 
 	must(w.sols.StopRecommender(w.ctx, views.ARN))(t)
 	if r := must(w.sols.DescribeRecommender(w.ctx, views.ARN))(t); r.Status != perch.StatusInactive {

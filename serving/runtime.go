@@ -183,7 +183,7 @@ func (s *Service) checkMetadata(c *served, name string, columns map[string][]str
 // answer makes the runtime's answer from a model's items; promotion,
 // when set, names the promotion of each place that holds a promoted item.
 func (s *Service) answer(ctx context.Context, c *served, name string, items []recipe.Scored, promotion func(int) string, columns map[string][]string) (*perch.Recommendations, error) {
-	out := &perch.Recommendations{RecommendationID: recommendationID(), Items: make([]perch.RecommendedItem, len(items))}
+	out := &perch.Recommendations{RecommendationID: perch.NewRecommendationID(c.campaign.ARN), Items: make([]perch.RecommendedItem, len(items))}
 	ids := make([]string, len(items))
 	for i, it := range items {
 		out.Items[i] = perch.RecommendedItem{ItemID: it.Item, Score: score(it)}

@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/solutions"
@@ -366,8 +364,6 @@ func score(s recipe.Scored) *float64 {
 	v := math.Round(s.Score*1e7) / 1e7
 	return &v
 }
-
-func recommendationID() string { return "RID-" + uuid.NewString() }
 
 // metadata returns, for each item, the requested columns of its Items
 // record: the schema's field names, as GetRecommendations' metadataColumns

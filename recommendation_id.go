@@ -1,0 +1,77 @@
+package perch
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// A recommendationId perch hands out names the campaign or recommender
+// that made it, so that a metric attribution can credit the events that
+// carry it to that resource, on any node, without a record of every
+// answer: its first 12 hex digits are the resource's SourceTag, the rest
+// is random. It keeps AWS's shape: "RID-" and a version 4 UUID, 40
+// characters, the most PutEvents takes.
+
+// recommendationIDPrefix starts every recommendationId.
+const recommendationIDPrefix = "RID-"
+
+// sourceTagBytes is how much of a resource's ARN digest a
+// recommendationId carries: 48 bits, so that two of a group's campaigns
+// and recommenders, or a random UUID from elsewhere, share a tag only by
+// a chance too small to matter; 74 random bits remain to tell the
+// answers of one resource apart.
+const sourceTagBytes = 6
+
+// NewRecommendationID returns the recommendationId of an answer of the
+// campaign or recommender sourceARN.
+func NewRecommendationID(sourceARN string) string {
+	var u [16]byte
+	digest := sha256.Sum256([]byte(sourceARN))
+	copy(u[:sourceTagBytes], digest[:])
+	_, _ = rand.Read(u[sourceTagBytes:]) // never fails: crypto/rand panics rather than return an error
+	u[6] = u[6]&0x0f | 0x40              // version 4
+	u[8] = u[8]&0x3f | 0x80              // RFC 4122 variant
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return recommendationIDPrefix + string(b[:])
+}
+
+// SourceTag is the tag of the campaign or recommender arn that the
+// recommendationIds of its answers carry.
+func SourceTag(arn string) string {
+	digest := sha256.Sum256([]byte(arn))
+	return hex.EncodeToString(digest[:sourceTagBytes])
+}
+
+// RecommendationSourceTag returns the source tag a recommendationId of
+// perch's shape carries, whoever made it; ok is false for an id of
+// another shape. Hex digits are read in either case, as a client may
+// have changed it.
+func RecommendationSourceTag(id string) (tag string, ok bool) {
+	rest, found := strings.CutPrefix(id, recommendationIDPrefix)
+	if !found || len(rest) != 36 || rest[8] != '-' || rest[13] != '-' {
+		return "", false
+	}
+	tag = strings.ToLower(rest[:8] + rest[9:13])
+	if _, err := hex.DecodeString(tag); err != nil {
+		return "", false
+	}
+	return tag, true
+}
+
+// MaxAttributionSources is AWS's quota of event attribution sources of a
+// metric attribution. perch names the first this many sources of a report
+// and counts the events of any further one under UndefinedSource: AWS
+// does not document what it does past the quota, and an unbounded count
+// of sources would make an unbounded report.
+const MaxAttributionSources = 100
