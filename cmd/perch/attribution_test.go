@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/personalize"
+	ptypes "github.com/aws/aws-sdk-go-v2/service/personalize/types"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
+	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeruntime"
+)
+
+// attributionReport reads a metric attribution's report from the read
+// API: value by metric and source.
+func attributionReport(t *testing.T, endpoint, arn string) map[[2]string]float64 {
+	t.Helper()
+	resp, err := http.Get(endpoint + "/_perch/metric-attribution?metricAttributionArn=" + url.QueryEscape(arn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var report struct {
+		Metrics []struct {
+			MetricName string  `json:"metricName"`
+			Source     string  `json:"eventAttributionSource"`
+			Value      float64 `json:"value"`
+		} `json:"metrics"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /_perch/metric-attribution: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&report); err != nil {
+		t.Fatal(err)
+	}
+	out := map[[2]string]float64{}
+	for _, m := range report.Metrics {
+		out[[2]string{m.MetricName, m.Source}] = m.Value
+	}
+	return out
+}
+
+// TestMetricAttributionThroughTheSDK: a campaign's recommendations, got
+// through the Go SDK, and events that carry their recommendationId are
+// credited to the campaign in the metric attribution's report; an
+// explicit eventAttributionSource wins, and events with neither are
+// undefined.
+func TestMetricAttributionThroughTheSDK(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	ctx := context.Background()
+	cp := controlClient(s.endpoint)
+	ev := clusterEvents(s.endpoint)
+	rt := personalizeruntime.New(personalizeruntime.Options{Region: "eu-west-1", BaseEndpoint: aws.String(s.endpoint), Retryer: aws.NopRetryer{},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
+		})})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	g, err := cp.CreateDatasetGroup(ctx, &personalize.CreateDatasetGroupInput{Name: aws.String("shop")})
+	must(err)
+	schema, err := cp.CreateSchema(ctx, &personalize.CreateSchemaInput{Name: aws.String("shop-interactions"), Schema: aws.String(clusterSchema)})
+	must(err)
+	_, err = cp.CreateDataset(ctx, &personalize.CreateDatasetInput{Name: aws.String("shop-interactions"), DatasetGroupArn: g.DatasetGroupArn,
+		SchemaArn: schema.SchemaArn, DatasetType: aws.String("Interactions")})
+	must(err)
+	tracker, err := cp.CreateEventTracker(ctx, &personalize.CreateEventTrackerInput{Name: aws.String("web"), DatasetGroupArn: g.DatasetGroupArn})
+	must(err)
+	put := func(user string, events ...etypes.Event) {
+		t.Helper()
+		_, err := ev.PutEvents(ctx, &personalizeevents.PutEventsInput{TrackingId: tracker.TrackingId, UserId: aws.String(user),
+			SessionId: aws.String("s-" + user), EventList: events})
+		must(err)
+	}
+	// Training needs 1,000 interactions.
+	for u := range 110 {
+		var list []etypes.Event
+		for i := range 10 {
+			list = append(list, etypes.Event{EventType: aws.String("click"), ItemId: aws.String(fmt.Sprint("item-", (u+i*i)%12)),
+				SentAt: aws.Time(time.Unix(1700000000+int64(u*10+i), 0))})
+		}
+		put(fmt.Sprint("user-", u), list...)
+	}
+
+	sol, err := cp.CreateSolution(ctx, &personalize.CreateSolutionInput{Name: aws.String("popular"), DatasetGroupArn: g.DatasetGroupArn,
+		RecipeArn: aws.String("arn:aws:personalize:::recipe/aws-popularity-count"), PerformAutoTraining: aws.Bool(false)})
+	must(err)
+	v, err := cp.CreateSolutionVersion(ctx, &personalize.CreateSolutionVersionInput{SolutionArn: sol.SolutionArn})
+	must(err)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		d, err := cp.DescribeSolutionVersion(ctx, &personalize.DescribeSolutionVersionInput{SolutionVersionArn: v.SolutionVersionArn})
+		must(err)
+		if status := aws.ToString(d.SolutionVersion.Status); status == "ACTIVE" {
+			break
+		} else if status == "CREATE FAILED" || time.Now().After(deadline) {
+			t.Fatalf("version %s %s", status, aws.ToString(d.SolutionVersion.FailureReason))
+		}
+	}
+	campaign, err := cp.CreateCampaign(ctx, &personalize.CreateCampaignInput{Name: aws.String("popular"), SolutionVersionArn: v.SolutionVersionArn})
+	must(err)
+
+	attribution, err := cp.CreateMetricAttribution(ctx, &personalize.CreateMetricAttributionInput{Name: aws.String("impact"),
+		DatasetGroupArn:     g.DatasetGroupArn,
+		Metrics:             []ptypes.MetricAttribute{{EventType: aws.String("purchase"), MetricName: aws.String("purchases"), Expression: aws.String("SAMPLECOUNT()")}},
+		MetricsOutputConfig: &ptypes.MetricAttributionOutput{RoleArn: aws.String("arn:aws:iam::111122223333:role/metrics")}})
+	must(err)
+
+	recs, err := rt.GetRecommendations(ctx, &personalizeruntime.GetRecommendationsInput{CampaignArn: campaign.CampaignArn, UserId: aws.String("user-1"), NumResults: 3})
+	must(err)
+	if len(recs.ItemList) != 3 {
+		t.Fatalf("recommendations: %d items", len(recs.ItemList))
+	}
+	rid := recs.RecommendationId
+	now := time.Now()
+	purchase := func(item string) etypes.Event {
+		return etypes.Event{EventType: aws.String("purchase"), ItemId: aws.String(item), SentAt: aws.Time(now), RecommendationId: rid}
+	}
+	put("user-1", purchase(aws.ToString(recs.ItemList[0].ItemId)), purchase(aws.ToString(recs.ItemList[1].ItemId)))
+	explicit := purchase(aws.ToString(recs.ItemList[2].ItemId))
+	explicit.MetricAttribution = &etypes.MetricAttribution{EventAttributionSource: aws.String("newsletter")}
+	put("user-1", explicit, etypes.Event{EventType: aws.String("purchase"), ItemId: aws.String("item-3"), SentAt: aws.Time(now)})
+
+	got := attributionReport(t, s.endpoint, aws.ToString(attribution.MetricAttributionArn))
+	want := map[[2]string]float64{
+		{"purchases", aws.ToString(campaign.CampaignArn)}: 2,
+		{"purchases", "newsletter"}:                       1,
+		{"purchases", "SOURCE_NAME_UNDEFINED"}:            1,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("report:\n%v\nwant\n%v", got, want)
+	}
+}
