@@ -17,9 +17,10 @@ import (
 
 // Service implements perch.Ingest.
 type Service struct {
-	catalog perch.Catalog
-	store   perch.Store
-	now     func() time.Time
+	catalog   perch.Catalog
+	store     perch.Store
+	now       func() time.Time
+	committed []func(*perch.Batch)
 }
 
 var _ perch.Ingest = (*Service)(nil)
@@ -27,6 +28,24 @@ var _ perch.Ingest = (*Service)(nil)
 // New returns the write path over a catalog and a store.
 func New(catalog perch.Catalog, store perch.Store) *Service {
 	return &Service{catalog: catalog, store: store, now: time.Now}
+}
+
+// AfterCommit has fn called with each batch of the events API once the
+// store has committed it, on the request's goroutine before its answer:
+// fn must return at once and must not change the batch. It is for
+// followers of what arrives (figures kept as records come in); call it
+// before the service takes requests.
+func (s *Service) AfterCommit(fn func(*perch.Batch)) { s.committed = append(s.committed, fn) }
+
+// commit commits b and tells the AfterCommit followers.
+func (s *Service) commit(ctx context.Context, b *perch.Batch) error {
+	if err := s.store.Commit(ctx, b); err != nil {
+		return err
+	}
+	for _, fn := range s.committed {
+		fn(b)
+	}
+	return nil
 }
 
 // PutEvents implements perch.Ingest.
@@ -49,7 +68,7 @@ func (s *Service) PutEvents(ctx context.Context, trackingID string, events []per
 			e.EventID = uuid.NewString()
 		}
 	}
-	return s.store.Commit(ctx, &perch.Batch{Dataset: ds, Events: events})
+	return s.commit(ctx, &perch.Batch{Dataset: ds, Events: events})
 }
 
 // PutActionInteractions implements perch.Ingest.
@@ -72,7 +91,7 @@ func (s *Service) PutActionInteractions(ctx context.Context, trackingID string, 
 			a.EventID = uuid.NewString()
 		}
 	}
-	return s.store.Commit(ctx, &perch.Batch{Dataset: ds, ActionInteractions: interactions})
+	return s.commit(ctx, &perch.Batch{Dataset: ds, ActionInteractions: interactions})
 }
 
 // listNames are the request members that carry each kind of entity, for
@@ -112,7 +131,7 @@ func (s *Service) PutEntities(ctx context.Context, datasetARN string, t perch.Da
 		}
 		entities[i].Updated = now
 	}
-	return s.store.Commit(ctx, &perch.Batch{Dataset: ds, Entities: entities})
+	return s.commit(ctx, &perch.Batch{Dataset: ds, Entities: entities})
 }
 
 // checkProperties checks one record's properties and names the record in

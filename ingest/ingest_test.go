@@ -198,3 +198,32 @@ func TestPutEntities(t *testing.T) {
 		t.Errorf("stored %+v", got)
 	}
 }
+
+// TestAfterCommit: followers see each committed batch, with its dataset,
+// once it is stored, and never a refused one.
+func TestAfterCommit(t *testing.T) {
+	f := newFixture(t)
+	var seen []*perch.Batch
+	f.svc.AfterCommit(func(b *perch.Batch) {
+		if got := f.events(t); len(got) < len(b.Events) {
+			t.Errorf("a follower called before the commit: %d events stored", len(got))
+		}
+		seen = append(seen, b)
+	})
+	good := perch.Event{EventType: "click", UserID: "u", SessionID: "s", SentAt: 1}
+	if err := f.svc.PutEvents(f.ctx, f.tracking, []perch.Event{good, good}); err != nil {
+		t.Fatal(err)
+	}
+	bad := good
+	bad.Properties = `{"color": "red"}`
+	if err := f.svc.PutEvents(f.ctx, f.tracking, []perch.Event{good, bad}); err == nil {
+		t.Fatal("bad properties accepted")
+	}
+	if err := f.svc.PutEntities(f.ctx, f.datasets[perch.Items].ARN, perch.Items, []perch.Entity{{ID: "i"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || len(seen[0].Events) != 2 || seen[0].Dataset.ARN != f.datasets[perch.Interactions].ARN ||
+		len(seen[1].Entities) != 1 || seen[1].Dataset.Type != perch.Items {
+		t.Errorf("followers saw %+v", seen)
+	}
+}
