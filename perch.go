@@ -32,6 +32,10 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Member is the input member the error is about, as a validation
+	// message names it ("eventList.1.member.properties"), when there is
+	// one: what someone debugging a refused request looks for first.
+	Member string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -137,12 +137,12 @@ func (s *Server) deleteMetricAttribution(ctx context.Context, in struct{ MetricA
 func (s *Server) serveMetricAttribution(w http.ResponseWriter, r *http.Request) {
 	fail := func(e apiError) { writeError(w, contentTypeJSON, e) }
 	if s.attributions == nil {
-		fail(apiError{http.StatusBadRequest, perch.EInvalidInput, "This server has no metric attributions"})
+		fail(apiError{status: http.StatusBadRequest, code: perch.EInvalidInput, message: "This server has no metric attributions"})
 		return
 	}
 	arn := r.URL.Query().Get("metricAttributionArn")
 	if arn == "" {
-		fail(apiError{http.StatusBadRequest, perch.EInvalidInput, "The metricAttributionArn query parameter is required"})
+		fail(apiError{status: http.StatusBadRequest, code: perch.EInvalidInput, message: "The metricAttributionArn query parameter is required"})
 		return
 	}
 	values, err := s.attributions.MetricAttributionReport(r.Context(), arn)

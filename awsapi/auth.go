@@ -25,7 +25,7 @@ func (s *Server) authenticate(r *http.Request, raw []byte) (account string, refu
 			return "", &refusal
 		}
 		s.log.Info("request refused", "code", e.Code, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
-		return "", &apiError{e.Status, e.Code, e.Message}
+		return "", &apiError{status: e.Status, code: e.Code, message: e.Message}
 	}
 	return key.Account, nil
 }

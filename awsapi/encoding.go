@@ -20,8 +20,8 @@ func decodeContent(r *http.Request, raw []byte) ([]byte, *apiError) {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return nil, &apiError{http.StatusBadRequest, eSerialization,
-				"The body is not gzip data although Content-Encoding is " + enc + ": " + err.Error()}
+			return nil, &apiError{status: http.StatusBadRequest, code: eSerialization,
+				message: "The body is not gzip data although Content-Encoding is " + enc + ": " + err.Error()}
 		}
 		body, err := io.ReadAll(&boundedReader{r: zr, left: MaxBodyBytes})
 		if err != nil {
@@ -29,13 +29,13 @@ func decodeContent(r *http.Request, raw []byte) ([]byte, *apiError) {
 			if errors.As(err, &tooBig) {
 				return nil, tooLarge()
 			}
-			return nil, &apiError{http.StatusBadRequest, eSerialization,
-				"The body is not valid gzip data: " + err.Error()}
+			return nil, &apiError{status: http.StatusBadRequest, code: eSerialization,
+				message: "The body is not valid gzip data: " + err.Error()}
 		}
 		return body, nil
 	default:
-		return nil, &apiError{http.StatusUnsupportedMediaType, eSerialization,
-			"Content-Encoding " + enc + " is not supported; send the body as is or gzip-encoded"}
+		return nil, &apiError{status: http.StatusUnsupportedMediaType, code: eSerialization,
+			message: "Content-Encoding " + enc + " is not supported; send the body as is or gzip-encoded"}
 	}
 }
 

@@ -28,6 +28,9 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	// member is the input member the error is about, when it names one;
+	// it is not sent (AWS's envelope has no place for it) but observed.
+	member string
 }
 
 // errorBody is AWS's JSON error envelope. Every SDK reads __type (or the
@@ -40,6 +43,7 @@ type errorBody struct {
 // writeError answers with AWS's error envelope. The header and body carry
 // the same code, so SDKs agree whichever they read.
 func writeError(w http.ResponseWriter, contentType string, e apiError) {
+	noteError(w, &e)
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("X-Amzn-ErrorType", e.code)
@@ -52,18 +56,19 @@ func writeError(w http.ResponseWriter, contentType string, e apiError) {
 func toAPIError(svc *model.Service, err error, log *slog.Logger) apiError {
 	var ser *model.SerializationError
 	if errors.As(err, &ser) {
-		return apiError{http.StatusBadRequest, eSerialization, ser.Error()}
+		return apiError{status: http.StatusBadRequest, code: eSerialization, message: ser.Error()}
 	}
 	var v model.Violations
 	if errors.As(err, &v) {
-		return apiError{http.StatusBadRequest, perch.EInvalidInput, v.Error()}
+		// The first member the message names is the one to look at first.
+		return apiError{status: http.StatusBadRequest, code: perch.EInvalidInput, message: v.Error(), member: v[0].Path}
 	}
 	var pe *perch.Error
 	if errors.As(err, &pe) {
-		return apiError{statusOf(svc, pe.Code), pe.Code, pe.Message}
+		return apiError{status: statusOf(svc, pe.Code), code: pe.Code, message: pe.Message, member: pe.Member}
 	}
 	log.Error("internal failure", "err", err)
-	return apiError{http.StatusInternalServerError, perch.EInternal, "We encountered an internal error. Please try again."}
+	return apiError{status: http.StatusInternalServerError, code: perch.EInternal, message: "We encountered an internal error. Please try again."}
 }
 
 // statusOf returns the HTTP status of an error code: the model's where it

@@ -24,7 +24,7 @@ const (
 func (s *Server) serveDatasets(w http.ResponseWriter, r *http.Request) {
 	group := r.URL.Query().Get("datasetGroupArn")
 	if group == "" {
-		writeError(w, contentTypeJSON, apiError{http.StatusBadRequest, perch.EInvalidInput, "The datasetGroupArn query parameter is required"})
+		writeError(w, contentTypeJSON, apiError{status: http.StatusBadRequest, code: perch.EInvalidInput, message: "The datasetGroupArn query parameter is required"})
 		return
 	}
 	ctx := r.Context()
@@ -63,7 +63,7 @@ func (s *Server) serveDatasets(w http.ResponseWriter, r *http.Request) {
 // set, says why the stream ended early.
 func (s *Server) serveExport(w http.ResponseWriter, r *http.Request) {
 	fail := func(code, msg string) {
-		writeError(w, contentTypeJSON, apiError{http.StatusBadRequest, code, msg})
+		writeError(w, contentTypeJSON, apiError{status: http.StatusBadRequest, code: code, message: msg})
 	}
 	failWith := func(err error) { writeError(w, contentTypeJSON, toAPIError(model.Events, err, s.log)) }
 	q := r.URL.Query()

@@ -60,6 +60,8 @@ type env struct {
 	verifier *sigv4.Verifier
 	// maxInFlight bounds the events calls served at once (0: no bound).
 	maxInFlight int
+	// observe, when set, is the server's Config.Observe.
+	observe func(*awsapi.Outcome)
 	// wrap, when set, wraps the server's handler, to watch what it does.
 	wrap func(http.Handler) http.Handler
 	// recommender, when set, serves the recommendation side's control
@@ -105,7 +107,7 @@ func (e *env) start() {
 	}
 	cfg := awsapi.Config{
 		Catalog: cat, Ingest: ingest.New(cat, store), Store: store, Jobs: js, Account: testAccount, Verifier: e.verifier,
-		MaxInFlight: e.maxInFlight,
+		MaxInFlight: e.maxInFlight, Observe: e.observe,
 	}
 	if e.recommender != nil {
 		cfg.Solutions, cfg.Runtime = e.recommender, e.recommender

@@ -22,12 +22,12 @@ func checkRequest(r *http.Request) *apiError {
 		}
 	}
 	if size > MaxHeaderBytes {
-		return &apiError{http.StatusRequestHeaderFieldsTooLarge, eHeadersTooLarge,
-			"The request's header section is " + strconv.Itoa(size) + " bytes, more than the limit of " + strconv.Itoa(MaxHeaderBytes)}
+		return &apiError{status: http.StatusRequestHeaderFieldsTooLarge, code: eHeadersTooLarge,
+			message: "The request's header section is " + strconv.Itoa(size) + " bytes, more than the limit of " + strconv.Itoa(MaxHeaderBytes)}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !jsonContentType(ct) {
-		return &apiError{http.StatusUnsupportedMediaType, eMediaType,
-			"Content-Type " + strconv.Quote(ct) + " is not supported: send the body as application/json (events and runtime APIs) or application/x-amz-json-1.1 (control plane)"}
+		return &apiError{status: http.StatusUnsupportedMediaType, code: eMediaType,
+			message: "Content-Type " + strconv.Quote(ct) + " is not supported: send the body as application/json (events and runtime APIs) or application/x-amz-json-1.1 (control plane)"}
 	}
 	return nil
 }

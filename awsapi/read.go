@@ -49,7 +49,7 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	arn := q.Get("datasetArn")
 	if arn == "" {
-		fail(apiError{http.StatusBadRequest, perch.EInvalidInput, "The datasetArn query parameter is required"})
+		fail(apiError{status: http.StatusBadRequest, code: perch.EInvalidInput, message: "The datasetArn query parameter is required"})
 		return
 	}
 	query := perch.RecordQuery{UserID: q.Get("userId"), SessionID: q.Get("sessionId"), ID: q.Get("id")}
@@ -61,7 +61,7 @@ func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 0 {
-			fail(apiError{http.StatusBadRequest, perch.EInvalidInput, "The limit query parameter must be a non-negative integer, got " + strconv.Quote(l)})
+			fail(apiError{status: http.StatusBadRequest, code: perch.EInvalidInput, message: "The limit query parameter must be a non-negative integer, got " + strconv.Quote(l)})
 			return
 		}
 		query.Limit = n

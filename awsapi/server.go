@@ -74,6 +74,10 @@ type Config struct {
 	// of events calls must not make recommendations fail, nor the reverse.
 	MaxInFlight int
 	Logger      *slog.Logger
+	// Observe, when set, is given the Outcome of every request the Server
+	// answers, refused ones included, once its answer is written; it runs
+	// on the request's goroutine, so it must be quick.
+	Observe func(*Outcome)
 }
 
 // Server is an http.Handler for all of perch's APIs.
@@ -97,6 +101,8 @@ type Server struct {
 	// inFlight holds a token for each events call being served; nil
 	// without a bound.
 	inFlight chan struct{}
+	// observer is Config.Observe.
+	observer func(*Outcome)
 
 	control map[string]controlOp
 	events  map[string]func(context.Context, model.Value) error
@@ -113,6 +119,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		catalog: cfg.Catalog, ingest: cfg.Ingest, store: cfg.Store, jobs: cfg.Jobs, solutions: cfg.Solutions, runtime: cfg.Runtime,
 		filters: cfg.Filters, tagging: cfg.Tagging, batch: cfg.Batch, segments: cfg.Segments, attributions: cfg.Attributions, recommenders: cfg.Recommenders, account: cfg.Account, verifier: cfg.Verifier, log: log,
+		observer: cfg.Observe,
 	}
 	if cfg.MaxInFlight > 0 {
 		s.inFlight = make(chan struct{}, cfg.MaxInFlight)
@@ -165,7 +172,13 @@ func New(cfg Config) *Server {
 // operation is told so only after authentication, so that only a caller
 // with a valid signature learns which routes exist.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("x-amzn-RequestId", uuid.NewString())
+	requestID := uuid.NewString()
+	w.Header().Set("x-amzn-RequestId", requestID)
+	if s.observer != nil {
+		ow := s.observe(w, requestID)
+		w = ow
+		defer s.finish(ow, r)
+	}
 	contentType := errorContentType(r)
 	if e := checkRequest(r); e != nil {
 		writeError(w, contentType, *e)
@@ -198,6 +211,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, contentType, *e)
 			return
 		}
+	}
+	if ow, ok := w.(*observedWriter); ok {
+		ow.outcome.Account = account
 	}
 	if rt.unknown != nil {
 		writeError(w, contentType, *rt.unknown)
@@ -257,9 +273,9 @@ func (s *Server) route(r *http.Request) route {
 		op, control := model.Personalize.Operation(name), s.control[name]
 		switch {
 		case !ok || op == nil || control == nil:
-			rt.unknown = &apiError{http.StatusBadRequest, eUnknownOperation, "Operation " + target + " is not supported by this endpoint"}
+			rt.unknown = &apiError{status: http.StatusBadRequest, code: eUnknownOperation, message: "Operation " + target + " is not supported by this endpoint"}
 		case r.Method != http.MethodPost || r.URL.Path != "/":
-			rt.unknown = &apiError{http.StatusNotFound, eUnknownOperation, "Control-plane operations are POST / with an X-Amz-Target header"}
+			rt.unknown = &apiError{status: http.StatusNotFound, code: eUnknownOperation, message: "Control-plane operations are POST / with an X-Amz-Target header"}
 		default:
 			rt.op, rt.control = op, control
 		}
@@ -269,9 +285,9 @@ func (s *Server) route(r *http.Request) route {
 		rt := route{api: readAPI, open: name == "health"}
 		switch {
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
-			rt.unknown = &apiError{http.StatusMethodNotAllowed, eUnknownOperation, "The read API only answers GET"}
+			rt.unknown = &apiError{status: http.StatusMethodNotAllowed, code: eUnknownOperation, message: "The read API only answers GET"}
 		case readOperations[name] == nil:
-			rt.unknown = &apiError{http.StatusNotFound, eUnknownOperation, "No read API at " + r.URL.Path}
+			rt.unknown = &apiError{status: http.StatusNotFound, code: eUnknownOperation, message: "No read API at " + r.URL.Path}
 		default:
 			rt.read = readOperations[name]
 		}
@@ -286,7 +302,7 @@ func (s *Server) route(r *http.Request) route {
 		if model.Events.OperationFor(http.MethodPost, r.URL.Path) != nil {
 			status = http.StatusMethodNotAllowed
 		}
-		rt.unknown = &apiError{status, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"}
+		rt.unknown = &apiError{status: status, code: eUnknownOperation, message: r.Method + " " + r.URL.Path + " is not an operation of this endpoint"}
 	}
 	return rt
 }
@@ -302,13 +318,13 @@ func (s *Server) runtimeRoute(r *http.Request) (rt route, ok bool) {
 	rt = route{api: runtimeAPI}
 	switch {
 	case r.Method != http.MethodPost:
-		rt.unknown = &apiError{http.StatusMethodNotAllowed, eUnknownOperation, r.Method + " " + r.URL.Path + " is not an operation of this endpoint"}
+		rt.unknown = &apiError{status: http.StatusMethodNotAllowed, code: eUnknownOperation, message: r.Method + " " + r.URL.Path + " is not an operation of this endpoint"}
 	case s.runtimeOps[op.Name].call == nil:
 		// An operation of the model that perch does not serve is answered
 		// as the control plane answers one of its own: the SDKs surface the
 		// code, and none retries a 400.
-		rt.unknown = &apiError{http.StatusBadRequest, eUnknownOperation,
-			"Operation " + op.Name + " (" + op.Method + " " + op.Path + ") is not supported by this endpoint"}
+		rt.unknown = &apiError{status: http.StatusBadRequest, code: eUnknownOperation,
+			message: "Operation " + op.Name + " (" + op.Method + " " + op.Path + ") is not supported by this endpoint"}
 	default:
 		rt.op = op
 	}
@@ -413,15 +429,15 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 		case errors.As(err, &tooBig):
 			return nil, tooLarge()
 		case errors.As(err, &netErr) && netErr.Timeout():
-			return nil, &apiError{http.StatusRequestTimeout, eRequestTimeout,
-				"The request body was not received in time; send it without pauses"}
+			return nil, &apiError{status: http.StatusRequestTimeout, code: eRequestTimeout,
+				message: "The request body was not received in time; send it without pauses"}
 		}
-		return nil, &apiError{http.StatusBadRequest, eSerialization, "Could not read the request body: " + err.Error()}
+		return nil, &apiError{status: http.StatusBadRequest, code: eSerialization, message: "Could not read the request body: " + err.Error()}
 	}
 	return buf.Bytes(), nil
 }
 
 func tooLarge() *apiError {
-	return &apiError{http.StatusRequestEntityTooLarge, eRequestTooLarge,
-		"Request body is larger than the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes"}
+	return &apiError{status: http.StatusRequestEntityTooLarge, code: eRequestTooLarge,
+		message: "Request body is larger than the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes"}
 }

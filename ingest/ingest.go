@@ -146,11 +146,13 @@ func checkProperties(schema *perch.AvroSchema, properties string, t perch.Datase
 		return err
 	}
 	where := fmt.Sprintf("%s.%d.member.properties", list, i+1)
+	e := perch.Errorf(perch.EInvalidInput, "Invalid properties at '%s': %s", where, refused.Reason)
 	if refused.NotJSON {
 		// AWS's wording first, so that clients matching on it still match.
-		return perch.Errorf(perch.EInvalidInput, "Error parsing properties json at '%s': %s", where, refused.Reason)
+		e = perch.Errorf(perch.EInvalidInput, "Error parsing properties json at '%s': %s", where, refused.Reason)
 	}
-	return perch.Errorf(perch.EInvalidInput, "Invalid properties at '%s': %s", where, refused.Reason)
+	e.Member = where
+	return e
 }
 
 // typeName is the dataset type as the documentation writes it.
