@@ -65,14 +65,15 @@ function setNav(name) {
 function renderAccount() {
   account.replaceChildren();
   if (!session) return;
-  account.append(
+  account.append(...[
     h('span', {class: 'muted'}, 'account '),
     h('code', {id: 'account-id'}, session.account),
     session.accessKeyId ? h('span', {class: 'muted'}, ' as ') : null,
     session.accessKeyId ? h('code', {}, session.accessKeyId) : null,
     session.auth === 'sigv4'
       ? h('button', {type: 'button', class: 'link', id: 'logout', onclick: logout}, 'log out')
-      : h('span', {class: 'badge neutral', title: 'perch serve --auth none'}, 'no auth'));
+      : h('span', {class: 'badge neutral', title: 'perch serve --auth none'}, 'no auth'),
+  ].filter(Boolean));
 }
 
 async function logout() {
@@ -102,6 +103,8 @@ async function render() {
   const {name, args} = parse(location.hash);
   setNav(name);
   if (name === 'login') {
+    // With --auth none there is nothing to log in to.
+    if (session && session.auth === 'none') { location.hash = '#/'; return; }
     showLogin(sessionStorage.getItem('perch-return') || '#/');
     return;
   }

@@ -106,9 +106,9 @@ export function number(n) {
 // An empty list shows the empty text instead.
 export function table(columns, rows, empty = 'None.', attrs = {}) {
   if (!rows || rows.length === 0) return h('p', {class: 'empty'}, empty);
-  return h('table', attrs,
+  return h('div', {class: 'scroll'}, h('table', attrs,
     h('thead', {}, h('tr', {}, columns.map(([heading]) => h('th', {}, heading)))),
-    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(row)))))));
+    h('tbody', {}, rows.map((row) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(row))))))));
 }
 
 export function section(title, ...children) {

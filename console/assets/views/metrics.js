@@ -16,7 +16,7 @@ export async function metricsView(groupArn) {
       h('thead', {},
         h('tr', {}, h('th', {}, 'Metric'), versions.map((v) => h('th', {class: 'num'},
           h('div', {}, v.solutionName), h('div', {class: 'muted small'}, recipe(v.recipeArn)), badge(v.status)))),
-        h('tr', {class: 'arns'}, h('th', {}, 'Version'), versions.map((v) => h('th', {}, arn(v.solutionVersionArn))))),
+        h('tr', {class: 'arns'}, h('th', {}, 'Version'), versions.map((v) => h('th', {class: 'num'}, arn(v.solutionVersionArn))))),
       h('tbody', {}, names.map((name) => {
         const values = versions.map((v) => (v.metrics || {})[name]);
         const numbers = values.filter((x) => typeof x === 'number');
