@@ -74,6 +74,11 @@ type RecordQuery struct {
 	// Time, when set, keeps the interactions and action interactions
 	// whose time is in [From, To).
 	Time *TimeRange
+	// Newest reads interactions and action interactions in the reverse of
+	// their order (records put through the API newest first, then bulk
+	// records, the last import's last row first), from the newest end, so
+	// that the newest few cost what they are, not the dataset's size.
+	Newest bool
 }
 
 // TimeRange is the half-open interval [From, To).

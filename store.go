@@ -43,6 +43,15 @@ type Store interface {
 	// With both sources, the newest record of an id (by Updated) wins.
 	Entities(ctx context.Context, datasetID uint64, q RecordQuery, fn func(*Entity) error) error
 
+	// RecordCount returns how many records the dataset datasetID holds:
+	// interactions and action interactions of both sources, duplicates
+	// included; for items, users and actions, the current record of each
+	// id in each source (an id both put and imported, or imported by two
+	// live incremental imports, counts in each). The store keeps the count
+	// as it writes (Commit, BulkLoader.Commit, DeleteUsers), so reading it
+	// costs nothing like the dataset's size.
+	RecordCount(ctx context.Context, datasetID uint64) (int64, error)
+
 	// BulkLoad starts loading records into d as bulk data. Nothing the
 	// loader stages is visible until its Commit.
 	BulkLoad(ctx context.Context, d *Dataset) (BulkLoader, error)

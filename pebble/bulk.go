@@ -171,6 +171,11 @@ func (l *loader) Commit(ctx context.Context, mode perch.ImportMode) error {
 	}
 	live = append(live, l.gen)
 	set(b, liveKey(l.d.ID), encodeGens(live))
+	n, err := l.countGeneration()
+	if err != nil {
+		return err
+	}
+	set(b, countKey(l.d.ID, l.gen), encodeUint64(uint64(n)))
 	_ = b.Delete(stagingKey(l.d.ID, l.gen), nil)
 	if err := s.apply(b, false, nil); err != nil {
 		return err

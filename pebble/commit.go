@@ -227,17 +227,33 @@ func (s *Store) applyGroup(group []*commitRequest) error {
 	defer b.Close()
 	seq := s.seq
 	var key []byte
+	counted := newCounts(s.db)
+	var seen map[string]bool // entity keys of the group
 	for _, r := range group {
 		datasetID := r.batch.Dataset.ID
 		key, seq = setRuns(b, key, tagEvent, datasetID, seq, r.enc.events, r.batch.Events, eventRecordIDs)
 		key, seq = setRuns(b, key, tagActionInteraction, datasetID, seq, r.enc.actionInteractions, r.batch.ActionInteractions,
 			actionInteractionRecordIDs)
+		counted.add(datasetID, 0, int64(len(r.batch.Events)+len(r.batch.ActionInteractions)))
 		for i, e := range r.batch.Entities {
 			// Later sets of a key in one batch win, so the newest record of
 			// an id is the one that stays.
 			key = appendEntityKey(key[:0], datasetID, e.ID)
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			isNew, err := counted.putEntityIsNew(key, seen)
+			if err != nil {
+				return err
+			}
+			if isNew {
+				counted.add(datasetID, 0, 1)
+			}
 			set(b, key, r.enc.entities[i])
 		}
+	}
+	if err := counted.set(b); err != nil {
+		return err
 	}
 	if seq != s.seq {
 		set(b, keySeq, encodeUint64(seq))

@@ -61,6 +61,15 @@ func (s *Store) DeleteUsers(ctx context.Context, d *perch.Dataset, users []strin
 type deletion struct {
 	b     *pdb.Batch
 	count int
+	// counts are the dataset's record counts less what is deleted.
+	counts *counts
+}
+
+// removed notes n records of the dataset's generation gen (0: put through
+// the API) deleted.
+func (del *deletion) removed(datasetID, gen uint64, n int) {
+	del.count += n
+	del.counts.add(datasetID, gen, -int64(n))
 }
 
 func (s *Store) applyDeletion(ctx context.Context, d *perch.Dataset, build func(*deletion) error) (int, error) {
@@ -75,12 +84,15 @@ func (s *Store) applyDeletion(ctx context.Context, d *perch.Dataset, build func(
 	if s.deleted[d.ID] {
 		return 0, perch.Errorf(perch.EResourceNotFound, "Could not find resource: %s", d.ARN)
 	}
-	del := &deletion{b: new(pdb.Batch)}
+	del := &deletion{b: new(pdb.Batch), counts: newCounts(s.db)}
 	if err := build(del); err != nil {
 		return 0, err
 	}
 	if del.b.Empty() {
 		return 0, nil
+	}
+	if err := del.counts.set(del.b); err != nil {
+		return 0, err
 	}
 	if err := s.apply(del.b, false, nil); err != nil {
 		return 0, err
@@ -154,7 +166,7 @@ func (s *Store) deletePut(del *deletion, datasetID uint64, tag byte, userID stri
 			return false, fmt.Errorf("pebble: decoding %q: %w", key, err)
 		}
 		_ = del.b.Delete(key, nil)
-		del.count += len(records)
+		del.removed(datasetID, 0, len(records))
 	}
 	return false, it.Error()
 }
@@ -206,7 +218,7 @@ func (s *Store) deleteBulk(del *deletion, datasetID, gen uint64, userID string) 
 			return false, fmt.Errorf("%w: key %q", err, key)
 		}
 		_ = del.b.Delete(key, nil)
-		del.count += len(records)
+		del.removed(datasetID, gen, len(records))
 	}
 	return false, it.Error()
 }
@@ -224,7 +236,7 @@ func (s *Store) deleteEntities(ctx context.Context, d *perch.Dataset, users []st
 			prefixes = append(prefixes, appendGenPrefix(nil, tagBulkEntity, d.ID, g))
 		}
 		for _, u := range users {
-			for _, p := range prefixes {
+			for i, p := range prefixes {
 				key := append(bytes.Clone(p), u...)
 				_, closer, err := s.db.Get(key)
 				if errors.Is(err, pdb.ErrNotFound) {
@@ -235,7 +247,11 @@ func (s *Store) deleteEntities(ctx context.Context, d *perch.Dataset, users []st
 				}
 				closer.Close()
 				_ = del.b.Delete(key, nil)
-				del.count++
+				gen := uint64(0)
+				if i > 0 {
+					gen = gens[i-1]
+				}
+				del.removed(d.ID, gen, 1)
 			}
 		}
 		return nil

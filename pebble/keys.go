@@ -48,10 +48,10 @@ const (
 
 // datasetTags lists every family of keys that DeleteDataset clears.
 var datasetTags = []byte{tagEvent, tagActionInteraction, tagUserIndex, tagSessionIndex, tagDedup, tagEntity,
-	tagBulkRecord, tagBulkUserIndex, tagBulkEntity, tagBulkDedup}
+	tagBulkRecord, tagBulkUserIndex, tagBulkEntity, tagBulkDedup, tagCount}
 
 // generationTags lists every family of keys of a bulk generation.
-var generationTags = []byte{tagBulkRecord, tagBulkUserIndex, tagBulkEntity, tagBulkDedup}
+var generationTags = []byte{tagBulkRecord, tagBulkUserIndex, tagBulkEntity, tagBulkDedup, tagCount}
 
 // Resource kinds, as they appear in resource keys r/<kind>/<arn>.
 const (

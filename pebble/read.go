@@ -454,6 +454,9 @@ type span struct {
 	// dups, when a walk of the whole generation has found them, are the
 	// rows of the generation that are duplicates; nil means unknown.
 	dups map[uint64]bool
+	// newest walks the span from its last key back, and each run's
+	// records last first.
+	newest bool
 }
 
 // scanInteractions walks the events or action interactions (tag) of a
@@ -462,6 +465,8 @@ type span struct {
 // when q names one. It calls visit with each record's value until q.Limit
 // visits have reported a match. visit filters and decodes; the index
 // walked guarantees the user (or the session, when no user is given).
+// With q.Newest the order is the reverse: the spans last first, each
+// walked from its end.
 func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64, q perch.RecordQuery,
 	visit func(found) (matched bool, err error)) (err error) {
 	if err := s.gate.enter(); err != nil {
@@ -497,6 +502,12 @@ func (s *Store) scanInteractions(ctx context.Context, tag byte, datasetID uint64
 			sp.walk = sp.record
 		}
 		spans = append(spans, sp)
+	}
+	if q.Newest {
+		slices.Reverse(spans)
+		for i := range spans {
+			spans[i].newest = true
+		}
 	}
 	matched := 0
 	for _, sp := range spans {
@@ -539,7 +550,11 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 	}
 	var recordKey []byte
 	var records [][]byte
-	for walk.First(); walk.Valid() && (limit <= 0 || matched < limit); walk.Next() {
+	start, step := walk.First, walk.Next
+	if sp.newest {
+		start, step = walk.Last, walk.Prev
+	}
+	for valid := start(); valid && (limit <= 0 || matched < limit); valid = step() {
 		if err := r.store.stillWanted(ctx); err != nil {
 			return matched, err
 		}
@@ -560,15 +575,19 @@ func (r *snapshotReader) walk(ctx context.Context, sp span, limit int,
 		if records, err = splitRecords(value, records[:0]); err != nil {
 			return matched, fmt.Errorf("%w: key %q", err, values.Key())
 		}
-		for i, record := range records {
+		for j := range records {
 			if limit > 0 && matched >= limit {
 				break
 			}
-			f := found{r: r, span: &sp, seq: first + uint64(i), value: record}
-			if sp.bulk && byIndex {
+			i := j
+			if sp.newest {
+				i = len(records) - 1 - j
+			}
+			f := found{r: r, span: &sp, seq: first + uint64(i), value: records[i]}
+			if sp.bulk && byIndex && !sp.newest {
 				// Every record of the user passes here, whatever the
 				// visitor keeps, so that each is known to the ones after.
-				f.dup, f.known = r.seenByUser(record)
+				f.dup, f.known = r.seenByUser(records[i])
 			}
 			ok, err := visit(f)
 			if err != nil {

@@ -298,7 +298,10 @@ func (s *Store) load() error {
 	if s.gen, err = getUint64(s.db, keyGen); err != nil && !errors.Is(err, pdb.ErrNotFound) {
 		return err
 	}
-	return s.dropStaging()
+	if err := s.dropStaging(); err != nil {
+		return err
+	}
+	return s.backfillCounts()
 }
 
 func getUint64(db *pdb.DB, key []byte) (uint64, error) {

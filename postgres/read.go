@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -134,6 +135,9 @@ func (t interactionTable) query(datasetID uint64, gen int64, q perch.RecordQuery
 	if q.Time != nil {
 		fmt.Fprintf(&b, " AND %s >= %s AND %s < %s", t.timeColumn, arg(int64(q.Time.From)), t.timeColumn, arg(int64(q.Time.To)))
 	}
+	if q.Newest {
+		order += " DESC"
+	}
 	fmt.Fprintf(&b, " ORDER BY %s", order)
 	if limit > 0 {
 		fmt.Fprintf(&b, " LIMIT %s", arg(limit))
@@ -144,7 +148,8 @@ func (t interactionTable) query(datasetID uint64, gen int64, q perch.RecordQuery
 // scanInteractions reads the records of q from each source in turn: the
 // live bulk generations, oldest first, in import order, then the records
 // put through the API in the store's order; scanning each row into dest
-// and calling visit.
+// and calling visit. With q.Newest the order is the reverse, each query
+// reading its index backwards.
 func (s *Store) scanInteractions(ctx context.Context, t interactionTable, datasetID uint64, q perch.RecordQuery,
 	dest []any, visit func(bulk bool) error) error {
 	return s.read(ctx, func(r *reader) error {
@@ -155,28 +160,45 @@ func (s *Store) scanInteractions(ctx context.Context, t interactionTable, datase
 			}
 			return q.Limit - matched
 		}
+		var sources []int64 // bulk generations, and -1 for the records put
 		// Bulk records have no session.
 		if q.Wants(perch.IngestBulk) && q.SessionID == "" {
 			gens, err := r.liveGenerations(datasetID)
 			if err != nil {
 				return err
 			}
-			for _, g := range gens {
-				if q.Limit > 0 && matched >= q.Limit {
-					return nil
-				}
-				sql, args := t.query(datasetID, g, q, left())
-				if err := r.each(sql, args, dest, func() error { matched++; return visit(true) }); err != nil {
-					return err
-				}
-			}
+			sources = gens
 		}
-		if q.Wants(perch.IngestPut) && (q.Limit <= 0 || matched < q.Limit) {
-			sql, args := t.query(datasetID, -1, q, left())
-			return r.each(sql, args, dest, func() error { matched++; return visit(false) })
+		if q.Wants(perch.IngestPut) {
+			sources = append(sources, -1)
+		}
+		if q.Newest {
+			slices.Reverse(sources)
+		}
+		for _, g := range sources {
+			if q.Limit > 0 && matched >= q.Limit {
+				return nil
+			}
+			sql, args := t.query(datasetID, g, q, left())
+			if err := r.each(sql, args, dest, func() error { matched++; return visit(g >= 0) }); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+}
+
+// RecordCount implements perch.Store: the counts the triggers of
+// record_counts keep, of the records put and of the live generations.
+func (s *Store) RecordCount(ctx context.Context, datasetID uint64) (int64, error) {
+	var n int64
+	err := s.read(ctx, func(r *reader) error {
+		return r.tx.QueryRow(r.ctx, `SELECT coalesce(sum(c.n), 0)::bigint FROM record_counts c
+WHERE c.dataset_id = $1 AND (c.gen = 0 OR EXISTS (
+	SELECT FROM bulk_generations g WHERE g.dataset_id = c.dataset_id AND g.gen = c.gen AND g.state = 'live'))`,
+			int64(datasetID)).Scan(&n)
+	})
+	return n, err
 }
 
 // Events implements perch.Store.

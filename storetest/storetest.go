@@ -74,6 +74,8 @@ func Tests() []Test {
 		{"BulkExactDuplicates", testBulkExactDuplicates},
 		{"DeleteUsers", testDeleteUsers},
 		{"DeleteDataset", testDeleteDataset},
+		{"RecordCounts", testRecordCounts},
+		{"NewestFirst", testNewestFirst},
 		{"Resources", testResources},
 		{"ResourcesSurviveReopen", testResourcesSurviveReopen},
 		{"CreateTakenARN", testCreateTakenARN},
