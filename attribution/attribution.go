@@ -8,9 +8,7 @@
 package attribution
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -27,6 +25,16 @@ type Service struct {
 	cat   perch.Catalog
 	scope perch.Scope
 	now   func() perch.Timestamp
+	// changed, when set, is called after each change of an attribution
+	// on this node: a Tally's cue to read them again.
+	changed func()
+}
+
+// tell calls changed, if set.
+func (s *Service) tell() {
+	if s.changed != nil {
+		s.changed()
+	}
 }
 
 var _ perch.MetricAttributions = (*Service)(nil)
@@ -75,6 +83,7 @@ func (s *Service) CreateMetricAttribution(ctx context.Context, in perch.CreateMe
 	if err := s.rs.CreateMetricAttribution(ctx, m); err != nil {
 		return nil, err
 	}
+	s.tell()
 	return m, nil
 }
 
@@ -244,6 +253,7 @@ func (s *Service) UpdateMetricAttribution(ctx context.Context, in perch.UpdateMe
 	if err := s.rs.UpdateMetricAttribution(ctx, &next); err != nil {
 		return nil, err
 	}
+	s.tell()
 	return &next, nil
 }
 
@@ -252,7 +262,11 @@ func (s *Service) DeleteMetricAttribution(ctx context.Context, arn string) error
 	if !s.scopeOf(ctx).Owns(arn) {
 		return perch.NotFound(arn)
 	}
-	return s.rs.DeleteMetricAttribution(ctx, arn)
+	if err := s.rs.DeleteMetricAttribution(ctx, arn); err != nil {
+		return err
+	}
+	s.tell()
+	return nil
 }
 
 // MetricAttributionReport implements perch.MetricAttributions: each
@@ -266,90 +280,26 @@ func (s *Service) MetricAttributionReport(ctx context.Context, arn string) ([]pe
 	if err != nil {
 		return nil, err
 	}
-	interactions, _, err := s.schema(ctx, m.GroupARN, perch.Interactions)
-	if err != nil || interactions == nil {
+	ms, err := s.measurer(ctx, m)
+	if err != nil || ms == nil {
 		return nil, err
-	}
-	items, itemSchema, err := s.schema(ctx, m.GroupARN, perch.Items)
-	if err != nil {
-		return nil, err
-	}
-	type key struct{ metric, source string }
-	sums := map[key]float64{}
-	exprs := make([]expression, len(m.Metrics))
-	for i, x := range m.Metrics {
-		if exprs[i], err = parseExpression(x.Expression); err != nil {
-			return nil, err
-		}
-	}
-	itemValues := map[string]map[string]any{}
-	itemValue := func(id, column string) (float64, error) {
-		if items == nil || itemSchema == nil {
-			return 0, nil
-		}
-		props, ok := itemValues[id]
-		if !ok {
-			err := s.store.Entities(ctx, items.ID, perch.RecordQuery{ID: id}, func(e *perch.Entity) error {
-				return json.Unmarshal([]byte(e.Properties), &props)
-			})
-			if err != nil {
-				return 0, err
-			}
-			itemValues[id] = props
-		}
-		return number(props[perch.CamelCase(column)]), nil
 	}
 	src, err := sourcesOf(ctx, s.rs, m.GroupARN)
 	if err != nil {
 		return nil, err
 	}
+	sums := map[figureKey]float64{}
 	q := perch.RecordQuery{Time: &perch.TimeRange{From: m.Created, To: perch.Timestamp(math.MaxInt64)}}
-	err = s.store.Events(ctx, interactions.ID, q, func(e *perch.Event) error {
+	err = s.store.Events(ctx, ms.interactions.ID, q, func(e *perch.Event) error {
 		if e.Duplicate {
 			return nil
 		}
-		source := src.of(e)
-		var props map[string]any
-		for i, x := range m.Metrics {
-			if x.EventType != e.EventType {
-				continue
-			}
-			v := 1.0
-			switch exprs[i].dataset {
-			case perch.Interactions:
-				if exprs[i].column == "EVENT_VALUE" {
-					v = 0
-					if e.EventValue != nil {
-						v = *e.EventValue
-					}
-					break
-				}
-				if props == nil && e.Properties != "" {
-					_ = json.Unmarshal([]byte(e.Properties), &props)
-				}
-				v = number(props[perch.CamelCase(exprs[i].column)])
-			case perch.Items:
-				if v, err = itemValue(e.ItemID, exprs[i].column); err != nil {
-					return err
-				}
-			}
-			sums[key{x.MetricName, source}] += v
-		}
-		return nil
+		return ms.measure(ctx, e, src.of(e), func(k figureKey, v float64) { sums[k] += v })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the events of %s: %w", m.GroupARN, err)
 	}
-	var out []perch.MetricValue
-	for k, v := range sums {
-		i := slices.IndexFunc(m.Metrics, func(x perch.MetricAttribute) bool { return x.MetricName == k.metric })
-		out = append(out, perch.MetricValue{MetricName: k.metric, EventType: m.Metrics[i].EventType, Function: exprs[i].function(),
-			Source: k.source, Value: v})
-	}
-	slices.SortFunc(out, func(a, b perch.MetricValue) int {
-		return cmp.Or(cmp.Compare(a.MetricName, b.MetricName), cmp.Compare(a.Source, b.Source))
-	})
-	return out, nil
+	return ms.values(sums), nil
 }
 
 // number is a JSON value as a number: numbers, and numbers written as

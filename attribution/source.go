@@ -20,26 +20,43 @@ type sources struct {
 // recommendationId may name. Those deleted are gone from the store, so
 // that the events of their answers count as undefined.
 func sourcesOf(ctx context.Context, rs perch.ResourceStore, groupARN string) (*sources, error) {
-	src := &sources{byTag: map[string]string{}, named: map[string]bool{}}
+	src := &sources{named: map[string]bool{}}
+	return src, src.read(ctx, rs, groupARN)
+}
+
+// read reads the tags of the group's campaigns and recommenders again.
+func (src *sources) read(ctx context.Context, rs perch.ResourceStore, groupARN string) error {
 	campaigns, err := rs.Campaigns(ctx)
 	if err != nil {
-		return nil, err
-	}
-	for _, c := range campaigns {
-		if c.GroupARN == groupARN {
-			src.byTag[perch.SourceTag(c.ARN)] = c.ARN
-		}
+		return err
 	}
 	sols, err := rs.Solutions(ctx)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	byTag := map[string]string{}
+	for _, c := range campaigns {
+		if c.GroupARN == groupARN {
+			byTag[perch.SourceTag(c.ARN)] = c.ARN
+		}
 	}
 	for _, s := range sols {
 		if s.IsRecommender() && s.GroupARN == groupARN {
-			src.byTag[perch.SourceTag(s.ARN)] = s.ARN
+			byTag[perch.SourceTag(s.ARN)] = s.ARN
 		}
 	}
-	return src, nil
+	src.byTag = byTag
+	return nil
+}
+
+// unknown reports whether e names its source by a recommendationId of
+// perch's shape whose tag is of no campaign or recommender read.
+func (src *sources) unknown(e *perch.Event) bool {
+	if e.MetricAttribution != nil && e.MetricAttribution.EventAttributionSource != "" {
+		return false
+	}
+	tag, ok := perch.RecommendationSourceTag(e.RecommendationID)
+	return ok && src.byTag[tag] == ""
 }
 
 // of returns the source of an event.

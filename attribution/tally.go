@@ -1,0 +1,261 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/perchdev/perch"
+)
+
+// Defaults of TallyConfig.
+const (
+	// DefaultTallyRefresh is how often a Tally reads the attributions,
+	// campaigns and recommenders again, for changes made on other nodes.
+	DefaultTallyRefresh = 5 * time.Second
+	// DefaultTallyQueue is how many committed batches may wait for the
+	// tally: at PutEvents' 10 events a batch, a few seconds of a busy
+	// node's events.
+	DefaultTallyQueue = 4096
+)
+
+// tallyItemCache bounds the items whose properties a tally keeps between
+// two refreshes.
+const tallyItemCache = 10000
+
+// TallyConfig is what a Tally needs.
+type TallyConfig struct {
+	// Attributions is the control plane the tally reads attributions
+	// through; it tells the tally of its own changes at once.
+	Attributions *Service
+	Logger       *slog.Logger
+	// Refresh and Queue default to DefaultTallyRefresh and
+	// DefaultTallyQueue.
+	Refresh time.Duration
+	Queue   int
+}
+
+// Tally keeps the figures of every metric attribution over the events
+// this node accepts through PutEvents, as they arrive, so that reading
+// them (a Prometheus scrape) costs no read of the store. The request
+// only queues its committed batch; a goroutine of the tally measures it.
+//
+// What the figures cover: events this node accepted since it started,
+// whose sentAt is not before the attribution's creation, counted from
+// when the node knows of the attribution (at once for one made on this
+// node, within Refresh for one made on another). Each node counts what
+// it accepted: the cluster's figure is the sum over nodes. Events that
+// repeat an earlier eventId are counted, as whether an event is a
+// duplicate is settled when the store is read, not at commit; bulk
+// imports are not. The report (Service.MetricAttributionReport) is the
+// exact figure over every stored event.
+type Tally struct {
+	svc     *Service
+	log     *slog.Logger
+	refresh time.Duration
+	queue   chan *perch.Batch
+	// groups holds the groups that have an attribution: the request's
+	// only check before it queues a batch.
+	groups  atomic.Pointer[map[string]bool]
+	dropped atomic.Uint64
+	stop    chan struct{}
+	done    chan struct{}
+
+	// reading makes reads one at a time, so that an older list of the
+	// attributions never replaces a newer one.
+	reading sync.Mutex
+
+	mu    sync.Mutex
+	views map[string]*tallied              // by group ARN
+	sums  map[string]map[figureKey]float64 // by attribution ARN
+}
+
+// tallied is an attribution as the tally measures it.
+type tallied struct {
+	ms      *measurer
+	src     *sources
+	srcRead time.Time
+}
+
+// StartTally starts a tally of the attributions of cfg.Attributions,
+// reading them once before it returns.
+func StartTally(cfg TallyConfig) *Tally {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Refresh <= 0 {
+		cfg.Refresh = DefaultTallyRefresh
+	}
+	if cfg.Queue <= 0 {
+		cfg.Queue = DefaultTallyQueue
+	}
+	t := &Tally{svc: cfg.Attributions, log: cfg.Logger, refresh: cfg.Refresh, queue: make(chan *perch.Batch, cfg.Queue),
+		stop: make(chan struct{}), done: make(chan struct{}), views: map[string]*tallied{}, sums: map[string]map[figureKey]float64{}}
+	t.groups.Store(&map[string]bool{})
+	t.read()
+	cfg.Attributions.changed = t.read
+	go t.run()
+	return t
+}
+
+// Close stops the tally; batches still queued are left uncounted.
+func (t *Tally) Close() {
+	close(t.stop)
+	<-t.done
+}
+
+// Committed takes a batch the events API committed (ingest's
+// AfterCommit). It never waits: when the tally is that far behind, the
+// batch's events are counted as dropped instead.
+func (t *Tally) Committed(b *perch.Batch) {
+	if len(b.Events) == 0 || !(*t.groups.Load())[b.Dataset.GroupARN] {
+		return
+	}
+	select {
+	case t.queue <- b:
+	default:
+		t.dropped.Add(uint64(len(b.Events)))
+	}
+}
+
+// Dropped is how many events were left uncounted because the tally's
+// queue was full.
+func (t *Tally) Dropped() uint64 { return t.dropped.Load() }
+
+// Figures returns the figures of each attribution, by its ARN, sorted as
+// the report sorts them.
+func (t *Tally) Figures() map[string][]perch.MetricValue {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string][]perch.MetricValue{}
+	for _, v := range t.views {
+		arn := v.ms.attribution.ARN
+		if sums := t.sums[arn]; len(sums) > 0 {
+			out[arn] = v.ms.values(sums)
+		}
+	}
+	return out
+}
+
+func (t *Tally) run() {
+	defer close(t.done)
+	tick := time.NewTicker(t.refresh)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case b := <-t.queue:
+			t.count(b)
+		case <-tick.C:
+			t.read()
+		}
+	}
+}
+
+// read reads the attributions, their groups' datasets and the sources
+// their events may name again. The figures of an attribution deleted,
+// or of a metric removed, go; those of an attribution deleted and made
+// again under its name start again.
+func (t *Tally) read() {
+	t.reading.Lock()
+	defer t.reading.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	all, err := t.svc.rs.MetricAttributions(ctx)
+	if err != nil {
+		t.log.Warn("reading metric attributions for their figures", "err", fmt.Sprint(err))
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	views := map[string]*tallied{}
+	groups := map[string]bool{}
+	for _, m := range all {
+		ms, err := t.svc.measurer(ctx, m)
+		if err != nil || ms == nil {
+			if err != nil {
+				t.log.Warn("reading a metric attribution's datasets", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
+			}
+			continue
+		}
+		v := &tallied{ms: ms, src: &sources{named: map[string]bool{}}}
+		if old := t.views[m.GroupARN]; old != nil && old.ms.attribution.ARN == m.ARN && old.ms.attribution.Created == m.Created {
+			v.src = old.src // the sources named so far stay named
+		} else {
+			delete(t.sums, m.ARN)
+		}
+		if err := v.src.read(ctx, t.svc.rs, m.GroupARN); err != nil {
+			t.log.Warn("reading the campaigns and recommenders of a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
+			if v.src.byTag == nil {
+				continue
+			}
+		}
+		v.srcRead = time.Now()
+		views[m.GroupARN] = v
+		groups[m.GroupARN] = true
+		for k := range t.sums[m.ARN] {
+			if !ms.hasMetric(k.metric) {
+				delete(t.sums[m.ARN], k)
+			}
+		}
+	}
+	for arn := range t.sums {
+		if !hasAttribution(views, arn) {
+			delete(t.sums, arn)
+		}
+	}
+	t.views = views
+	t.groups.Store(&groups)
+}
+
+func hasAttribution(views map[string]*tallied, arn string) bool {
+	for _, v := range views {
+		if v.ms.attribution.ARN == arn {
+			return true
+		}
+	}
+	return false
+}
+
+// count measures the events of a committed batch.
+func (t *Tally) count(b *perch.Batch) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v := t.views[b.Dataset.GroupARN]
+	if v == nil {
+		return
+	}
+	m := v.ms.attribution
+	sums := t.sums[m.ARN]
+	if sums == nil {
+		sums = map[figureKey]float64{}
+		t.sums[m.ARN] = sums
+	}
+	if len(v.ms.itemValues) > tallyItemCache {
+		clear(v.ms.itemValues)
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		if e.SentAt < m.Created {
+			continue
+		}
+		// A campaign made since the last read may have made this
+		// recommendationId: read them again, at most once a second.
+		if v.src.unknown(e) && time.Since(v.srcRead) > time.Second {
+			v.srcRead = time.Now()
+			if err := v.src.read(ctx, t.svc.rs, m.GroupARN); err != nil {
+				t.log.Warn("reading the campaigns and recommenders of a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
+			}
+		}
+		err := v.ms.measure(ctx, e, v.src.of(e), func(k figureKey, value float64) { sums[k] += value })
+		if err != nil {
+			t.log.Warn("measuring an event for a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
+		}
+	}
+}
