@@ -24,7 +24,8 @@ func (s *Server) authenticate(r *http.Request, raw []byte) (account string, refu
 			refusal := toAPIError(model.Personalize, err, s.log)
 			return "", &refusal
 		}
-		s.log.Info("request refused", "code", e.Code, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		// At debug: the request's own line (Config.Observe) says it at info.
+		s.log.Debug("request refused", "code", e.Code, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 		return "", &apiError{status: e.Status, code: e.Code, message: e.Message}
 	}
 	return key.Account, nil

@@ -48,6 +48,7 @@ type serveConfig struct {
 	account     string
 	quickstart  bool
 	logLevel    string
+	logFormat   string
 	maxConns    int
 	maxInFlight int
 	trainings   int
@@ -76,6 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.account, "account-id", "000000000000", "12-digit AWS `account` id written into ARNs")
 	fs.BoolVar(&cfg.quickstart, "quickstart", false, "make sure a demo dataset group, datasets and event tracker exist, and print how to use them")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", requestLogFlagHelp)
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
 	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.IntVar(&cfg.trainings, "trainings", training.DefaultWorkers, "solution versions this process trains at once (each takes the CPUs it can)")
@@ -132,7 +134,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(stderr, cfg.logFormat, level)
+	if err != nil {
+		return err
+	}
 	return serve(ctx, cfg, log, stdout)
 }
 
@@ -165,6 +170,9 @@ type instance struct {
 	trainer *training.Trainer
 	batch   *batch.Service
 	api     *awsapi.Server
+	// observers are given each request's outcome; they are all added
+	// before the API serves.
+	observers []func(*awsapi.Outcome)
 
 	http      *http.Server // nil until run serves the API
 	stopApart []func()     // the listeners of --pprof and --metrics
@@ -278,8 +286,17 @@ func (in *instance) load(ctx context.Context) error {
 		Verifier:     in.verifier,
 		MaxInFlight:  in.cfg.maxInFlight,
 		Logger:       in.log,
+		Observe:      in.observe,
 	})
+	in.observers = append(in.observers, logRequests(in.log))
 	return nil
+}
+
+// observe hands a request's outcome to every observer.
+func (in *instance) observe(o *awsapi.Outcome) {
+	for _, observe := range in.observers {
+		observe(o)
+	}
 }
 
 // run listens on --addr (and on --pprof and --metrics, apart), makes the

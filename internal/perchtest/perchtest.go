@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)`)
+// readyLine is the ready line in either --log-format.
+var readyLine = regexp.MustCompile(`msg="perch ready" endpoint=(\S+)|"msg":"perch ready","endpoint":"([^"]+)"`)
 
 // Start starts cmd, a `perch serve` whose Stderr the caller leaves unset,
 // and returns the endpoint of its ready line once it has logged it. Each
@@ -36,7 +37,7 @@ func Start(cmd *exec.Cmd, onLog func(line string)) (endpoint string, err error) 
 			}
 			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil && !ready {
 				ready = true
-				found <- m[1]
+				found <- m[1] + m[2]
 			}
 		}
 		close(found)
