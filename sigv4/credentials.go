@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,17 @@ type Key struct {
 	// this key signed for; clients sign thousands of requests with each.
 	derived atomic.Pointer[derivedKey]
 }
+
+// SecretMatches reports whether secret is the key's secret access key, in
+// a time that does not tell how much of it matched.
+func (k *Key) SecretMatches(secret string) bool {
+	return subtle.ConstantTimeCompare([]byte(k.secret), []byte(secret)) == 1
+}
+
+// Secret returns the key's secret access key and session token, for a
+// process that signs requests as the key itself (the console's calls
+// through the API).
+func (k *Key) Secret() (secret, sessionToken string) { return k.secret, k.sessionToken }
 
 // Keyring is the set of access keys a Verifier accepts, by access key id.
 type Keyring struct {

@@ -1,0 +1,393 @@
+package console_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/awsapi"
+	"github.com/perchdev/perch/console"
+	"github.com/perchdev/perch/ingest"
+	"github.com/perchdev/perch/internal/fixture"
+	"github.com/perchdev/perch/sigv4"
+)
+
+const interactionsSchema = `{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[
+	{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"},
+	{"name":"EVENT_TYPE","type":"string"}],"version":"1.0"}`
+
+const credentials = `[a]
+aws_access_key_id = AKIAAAAAAAAAAAAAAAAA
+aws_secret_access_key = secret-of-a
+aws_account_id = 111111111111
+
+[b]
+aws_access_key_id = AKIABBBBBBBBBBBBBBBB
+aws_secret_access_key = secret-of-b
+aws_account_id = 222222222222
+`
+
+// server is perch's API and console over a real Pebble store, wired as
+// perch serve wires them.
+type server struct {
+	api, console *httptest.Server
+	trackingID   string // of account 111111111111's (or the default's) tracker
+	groupARN     string
+	datasetARN   string
+	keys         *sigv4.Keyring
+}
+
+func newServer(t *testing.T, withAuth bool) *server {
+	t.Helper()
+	account := "000000000000"
+	var verifier *sigv4.Verifier
+	var keys *sigv4.Keyring
+	if withAuth {
+		var err error
+		if keys, err = sigv4.ParseCredentials(strings.NewReader(credentials), "credentials"); err != nil {
+			t.Fatal(err)
+		}
+		verifier = sigv4.NewVerifier(keys, "us-east-1", "personalize")
+		account = "111111111111"
+	}
+	scope := perch.Scope{Region: "us-east-1", Account: account}
+	ctx, store, cat := fixture.Catalog(t, scope)
+	hub := console.NewHub(store)
+	t.Cleanup(hub.Close)
+	refused := console.NewRefused(account, verifier)
+	events := ingest.New(cat, store)
+	events.AfterCommit(hub.Committed)
+	api := awsapi.New(awsapi.Config{Catalog: cat, Ingest: events, Store: store, Account: account, Verifier: verifier, Observe: refused.Observe})
+	c := console.New(console.Config{Catalog: cat, Store: store, API: api, Verifier: verifier, Account: account, Region: "us-east-1",
+		Hub: hub, Refused: refused})
+	s := &server{api: httptest.NewServer(api), console: httptest.NewServer(c), keys: keys}
+	t.Cleanup(s.api.Close)
+	t.Cleanup(s.console.Close)
+
+	schema, err := cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "s", Definition: interactionsSchema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cat.CreateDataset(ctx, perch.CreateDatasetInput{Name: "clicks", SchemaARN: schema.ARN, GroupARN: g.ARN, Type: "Interactions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cat.CreateEventTracker(ctx, perch.CreateEventTrackerInput{Name: "web", GroupARN: g.ARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.trackingID, s.groupARN, s.datasetARN = tr.TrackingID, g.ARN, d.ARN
+	return s
+}
+
+// putEvents sends a PutEvents call as an SDK would, signed by key when
+// given, and returns the status.
+func (s *server) putEvents(t *testing.T, key string, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.api.URL+"/events", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		k := s.keys.Lookup(key)
+		secret, _ := k.Secret()
+		sum := "UNSIGNED-PAYLOAD"
+		req.Header.Set("X-Amz-Content-Sha256", sum)
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, req, sum,
+			"personalize", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func (s *server) events(user, session string, ids ...string) string {
+	var list []string
+	for _, id := range ids {
+		list = append(list, fmt.Sprintf(`{"eventId":%q,"eventType":"click","itemId":"item-%s","sentAt":1700000000}`, id, id))
+	}
+	return fmt.Sprintf(`{"trackingId":%q,"userId":%q,"sessionId":%q,"eventList":[%s]}`, s.trackingID, user, session, strings.Join(list, ","))
+}
+
+// client is a browser: it keeps the session cookie.
+type client struct {
+	t      *testing.T
+	base   string
+	cookie *http.Cookie
+}
+
+func (c *client) do(method, path, body string, csrf bool) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+console.Prefix+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if csrf {
+		req.Header.Set("X-Perch-Console", "1")
+	}
+	if c.cookie != nil {
+		req.AddCookie(c.cookie)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	for _, ck := range res.Cookies() {
+		if ck.Name == "perch_console" {
+			c.cookie = ck
+		}
+	}
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+func (c *client) get(path string) (int, map[string]any) { return c.do(http.MethodGet, path, "", false) }
+
+func TestConsoleWithoutAuth(t *testing.T) {
+	s := newServer(t, false)
+	c := &client{t: t, base: s.console.URL}
+
+	if status, body := c.get("api/session"); status != 200 || body["account"] != "000000000000" || body["auth"] != "none" {
+		t.Errorf("session = %d %v", status, body)
+	}
+	if status := s.putEvents(t, "", s.events("u1", "s1", "1", "2")); status != 200 {
+		t.Fatalf("PutEvents = %d", status)
+	}
+	if status := s.putEvents(t, "", s.events("u1", "s1", "1")); status != 200 {
+		t.Fatalf("PutEvents = %d", status)
+	}
+
+	status, body := c.get("api/groups")
+	groups, _ := body["datasetGroups"].([]any)
+	if status != 200 || len(groups) != 1 || groups[0].(map[string]any)["datasetGroupArn"] != s.groupARN {
+		t.Errorf("groups = %d %v", status, body)
+	}
+	status, body = c.get("api/group?arn=" + s.groupARN)
+	datasets, _ := body["datasets"].([]any)
+	if status != 200 || len(datasets) != 1 || datasets[0].(map[string]any)["recordCount"] != 3.0 {
+		t.Errorf("group = %d %v", status, body)
+	}
+	if trackers, _ := body["eventTrackers"].([]any); len(trackers) != 1 || trackers[0].(map[string]any)["trackingId"] != s.trackingID {
+		t.Errorf("group's trackers = %v", body["eventTrackers"])
+	}
+
+	status, body = c.get("api/dataset?arn=" + s.datasetARN)
+	perMinute, _ := body["eventsPerMinute"].([]any)
+	if status != 200 || body["recordCount"] != 3.0 || len(perMinute) != 60 || perMinute[59] != 3.0 {
+		t.Errorf("dataset = %d %v", status, body)
+	}
+	if top, _ := body["topItems"].([]any); len(top) != 2 || top[0].(map[string]any)["itemId"] != "item-1" || top[0].(map[string]any)["count"] != 2.0 {
+		t.Errorf("top items = %v", body["topItems"])
+	}
+	if top, _ := body["topEventTypes"].([]any); len(top) != 1 || top[0].(map[string]any)["eventType"] != "click" {
+		t.Errorf("top event types = %v", body["topEventTypes"])
+	}
+
+	status, body = c.get("api/records?limit=2&datasetArn=" + s.datasetARN)
+	records, _ := body["records"].([]any)
+	if status != 200 || len(records) != 2 {
+		t.Fatalf("records = %d %v", status, body)
+	}
+	if newest := records[0].(map[string]any); newest["eventId"] != "1" || newest["duplicate"] != true {
+		t.Errorf("the newest record = %v, want eventId 1 marked a duplicate", newest)
+	}
+	if next := records[1].(map[string]any); next["eventId"] != "2" || next["duplicate"] != nil {
+		t.Errorf("the second newest record = %v, want eventId 2", next)
+	}
+
+	// A refused call shows, with the member at fault.
+	bad := strings.Replace(s.events("u1", "s1", "9"), `"eventType":"click"`, `"eventType":""`, 1)
+	if status := s.putEvents(t, "", bad); status != 400 {
+		t.Fatalf("PutEvents of an empty eventType = %d", status)
+	}
+	status, body = c.get("api/refused")
+	refused, _ := body["refused"].([]any)
+	if status != 200 || len(refused) != 1 {
+		t.Fatalf("refused = %d %v", status, body)
+	}
+	if r := refused[0].(map[string]any); r["operation"] != "PutEvents" || r["status"] != 400.0 || r["errorType"] == "" || r["message"] == "" {
+		t.Errorf("refusal = %v", r)
+	}
+
+	// try it goes through the API: without a Runtime there is no runtime
+	// API, which the API says as it says to any client.
+	status, body = c.do(http.MethodPost, "api/try", `{"operation":"GetRecommendations","input":{"campaignArn":"arn:aws:personalize:us-east-1:000000000000:campaign/none","userId":"u1"}}`, true)
+	if status != 200 || body["status"] == 200.0 || body["error"] == nil {
+		t.Errorf("try = %d %v", status, body)
+	}
+	if status, _ := c.do(http.MethodPost, "api/try", `{"operation":"DeleteDataset","input":{}}`, true); status != 400 {
+		t.Errorf("try of a control-plane operation = %d, want 400", status)
+	}
+	if status, body := c.get("api/group?arn=arn:aws:personalize:us-east-1:000000000000:dataset-group/none"); status != 404 {
+		t.Errorf("unknown group = %d %v", status, body)
+	}
+}
+
+func TestConsoleLoginAndScoping(t *testing.T) {
+	s := newServer(t, true)
+	c := &client{t: t, base: s.console.URL}
+	if status, body := c.get("api/groups"); status != 401 || body["error"] != "login required" {
+		t.Errorf("groups without a login = %d %v", status, body)
+	}
+	if status, _ := c.do(http.MethodPost, "api/login", `{"accessKeyId":"AKIAAAAAAAAAAAAAAAAA","secretAccessKey":"secret-of-a"}`, false); status != 403 {
+		t.Errorf("login without the CSRF header = %d, want 403", status)
+	}
+	if status, _ := c.do(http.MethodPost, "api/login", `{"accessKeyId":"AKIAAAAAAAAAAAAAAAAA","secretAccessKey":"wrong"}`, true); status != 401 || c.cookie != nil {
+		t.Errorf("login with a wrong secret = %d, cookie %v", status, c.cookie)
+	}
+	status, body := c.do(http.MethodPost, "api/login", `{"accessKeyId":"AKIAAAAAAAAAAAAAAAAA","secretAccessKey":"secret-of-a"}`, true)
+	if status != 200 || body["account"] != "111111111111" || c.cookie == nil {
+		t.Fatalf("login = %d %v", status, body)
+	}
+	if !c.cookie.HttpOnly || c.cookie.SameSite != http.SameSiteStrictMode || len(c.cookie.Value) != 64 {
+		t.Errorf("cookie = %+v", c.cookie)
+	}
+	if status, body := c.get("api/groups"); status != 200 || len(body["datasetGroups"].([]any)) != 1 {
+		t.Errorf("groups of account a = %d %v", status, body)
+	}
+	// Account a's refusals: a PutEvents signed by a with a bad member.
+	bad := strings.Replace(s.events("u1", "s1", "9"), `"eventType":"click"`, `"eventType":""`, 1)
+	if status := s.putEvents(t, "AKIAAAAAAAAAAAAAAAAA", bad); status != 400 {
+		t.Fatalf("PutEvents = %d", status)
+	}
+	if _, body := c.get("api/refused"); len(body["refused"].([]any)) != 1 {
+		t.Errorf("refused of account a = %v", body)
+	}
+
+	// A session never authorises the API.
+	req, _ := http.NewRequest(http.MethodPost, s.api.URL+"/events", strings.NewReader(s.events("u1", "s1", "5")))
+	req.AddCookie(c.cookie)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 403 && res.StatusCode != 400 {
+		t.Errorf("the API with a console cookie = %v, %v", res.StatusCode, err)
+	}
+
+	b := &client{t: t, base: s.console.URL}
+	if status, _ := b.do(http.MethodPost, "api/login", `{"accessKeyId":"AKIABBBBBBBBBBBBBBBB","secretAccessKey":"secret-of-b"}`, true); status != 200 {
+		t.Fatalf("login of b = %d", status)
+	}
+	if _, body := b.get("api/groups"); len(body["datasetGroups"].([]any)) != 0 {
+		t.Errorf("account b sees a's groups: %v", body)
+	}
+	if status, _ := b.get("api/group?arn=" + s.groupARN); status != 404 {
+		t.Errorf("account b's view of a's group = %d, want 404", status)
+	}
+	if status, _ := b.get("api/records?datasetArn=" + s.datasetARN); status != 404 {
+		t.Errorf("account b's records of a's dataset = %d, want 404", status)
+	}
+	if status, _ := b.get("api/tail?datasetArn=" + s.datasetARN); status != 404 {
+		t.Errorf("account b's tail of a's dataset = %d, want 404", status)
+	}
+	if _, body := b.get("api/refused"); len(body["refused"].([]any)) != 0 {
+		t.Errorf("account b sees a's refusals: %v", body)
+	}
+
+	if status, _ := c.do(http.MethodPost, "api/logout", "", true); status != 204 {
+		t.Errorf("logout = %d", status)
+	}
+	if status, _ := c.get("api/groups"); status != 401 {
+		t.Errorf("groups after logout = %d, want 401", status)
+	}
+}
+
+// TestTail: a record put through the API reaches a tail within a
+// second, duplicates marked, filters applied; a tail that does not read
+// never slows the ingest path.
+func TestTail(t *testing.T) {
+	s := newServer(t, false)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.console.URL+console.Prefix+"api/tail?userId=u1&datasetArn="+s.datasetARN, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("tail = %v %v", res, err)
+	}
+	defer res.Body.Close()
+	records := make(chan map[string]any, 10)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var r map[string]any
+				_ = json.Unmarshal([]byte(data), &r)
+				records <- r
+			}
+		}
+	}()
+	// Subscribed once the stream's first comment is flushed; give the
+	// handler the moment to register.
+	time.Sleep(50 * time.Millisecond)
+	s.putEvents(t, "", s.events("u2", "s9", "x"))
+	start := time.Now()
+	s.putEvents(t, "", s.events("u1", "s1", "a", "a"))
+	for i, wantDup := range []bool{false, true} {
+		select {
+		case r := <-records:
+			if r["eventId"] != "a" || r["userId"] != "u1" || (r["duplicate"] == true) != wantDup {
+				t.Errorf("tailed record %d = %v", i, r)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("no record %d tailed within a second", i)
+		}
+	}
+	t.Logf("tailed in %v", time.Since(start))
+}
+
+func TestSlowTailDoesNotBlockIngest(t *testing.T) {
+	s := newServer(t, false)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.console.URL+console.Prefix+"api/tail?datasetArn="+s.datasetARN, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close() // never read: a browser that stopped
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	for i := range 400 {
+		if status := s.putEvents(t, "", s.events("u", "s", fmt.Sprint(i*10), fmt.Sprint(i*10+1), fmt.Sprint(i*10+2), fmt.Sprint(i*10+3),
+			fmt.Sprint(i*10+4), fmt.Sprint(i*10+5), fmt.Sprint(i*10+6), fmt.Sprint(i*10+7), fmt.Sprint(i*10+8), fmt.Sprint(i*10+9))); status != 200 {
+			t.Fatalf("PutEvents %d = %d", i, status)
+		}
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("4,000 events beside a stalled tail took %v", d)
+	}
+}
+
+func TestAssets(t *testing.T) {
+	s := newServer(t, false)
+	res, err := http.Get(s.console.URL + console.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "<html") {
+		t.Errorf("index = %d %.100s", res.StatusCode, body)
+	}
+}
