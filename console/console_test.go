@@ -17,10 +17,15 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/awsapi"
+	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/console"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/internal/fixture"
+	"github.com/perchdev/perch/recipe"
+	"github.com/perchdev/perch/serving"
 	"github.com/perchdev/perch/sigv4"
+	"github.com/perchdev/perch/solutions"
+	"github.com/perchdev/perch/training"
 )
 
 const interactionsSchema = `{"type":"record","name":"Interactions","namespace":"com.amazonaws.personalize.schema","fields":[
@@ -41,6 +46,10 @@ aws_account_id = 222222222222
 // server is perch's API and console over a real Pebble store, wired as
 // perch serve wires them.
 type server struct {
+	ctx          context.Context
+	cat          *catalog.Catalog
+	sols         *solutions.Service
+	ingest       *ingest.Service
 	api, console *httptest.Server
 	trackingID   string // of account 111111111111's (or the default's) tracker
 	groupARN     string
@@ -68,10 +77,15 @@ func newServer(t *testing.T, withAuth bool) *server {
 	refused := console.NewRefused(account, verifier)
 	events := ingest.New(cat, store)
 	events.AfterCommit(hub.Committed)
-	api := awsapi.New(awsapi.Config{Catalog: cat, Ingest: events, Store: store, Account: account, Verifier: verifier, Observe: refused.Observe})
-	c := console.New(console.Config{Catalog: cat, Store: store, API: api, Verifier: verifier, Account: account, Region: "us-east-1",
-		Hub: hub, Refused: refused})
-	s := &server{api: httptest.NewServer(api), console: httptest.NewServer(c), keys: keys}
+	trainer := training.Start(training.Config{Store: store, Catalog: cat, Poll: 50 * time.Millisecond, Schedule: -1})
+	t.Cleanup(trainer.Close)
+	sols := solutions.New(store.Resources(), scope, solutions.Options{Trained: trainer.Wake})
+	rt := serving.New(serving.Config{Store: store, Catalog: cat})
+	api := awsapi.New(awsapi.Config{Catalog: cat, Ingest: events, Store: store, Solutions: sols, Filters: sols, Recommenders: sols, Runtime: rt,
+		Account: account, Verifier: verifier, Observe: refused.Observe})
+	c := console.New(console.Config{Catalog: cat, Store: store, Solutions: sols, Filters: sols, Recommenders: sols, Runtime: rt, API: api,
+		Verifier: verifier, Account: account, Region: "us-east-1", Hub: hub, Refused: refused})
+	s := &server{ctx: ctx, cat: cat, sols: sols, ingest: events, api: httptest.NewServer(api), console: httptest.NewServer(c), keys: keys}
 	t.Cleanup(s.api.Close)
 	t.Cleanup(s.console.Close)
 
@@ -233,8 +247,8 @@ func TestConsoleWithoutAuth(t *testing.T) {
 		t.Errorf("refusal = %v", r)
 	}
 
-	// try it goes through the API: without a Runtime there is no runtime
-	// API, which the API says as it says to any client.
+	// try it goes through the API, which refuses an unknown campaign as it
+	// would any client's call.
 	status, body = c.do(http.MethodPost, "api/try", `{"operation":"GetRecommendations","input":{"campaignArn":"arn:aws:personalize:us-east-1:000000000000:campaign/none","userId":"u1"}}`, true)
 	if status != 200 || body["status"] == 200.0 || body["error"] == nil {
 		t.Errorf("try = %d %v", status, body)
@@ -389,5 +403,130 @@ func TestAssets(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(body), "<html") {
 		t.Errorf("index = %d %.100s", res.StatusCode, body)
+	}
+}
+
+// train trains a solution of recipeName on what the group holds, and
+// serves its version in a campaign.
+func (s *server) train(t *testing.T, recipeName string) *perch.Campaign {
+	t.Helper()
+	no := false
+	sol, err := s.sols.CreateSolution(s.ctx, perch.CreateSolutionInput{Name: recipeName, GroupARN: s.groupARN,
+		RecipeARN: solutions.RecipeARN(recipeName), PerformAutoTraining: &no})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.sols.CreateSolutionVersion(s.ctx, perch.CreateSolutionVersionInput{SolutionARN: sol.ARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for perch.Training(v.Status) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still %s", v.ARN, v.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+		if v, err = s.sols.DescribeSolutionVersion(s.ctx, v.ARN); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.Status != perch.StatusActive {
+		t.Fatalf("%s: %s %s", recipeName, v.Status, v.FailureReason)
+	}
+	c, err := s.sols.CreateCampaign(s.ctx, perch.CreateCampaignInput{Name: recipeName, SolutionVersionARN: v.ARN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestUserAndMetrics: with two trained recipes, a user's page holds their
+// interactions oldest first and each campaign's answer for them (or its
+// error), the metrics page both versions' metrics, and try it the
+// runtime API's own answer.
+func TestUserAndMetrics(t *testing.T) {
+	s := newServer(t, false)
+	data := recipe.Synthetic(recipe.DefaultSynthetic(60, 120, 1500, 3))
+	byUser := map[string][]perch.Event{}
+	for _, in := range data.Interactions {
+		u := data.Users[in.User]
+		byUser[u] = append(byUser[u], perch.Event{EventType: "click", ItemID: data.Items[in.Item], UserID: u, SessionID: "s-" + u,
+			SentAt: perch.Timestamp(in.Time)})
+	}
+	for _, events := range byUser {
+		for len(events) > 0 {
+			n := min(len(events), 10)
+			if err := s.ingest.PutEvents(s.ctx, s.trackingID, events[:n]); err != nil {
+				t.Fatal(err)
+			}
+			events = events[n:]
+		}
+	}
+	popular := s.train(t, recipe.PopularityCount)
+	sims := s.train(t, recipe.Sims)
+	c := &client{t: t, base: s.console.URL}
+
+	user := data.Users[0]
+	status, body := c.get("api/user?datasetGroupArn=" + s.groupARN + "&userId=" + user)
+	if status != 200 {
+		t.Fatalf("user = %d %v", status, body)
+	}
+	interactions, _ := body["interactions"].([]any)
+	if want := min(len(byUser[user]), 200); len(interactions) != want {
+		t.Errorf("%d interactions of %s, want %d", len(interactions), user, want)
+	}
+	for i := 1; i < len(interactions); i++ {
+		if interactions[i].(map[string]any)["userId"] != user {
+			t.Fatalf("interaction %d is another user's: %v", i, interactions[i])
+		}
+	}
+	recs, _ := body["recommendations"].([]any)
+	if len(recs) != 2 {
+		t.Fatalf("recommendations = %v", body["recommendations"])
+	}
+	for _, r := range recs {
+		r := r.(map[string]any)
+		items, _ := r["itemList"].([]any)
+		switch r["campaignArn"] {
+		case popular.ARN:
+			if len(items) != 10 || r["error"] != nil {
+				t.Errorf("popularity's answer = %v", r)
+			}
+		case sims.ARN:
+			// SIMS needs an itemId: the campaign says so rather than
+			// hiding the other.
+			if len(items) != 0 || !strings.Contains(fmt.Sprint(r["error"]), "InvalidInput") {
+				t.Errorf("SIMS's answer without an item = %v", r)
+			}
+		default:
+			t.Errorf("an answer of no campaign: %v", r)
+		}
+	}
+
+	status, body = c.get("api/metrics?datasetGroupArn=" + s.groupARN)
+	versions, _ := body["solutionVersions"].([]any)
+	if status != 200 || len(versions) != 2 {
+		t.Fatalf("metrics = %d %v", status, body)
+	}
+	for _, v := range versions {
+		v := v.(map[string]any)
+		if m, _ := v["metrics"].(map[string]any); len(m) == 0 || v["status"] != perch.StatusActive || v["solutionName"] == "" {
+			t.Errorf("metrics of a version = %v", v)
+		}
+	}
+
+	status, body = c.do(http.MethodPost, "api/try", fmt.Sprintf(`{"operation":"GetRecommendations","input":{"campaignArn":%q,"userId":%q,"numResults":3}}`,
+		popular.ARN, user), true)
+	response, _ := body["response"].(map[string]any)
+	if list, _ := response["itemList"].([]any); status != 200 || body["status"] != 200.0 || len(list) != 3 {
+		t.Errorf("try = %d %v", status, body)
+	}
+	status, body = c.do(http.MethodPost, "api/try", fmt.Sprintf(`{"operation":"GetRecommendations","input":{"campaignArn":%q,"userId":%q,"numResults":1000}}`,
+		popular.ARN, user), true)
+	if e, _ := body["error"].(map[string]any); status != 200 || body["status"] != 400.0 || e["type"] != "InvalidInputException" {
+		t.Errorf("try with numResults 1000 = %d %v", status, body)
+	}
+	if status, body := c.get("api/group?arn=" + s.groupARN); status != 200 || len(body["solutions"].([]any)) != 2 || len(body["campaigns"].([]any)) != 2 {
+		t.Errorf("group = %d %v", status, body)
 	}
 }
