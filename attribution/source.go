@@ -14,6 +14,9 @@ import (
 type sources struct {
 	byTag map[string]string // source tag -> campaign or recommender ARN
 	named map[string]bool
+	// gone holds tags of ids perch made that the last read did not find,
+	// though it began after their events arrived: campaigns deleted.
+	gone map[string]bool
 }
 
 // sourcesOf reads the campaigns and recommenders of a group that a
@@ -45,18 +48,19 @@ func (src *sources) read(ctx context.Context, rs perch.ResourceStore, groupARN s
 			byTag[perch.SourceTag(s.ARN)] = s.ARN
 		}
 	}
-	src.byTag = byTag
+	src.byTag, src.gone = byTag, map[string]bool{}
 	return nil
 }
 
-// unknown reports whether e names its source by a recommendationId of
-// perch's shape whose tag is of no campaign or recommender read.
-func (src *sources) unknown(e *perch.Event) bool {
+// unknown returns the tag of e's recommendationId when e is attributed
+// by it, perch made it, and its campaign or recommender is not among
+// those read.
+func (src *sources) unknown(e *perch.Event) (string, bool) {
 	if e.MetricAttribution != nil && e.MetricAttribution.EventAttributionSource != "" {
-		return false
+		return "", false
 	}
 	tag, ok := perch.RecommendationSourceTag(e.RecommendationID)
-	return ok && src.byTag[tag] == ""
+	return tag, ok && src.byTag[tag] == ""
 }
 
 // of returns the source of an event.

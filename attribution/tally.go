@@ -56,7 +56,7 @@ type Tally struct {
 	svc     *Service
 	log     *slog.Logger
 	refresh time.Duration
-	queue   chan *perch.Batch
+	queue   chan committed
 	// groups holds the groups that have an attribution: the request's
 	// only check before it queues a batch.
 	groups  atomic.Pointer[map[string]bool]
@@ -73,10 +73,18 @@ type Tally struct {
 	sums  map[string]map[figureKey]float64 // by attribution ARN
 }
 
+// committed is a batch the events API committed, and when.
+type committed struct {
+	batch *perch.Batch
+	at    time.Time
+}
+
 // tallied is an attribution as the tally measures it.
 type tallied struct {
-	ms      *measurer
-	src     *sources
+	ms  *measurer
+	src *sources
+	// srcRead is when the last read of src began: it saw every campaign
+	// made before then.
 	srcRead time.Time
 }
 
@@ -92,7 +100,7 @@ func StartTally(cfg TallyConfig) *Tally {
 	if cfg.Queue <= 0 {
 		cfg.Queue = DefaultTallyQueue
 	}
-	t := &Tally{svc: cfg.Attributions, log: cfg.Logger, refresh: cfg.Refresh, queue: make(chan *perch.Batch, cfg.Queue),
+	t := &Tally{svc: cfg.Attributions, log: cfg.Logger, refresh: cfg.Refresh, queue: make(chan committed, cfg.Queue),
 		stop: make(chan struct{}), done: make(chan struct{}), views: map[string]*tallied{}, sums: map[string]map[figureKey]float64{}}
 	t.groups.Store(&map[string]bool{})
 	t.read()
@@ -115,7 +123,7 @@ func (t *Tally) Committed(b *perch.Batch) {
 		return
 	}
 	select {
-	case t.queue <- b:
+	case t.queue <- committed{b, time.Now()}:
 	default:
 		t.dropped.Add(uint64(len(b.Events)))
 	}
@@ -148,8 +156,8 @@ func (t *Tally) run() {
 		select {
 		case <-t.stop:
 			return
-		case b := <-t.queue:
-			t.count(b)
+		case c := <-t.queue:
+			t.count(c)
 		case <-tick.C:
 			t.read()
 		}
@@ -188,13 +196,15 @@ func (t *Tally) read() {
 		} else {
 			delete(t.sums, m.ARN)
 		}
+		start := time.Now()
 		if err := v.src.read(ctx, t.svc.rs, m.GroupARN); err != nil {
 			t.log.Warn("reading the campaigns and recommenders of a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
 			if v.src.byTag == nil {
 				continue
 			}
+		} else {
+			v.srcRead = start
 		}
-		v.srcRead = time.Now()
 		views[m.GroupARN] = v
 		groups[m.GroupARN] = true
 		for k := range t.sums[m.ARN] {
@@ -222,7 +232,8 @@ func hasAttribution(views map[string]*tallied, arn string) bool {
 }
 
 // count measures the events of a committed batch.
-func (t *Tally) count(b *perch.Batch) {
+func (t *Tally) count(c committed) {
+	b := c.batch
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	t.mu.Lock()
@@ -246,11 +257,19 @@ func (t *Tally) count(b *perch.Batch) {
 			continue
 		}
 		// A campaign made since the last read may have made this
-		// recommendationId: read them again, at most once a second.
-		if v.src.unknown(e) && time.Since(v.srcRead) > time.Second {
-			v.srcRead = time.Now()
-			if err := v.src.read(ctx, t.svc.rs, m.GroupARN); err != nil {
-				t.log.Warn("reading the campaigns and recommenders of a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
+		// recommendationId: it was made before the event arrived, so a
+		// read begun after that finds it, or finds it deleted.
+		if tag, unknown := v.src.unknown(e); unknown && !v.src.gone[tag] {
+			if v.srcRead.Before(c.at) {
+				start := time.Now()
+				if err := v.src.read(ctx, t.svc.rs, m.GroupARN); err != nil {
+					t.log.Warn("reading the campaigns and recommenders of a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
+				} else {
+					v.srcRead = start
+				}
+			}
+			if v.src.byTag[tag] == "" && !v.srcRead.Before(c.at) {
+				v.src.gone[tag] = true
 			}
 		}
 		err := v.ms.measure(ctx, e, v.src.of(e), func(k figureKey, value float64) { sums[k] += value })

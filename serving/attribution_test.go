@@ -33,12 +33,22 @@ func sourceOf(t *testing.T, id string, arns ...string) string {
 
 // The recommendationId of each answer names the campaign that made it,
 // and a metric attribution credits the events that carry it to that
-// campaign: on this node or, as the id alone carries the campaign, on
-// any other.
+// campaign, in its report and in the tally of its figures: on this node
+// or, as the id alone carries the campaign, on any other.
 func TestAttributionByRecommendationID(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, config())
 	popular := w.serve("popular", recipe.PopularityCount, perch.CreateSolutionInput{}, nil)
+
+	attributions := attribution.New(w.store, w.cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now().Add(-time.Minute)) })
+	const refresh = 50 * time.Millisecond
+	tally := attribution.StartTally(attribution.TallyConfig{Attributions: attributions, Refresh: refresh})
+	t.Cleanup(tally.Close)
+	w.ingest.AfterCommit(tally.Committed)
+	m := must(attributions.CreateMetricAttribution(w.ctx, perch.CreateMetricAttributionInput{Name: "impact", GroupARN: w.group.ARN,
+		OutputConfig: perch.MetricAttributionOutput{RoleARN: "arn:aws:iam::111122223333:role/metrics"},
+		Metrics:      []perch.MetricAttribute{{EventType: "watch", MetricName: "watches", Expression: "SAMPLECOUNT()"}}}))(t)
+	// Made after the attribution: the tally learns of it from its ids.
 	ranking := w.serve("ranking", recipe.PersonalizedRankingV2, perch.CreateSolutionInput{}, nil)
 	campaigns := []string{popular.ARN, ranking.ARN}
 
@@ -57,10 +67,6 @@ func TestAttributionByRecommendationID(t *testing.T) {
 		t.Errorf("GetPersonalizedRanking's id %s names %q, want %s", ranked.RecommendationID, got, ranking.ARN)
 	}
 
-	attributions := attribution.New(w.store, w.cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now().Add(-time.Minute)) })
-	m := must(attributions.CreateMetricAttribution(w.ctx, perch.CreateMetricAttributionInput{Name: "impact", GroupARN: w.group.ARN,
-		OutputConfig: perch.MetricAttributionOutput{RoleARN: "arn:aws:iam::111122223333:role/metrics"},
-		Metrics:      []perch.MetricAttribute{{EventType: "watch", MetricName: "watches", Expression: "SAMPLECOUNT()"}}}))(t)
 	watch := func(rid, source string) perch.Event {
 		e := perch.Event{EventType: "watch", ItemID: first.Items[0].ItemID, UserID: user, SentAt: perch.TimestampOf(time.Now()), RecommendationID: rid}
 		if source != "" {
@@ -81,23 +87,47 @@ func TestAttributionByRecommendationID(t *testing.T) {
 	}
 	report := func() map[string]float64 {
 		t.Helper()
-		out := map[string]float64{}
-		for _, v := range must(attributions.MetricAttributionReport(w.ctx, m.ARN))(t) {
-			out[v.Source] = v.Value
+		return bySource(must(attributions.MetricAttributionReport(w.ctx, m.ARN))(t))
+	}
+	tallied := func(want map[string]float64) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			got := bySource(tally.Figures()[m.ARN])
+			if maps.Equal(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("tally by source:\n%v\nwant\n%v", got, want)
+			}
 		}
-		return out
 	}
 	want := map[string]float64{popular.ARN: 2, ranking.ARN: 1, "newsletter": 1, perch.UndefinedSource: 3}
 	if got := report(); !maps.Equal(got, want) {
 		t.Errorf("report by source:\n%v\nwant\n%v", got, want)
 	}
+	tallied(want)
 
-	// The answers of a deleted campaign count as undefined.
+	// The answers of a deleted campaign count as undefined: all of them in
+	// the report, in the tally those that arrive once it has read the
+	// campaigns again.
 	if err := w.sols.DeleteCampaign(w.ctx, ranking.ARN); err != nil {
 		t.Fatal(err)
 	}
-	want = map[string]float64{popular.ARN: 2, "newsletter": 1, perch.UndefinedSource: 4}
+	time.Sleep(10 * refresh)
+	if err := w.ingest.PutEvents(w.ctx, w.tracker, []perch.Event{watch(ranked.RecommendationID, "")}); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]float64{popular.ARN: 2, "newsletter": 1, perch.UndefinedSource: 5}
 	if got := report(); !maps.Equal(got, want) {
 		t.Errorf("report after the ranking campaign's deletion:\n%v\nwant\n%v", got, want)
 	}
+	tallied(map[string]float64{popular.ARN: 2, ranking.ARN: 1, "newsletter": 1, perch.UndefinedSource: 4})
+}
+
+func bySource(values []perch.MetricValue) map[string]float64 {
+	out := map[string]float64{}
+	for _, v := range values {
+		out[v.Source] = v.Value
+	}
+	return out
 }
