@@ -27,6 +27,7 @@ import (
 	"github.com/perchdev/perch/batch"
 	"github.com/perchdev/perch/catalog"
 	"github.com/perchdev/perch/connlimit"
+	"github.com/perchdev/perch/console"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/metrics"
@@ -65,6 +66,8 @@ type serveConfig struct {
 	pprof       string
 	metrics     string
 	tune        string
+	console     bool
+	consoleAddr string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -95,6 +98,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "serve the s3:// locations of jobs from the S3-compatible service at `URL` (credentials from the AWS SDK's usual sources)")
 	fs.StringVar(&cfg.pprof, "pprof", "", "serve Go's runtime profiles (net/http/pprof) on `HOST:PORT`, apart from the APIs; off by default")
 	fs.StringVar(&cfg.metrics, "metrics", "", "serve Prometheus metrics at /metrics on `HOST:PORT`, apart from the APIs; off by default")
+	fs.BoolVar(&cfg.console, "console", true, "serve the web console at "+console.Prefix+" (on the API's port, or on --console-addr)")
+	fs.StringVar(&cfg.consoleAddr, "console-addr", "", "serve the console on a listener of its own at `HOST:PORT` instead of the API's port")
 	fs.StringVar(&cfg.tune, "tune", tuneAuto, "tuning `mode`: auto (the collector's pace, GOMAXPROCS and the storage engine's compactions as measured in\nBENCHMARKS.md; GOGC, GOMEMLIMIT and GOMAXPROCS in the environment still win) or off (Go's and the engine's defaults)")
 	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -104,6 +109,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 || cfg.trainings < 1 || cfg.autoUpdate < 0 {
 		return fmt.Errorf("--max-connections and --trainings must be positive, --min-free-mb, --max-in-flight, --wal-min-sync and --auto-update not negative")
+	}
+	if !cfg.console && cfg.consoleAddr != "" {
+		return fmt.Errorf("--console-addr serves the console, which --console=false turns off")
 	}
 	if cfg.s3Root != "" && cfg.s3Endpoint != "" {
 		return fmt.Errorf("--s3-root and --s3-endpoint exclude each other")
@@ -173,6 +181,11 @@ type instance struct {
 	// observers are given each request's outcome; they are all added
 	// before the API serves.
 	observers []func(*awsapi.Outcome)
+
+	// hub and refused feed the console, which is nil with --console=false.
+	hub     *console.Hub
+	refused *console.Refused
+	console *console.Console
 
 	http      *http.Server // nil until run serves the API
 	stopApart []func()     // the listeners of --pprof and --metrics
@@ -269,15 +282,17 @@ func (in *instance) load(ctx context.Context) error {
 	}
 	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log, AutoUpdate: autoUpdate})
 	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
+	attributions := attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) })
+	events := ingest.New(cat, in.store)
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:    sols,
 		Filters:      sols,
 		Recommenders: sols,
 		Tagging:      tagging.New(in.store.Resources(), scope),
-		Attributions: attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) }),
+		Attributions: attributions,
 		Runtime:      rt,
 		Catalog:      cat,
-		Ingest:       ingest.New(cat, in.store),
+		Ingest:       events,
 		Store:        in.store,
 		Jobs:         jobService,
 		Batch:        in.batch,
@@ -289,6 +304,15 @@ func (in *instance) load(ctx context.Context) error {
 		Observe:      in.observe,
 	})
 	in.observers = append(in.observers, logRequests(in.log))
+	if in.cfg.console {
+		in.hub = console.NewHub(in.store)
+		events.AfterCommit(in.hub.Committed)
+		in.refused = console.NewRefused(in.cfg.account, in.verifier)
+		in.observers = append(in.observers, in.refused.Observe)
+		in.console = console.New(console.Config{Catalog: cat, Store: in.store, Solutions: sols, Filters: sols, Recommenders: sols,
+			Jobs: jobService, Batch: in.batch, Segments: in.batch, Attributions: attributions, Runtime: rt, API: in.api,
+			Verifier: in.verifier, Account: in.cfg.account, Region: in.cfg.region, Hub: in.hub, Refused: in.refused, Logger: in.log})
+	}
 	return nil
 }
 
@@ -362,9 +386,30 @@ func (in *instance) run(ctx context.Context, stdout io.Writer) error {
 // counted and timed. It opens the listeners of --pprof and --metrics.
 func (in *instance) handler() (http.Handler, error) {
 	tooMany := perch.Errorf(perch.EServiceUnavailable, "The server has too many open connections; retry with backoff")
-	handler := connlimit.Handler(in.api, func(w http.ResponseWriter, r *http.Request) {
+	var api http.Handler = in.api
+	if in.console != nil && in.cfg.consoleAddr == "" {
+		// The console answers its own paths before the API sees them: its
+		// session, not a signature, admits a browser, and it never admits
+		// an API call. A prefix test, not a ServeMux, which would redirect
+		// the API's unclean paths rather than let the API refuse them.
+		api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, console.Prefix) || r.URL.Path == strings.TrimSuffix(console.Prefix, "/") {
+				in.console.ServeHTTP(w, r)
+				return
+			}
+			in.api.ServeHTTP(w, r)
+		})
+	}
+	handler := connlimit.Handler(api, func(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, r, tooMany)
 	})
+	if in.console != nil && in.cfg.consoleAddr != "" {
+		stop, err := serveApart("--console-addr", in.cfg.consoleAddr, in.console, "serving the console", console.Prefix, in.log)
+		if err != nil {
+			return nil, err
+		}
+		in.stopApart = append(in.stopApart, stop)
+	}
 	if in.cfg.pprof != "" {
 		stop, err := serveApart("--pprof", in.cfg.pprof, profiles(), "serving profiles", "/debug/pprof/", in.log)
 		if err != nil {
@@ -451,6 +496,9 @@ func (in *instance) close() {
 	}
 	if in.batch != nil {
 		in.batch.Close()
+	}
+	if in.hub != nil {
+		in.hub.Close()
 	}
 	if in.catalog != nil {
 		in.catalog.Close()
