@@ -292,6 +292,13 @@ func TestConsoleLoginAndScoping(t *testing.T) {
 		t.Errorf("refused of account a = %v", body)
 	}
 
+	// try it is signed as the session's key: the API authenticates it and
+	// answers for account a (an unknown campaign, not a refused signature).
+	status, body = c.do(http.MethodPost, "api/try", `{"operation":"GetRecommendations","input":{"campaignArn":"arn:aws:personalize:us-east-1:111111111111:campaign/none","userId":"u1"}}`, true)
+	if e, _ := body["error"].(map[string]any); status != 200 || body["status"] != 404.0 || e["type"] != "ResourceNotFoundException" {
+		t.Errorf("try signed as a = %d %v", status, body)
+	}
+
 	// A session never authorises the API.
 	req, _ := http.NewRequest(http.MethodPost, s.api.URL+"/events", strings.NewReader(s.events("u1", "s1", "5")))
 	req.AddCookie(c.cookie)
