@@ -65,6 +65,7 @@
 //	w/<d>/<gen>/<len><userId>/<row> bulk user index (empty value) per run
 //	j/<d>/<gen>/<id>               bulk item, user or action
 //	x/<d>/<gen>/<hash>/<row>       content hash of a bulk record (empty value)
+//	c/<d>/<gen>/                   records of one source (gen 0: put) (see counts.go)
 //
 // The first families hold what the events API put; b, w, j and x what import
 // jobs loaded, in generations: an import stages a new generation in
