@@ -48,11 +48,12 @@ func attributionReport(t *testing.T, endpoint, arn string) map[[2]string]float64
 
 // TestMetricAttributionThroughTheSDK: a campaign's recommendations, got
 // through the Go SDK, and events that carry their recommendationId are
-// credited to the campaign in the metric attribution's report; an
-// explicit eventAttributionSource wins, and events with neither are
-// undefined.
+// credited to the campaign in the metric attribution's report and in its
+// Prometheus figures; an explicit eventAttributionSource wins, and events
+// with neither are undefined.
 func TestMetricAttributionThroughTheSDK(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	metricsAddr := freeAddr(t)
+	s := startServer(t, t.TempDir(), "--metrics", metricsAddr)
 	ctx := context.Background()
 	cp := controlClient(s.endpoint)
 	ev := clusterEvents(s.endpoint)
@@ -92,6 +93,14 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 		put(fmt.Sprint("user-", u), list...)
 	}
 
+	// The attribution is older than the campaign: its figures learn of
+	// the campaign from the first recommendationId that names it.
+	attribution, err := cp.CreateMetricAttribution(ctx, &personalize.CreateMetricAttributionInput{Name: aws.String("impact"),
+		DatasetGroupArn:     g.DatasetGroupArn,
+		Metrics:             []ptypes.MetricAttribute{{EventType: aws.String("purchase"), MetricName: aws.String("purchases"), Expression: aws.String("SAMPLECOUNT()")}},
+		MetricsOutputConfig: &ptypes.MetricAttributionOutput{RoleArn: aws.String("arn:aws:iam::111122223333:role/metrics")}})
+	must(err)
+
 	sol, err := cp.CreateSolution(ctx, &personalize.CreateSolutionInput{Name: aws.String("popular"), DatasetGroupArn: g.DatasetGroupArn,
 		RecipeArn: aws.String("arn:aws:personalize:::recipe/aws-popularity-count"), PerformAutoTraining: aws.Bool(false)})
 	must(err)
@@ -107,12 +116,6 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 		}
 	}
 	campaign, err := cp.CreateCampaign(ctx, &personalize.CreateCampaignInput{Name: aws.String("popular"), SolutionVersionArn: v.SolutionVersionArn})
-	must(err)
-
-	attribution, err := cp.CreateMetricAttribution(ctx, &personalize.CreateMetricAttributionInput{Name: aws.String("impact"),
-		DatasetGroupArn:     g.DatasetGroupArn,
-		Metrics:             []ptypes.MetricAttribute{{EventType: aws.String("purchase"), MetricName: aws.String("purchases"), Expression: aws.String("SAMPLECOUNT()")}},
-		MetricsOutputConfig: &ptypes.MetricAttributionOutput{RoleArn: aws.String("arn:aws:iam::111122223333:role/metrics")}})
 	must(err)
 
 	recs, err := rt.GetRecommendations(ctx, &personalizeruntime.GetRecommendationsInput{CampaignArn: campaign.CampaignArn, UserId: aws.String("user-1"), NumResults: 3})
@@ -138,5 +141,31 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("report:\n%v\nwant\n%v", got, want)
+	}
+
+	// The same figures in Prometheus's, kept as the events arrived.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		families := scrape(t, "http://"+metricsAddr+"/metrics")
+		scraped := map[[2]string]float64{}
+		for _, m := range families["perch_metric_attribution_value_total"].GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["metric_attribution"] != aws.ToString(attribution.MetricAttributionArn) || labels["event_type"] != "purchase" ||
+				labels["function"] != "SAMPLECOUNT" {
+				t.Fatalf("a series of labels %v", labels)
+			}
+			scraped[[2]string{labels["metric"], labels["source"]}] = m.GetCounter().GetValue()
+		}
+		if fmt.Sprint(scraped) == fmt.Sprint(want) {
+			if dropped, ok := value(families, "perch_metric_attribution_dropped_events_total", nil); !ok || dropped != 0 {
+				t.Errorf("dropped events: %v (found: %v)", dropped, ok)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("perch_metric_attribution_value_total:\n%v\nwant\n%v", scraped, want)
+		}
 	}
 }

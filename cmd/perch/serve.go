@@ -177,6 +177,7 @@ type instance struct {
 	jobs    *jobs.Service
 	trainer *training.Trainer
 	batch   *batch.Service
+	tally   *attribution.Tally // with --metrics
 	api     *awsapi.Server
 	// observers are given each request's outcome; they are all added
 	// before the API serves.
@@ -284,6 +285,12 @@ func (in *instance) load(ctx context.Context) error {
 	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
 	attributions := attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) })
 	events := ingest.New(cat, in.store)
+	if in.cfg.metrics != "" {
+		// The attributions' figures --metrics shows are kept as events
+		// arrive, not read from the store at each scrape.
+		in.tally = attribution.StartTally(attribution.TallyConfig{Attributions: attributions, Logger: in.log})
+		events.AfterCommit(in.tally.Committed)
+	}
 	in.api = awsapi.New(awsapi.Config{
 		Solutions:    sols,
 		Filters:      sols,
@@ -420,6 +427,7 @@ func (in *instance) handler() (http.Handler, error) {
 	if in.cfg.metrics != "" {
 		meters := metrics.New()
 		meters.WatchStore(in.store.Stats)
+		meters.WatchAttributions(in.tally)
 		handler = meters.Instrument(handler, awsapi.OperationName)
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", meters.Handler())
@@ -496,6 +504,9 @@ func (in *instance) close() {
 	}
 	if in.batch != nil {
 		in.batch.Close()
+	}
+	if in.tally != nil {
+		in.tally.Close()
 	}
 	if in.hub != nil {
 		in.hub.Close()
