@@ -31,6 +31,7 @@ func TestOperationName(t *testing.T) {
 		{http.MethodPost, "/no/such/path", "", "unknown"},
 		{http.MethodGet, "/_perch/records", "", "read/records"},
 		{http.MethodGet, "/_perch/health", "", "read/health"},
+		{http.MethodGet, "/_perch/ready", "", "read/ready"},
 		{http.MethodGet, "/_perch/nothing", "", "unknown"},
 	} {
 		r := httptest.NewRequest(c.method, c.path, nil)
@@ -48,7 +49,7 @@ func TestOperationName(t *testing.T) {
 // not: the two lists cannot drift apart.
 func TestOperationNamesOfReadAPI(t *testing.T) {
 	e := newEnv(t)
-	for _, name := range []string{"health", "records", "datasets", "export", "nothing"} {
+	for _, name := range []string{"health", "ready", "records", "datasets", "export", "nothing"} {
 		resp := e.get(testKey, "/_perch/"+name)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

@@ -2,7 +2,9 @@ package awsapi
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,6 +20,7 @@ const readPrefix = "/_perch/"
 // readOperations are perch's read API, by their path under readPrefix:
 //
 //	GET /_perch/health
+//	GET /_perch/ready
 //	GET /_perch/records?datasetArn=ARN[&userId=U][&sessionId=S][&id=ID][&limit=N][&ingestionMode=M]
 //	GET /_perch/datasets?datasetGroupArn=ARN
 //	GET /_perch/export?datasetArn=ARN[&format=F][&ingestionMode=M][&since=T][&until=T]
@@ -29,6 +32,7 @@ const readPrefix = "/_perch/"
 // The server's routing and OperationName both name them from this table.
 var readOperations = map[string]readOp{
 	"health":   (*Server).serveHealth,
+	"ready":    (*Server).serveReady,
 	"records":  (*Server).serveRecords,
 	"datasets": (*Server).serveDatasets,
 	"export":   (*Server).serveExport,
@@ -42,6 +46,34 @@ type readOp func(*Server, http.ResponseWriter, *http.Request)
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentTypeJSON)
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// ReadyStore is a store that can tell whether it can serve now: Ready
+// returns nil when it can, and why not otherwise. The readiness probe asks
+// a Server's store when it is one.
+type ReadyStore interface {
+	Ready(ctx context.Context) error
+}
+
+// serveReady answers the readiness probe: 200 while the store can serve,
+// 503 ServiceUnavailable in AWS's envelope, with the store's reason, while
+// it cannot (unavailable, or refusing writes for space), so that a load
+// balancer sends the node no traffic meanwhile. The health probe, by
+// contrast, says only that the process answers.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if rs, ok := s.store.(ReadyStore); ok {
+		if err := rs.Ready(r.Context()); err != nil {
+			msg := err.Error()
+			var pe *perch.Error
+			if errors.As(err, &pe) {
+				msg = pe.Message
+			}
+			writeError(w, contentTypeJSON, apiError{status: http.StatusServiceUnavailable, code: perch.EServiceUnavailable, message: "Not ready: " + msg})
+			return
+		}
+	}
+	w.Header().Set("Content-Type", contentTypeJSON)
+	_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 }
 
 func (s *Server) serveRecords(w http.ResponseWriter, r *http.Request) {

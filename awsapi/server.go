@@ -257,8 +257,8 @@ type route struct {
 	// given after authentication, so that only a caller with a valid
 	// signature learns which routes exist.
 	unknown *apiError
-	// open is the health probe, served without a signature so that
-	// orchestrators need no keys.
+	// open is the health and readiness probes, served without a
+	// signature so that orchestrators need no keys.
 	open bool
 }
 
@@ -282,7 +282,7 @@ func (s *Server) route(r *http.Request) route {
 		return rt
 	}
 	if name, ok := strings.CutPrefix(r.URL.Path, readPrefix); ok {
-		rt := route{api: readAPI, open: name == "health"}
+		rt := route{api: readAPI, open: name == "health" || name == "ready"}
 		switch {
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
 			rt.unknown = &apiError{status: http.StatusMethodNotAllowed, code: eUnknownOperation, message: "The read API only answers GET"}

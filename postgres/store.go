@@ -104,6 +104,7 @@ type Store struct {
 
 	breaker  breaker
 	counters counters
+	ready    readiness
 }
 
 var (

@@ -127,9 +127,20 @@ func testDiskFull(t *testing.T, minFreeMB, wantMessage string, logOnly bool) {
 		t.Errorf("reading on a full disk: %d %s %q", r.status, r.envelope, r.message)
 	}
 
+	// Load balancers are told to send the node nothing meanwhile: with the
+	// reserve, for space; without it, while the store recovers or for good
+	// if it has.
+	if p := getProbe(t, s.endpoint, "ready"); wantMessage != "" &&
+		(p.status != http.StatusServiceUnavailable || p.code != "ServiceUnavailable" || !strings.Contains(p.message, wantMessage)) {
+		t.Errorf("ready on a full disk: %+v", p)
+	}
+
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
 	}
+	// The server is ready again by itself, before any write comes to find
+	// out that there is room, as none would while it is not ready.
+	waitProbe(t, s.endpoint, "ready", http.StatusOK, 30*time.Second)
 	// The server takes writes again by itself.
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; ; i++ {
