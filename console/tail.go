@@ -179,9 +179,15 @@ func (h *Hub) publishEvents(ds *perch.Dataset, events []perch.Event, subs []*sub
 	if h.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
 		defer cancel()
-		marks, err := readBackDuplicates(events, func(q perch.RecordQuery, fn func(id string, dup bool)) error {
-			return h.store.Events(ctx, ds.ID, q, func(e *perch.Event) error { fn(e.EventID, e.Duplicate); return nil })
-		}, events[0].UserID, events[0].SessionID, func(e *perch.Event) string { return e.EventID })
+		user := events[0].UserID
+		marks, err := readBackDuplicates(events, func(q perch.RecordQuery, fn func(id string, dup bool) bool) error {
+			return h.store.Events(ctx, ds.ID, q, func(e *perch.Event) error {
+				if e.UserID == user && !fn(e.EventID, e.Duplicate) {
+					return errEnough
+				}
+				return nil
+			})
+		}, user, events[0].SessionID, func(e *perch.Event) string { return e.EventID })
 		if err == nil {
 			for i := range events {
 				events[i].Duplicate = marks[i]
@@ -206,9 +212,15 @@ func (h *Hub) publishActionInteractions(ds *perch.Dataset, interactions []perch.
 	if h.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
 		defer cancel()
-		marks, err := readBackDuplicates(interactions, func(q perch.RecordQuery, fn func(id string, dup bool)) error {
-			return h.store.ActionInteractions(ctx, ds.ID, q, func(a *perch.ActionInteraction) error { fn(a.EventID, a.Duplicate); return nil })
-		}, interactions[0].UserID, interactions[0].SessionID, func(a *perch.ActionInteraction) string { return a.EventID })
+		user := interactions[0].UserID
+		marks, err := readBackDuplicates(interactions, func(q perch.RecordQuery, fn func(id string, dup bool) bool) error {
+			return h.store.ActionInteractions(ctx, ds.ID, q, func(a *perch.ActionInteraction) error {
+				if a.UserID == user && !fn(a.EventID, a.Duplicate) {
+					return errEnough
+				}
+				return nil
+			})
+		}, user, interactions[0].SessionID, func(a *perch.ActionInteraction) string { return a.EventID })
 		if err == nil {
 			for i := range interactions {
 				interactions[i].Duplicate = marks[i]
@@ -253,22 +265,33 @@ func (h *Hub) publishEntities(ds *perch.Dataset, entities []perch.Entity, subs [
 // keeps each as a duplicate, as its readers would say: the store settles
 // that when it reads (Pebble) or when it writes (PostgreSQL), never on the
 // batch itself. An events call has one user and one session, so the read
-// walks that session's records only (by the store's session index), and
-// only while someone tails the dataset. Of the records with one of the
-// batch's eventIds, the last ones read are the batch's own.
-func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id string, dup bool)) error,
+// walks that session's records only (by the store's session index; by the
+// user's without a session), newest first, and only while someone tails
+// the dataset. Of the records of the user with one of the batch's
+// eventIds, the first ones read, newest first, are the batch's own.
+func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id string, dup bool) (more bool)) error,
 	userID, sessionID string, idOf func(*R) string) ([]bool, error) {
 	inBatch := map[string]int{}
 	for i := range batch {
 		inBatch[idOf(&batch[i])]++
 	}
-	stored := map[string][]bool{}
-	err := read(perch.RecordQuery{UserID: userID, SessionID: sessionID, Source: perch.IngestPut}, func(id string, dup bool) {
-		if inBatch[id] > 0 {
+	q := perch.RecordQuery{SessionID: sessionID, Source: perch.IngestPut, Newest: true}
+	if sessionID == "" {
+		q.UserID = userID
+	}
+	// stored holds, newest first, the duplicate marks of the newest
+	// inBatch[id] records of each id: the batch's own, unless a later
+	// commit of the same id came between, which a tail may show
+	// either way.
+	stored, wanted := map[string][]bool{}, len(batch)
+	err := read(q, func(id string, dup bool) bool {
+		if len(stored[id]) < inBatch[id] {
 			stored[id] = append(stored[id], dup)
+			wanted--
 		}
+		return wanted > 0
 	})
-	if err != nil {
+	if err != nil && err != errEnough {
 		return nil, err
 	}
 	marks := make([]bool, len(batch))
@@ -276,14 +299,13 @@ func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id s
 	for i := range batch {
 		id := idOf(&batch[i])
 		flags := stored[id]
-		// The batch's k-th record of id is the k-th of the last
-		// inBatch[id] records of id read.
-		j := len(flags) - inBatch[id] + seen[id]
-		seen[id]++
-		if j < 0 || j >= len(flags) {
+		if len(flags) != inBatch[id] {
 			return nil, fmt.Errorf("console: %d records of eventId %q read back, %d committed", len(flags), id, inBatch[id])
 		}
-		marks[i] = flags[j]
+		// The batch's k-th record of id is the k-th oldest of the
+		// newest inBatch[id] read.
+		seen[id]++
+		marks[i] = flags[inBatch[id]-seen[id]]
 	}
 	return marks, nil
 }
