@@ -13,6 +13,11 @@ function timeline(interactions) {
     r.sessionId ? h('div', {class: 'muted small'}, 'session ', r.sessionId) : null)));
 }
 
+// Scores are shares of one over every item, so they are often tiny.
+function formatScore(score) {
+  return score === 0 || score >= 0.001 ? score.toFixed(4) : score.toExponential(2);
+}
+
 function recommendationCard(rec) {
   const target = rec.campaignArn || rec.recommenderArn;
   const list = rec.error
@@ -22,7 +27,7 @@ function recommendationCard(rec) {
       : h('ol', {class: 'items'}, rec.itemList.map((it) => h('li', {},
         h('code', {class: 'item-id'}, it.itemId),
         it.score !== undefined && it.score !== null
-          ? h('span', {class: 'score', title: String(it.score)}, it.score.toFixed(4))
+          ? h('span', {class: 'score', title: String(it.score)}, formatScore(it.score))
           : h('span', {class: 'muted score'}, 'no score')))));
   return h('div', {class: 'rec', dataset: {arn: target}},
     h('h3', {}, rec.name, ' ', h('span', {class: 'badge neutral'}, rec.campaignArn ? 'campaign' : 'recommender')),
