@@ -1,6 +1,9 @@
 package perch
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // KindMetricAttribution is the resource kind of a metric attribution's
 // ARN.
@@ -79,6 +82,33 @@ type MetricAttributions interface {
 	// MetricAttributionReport computes the attribution's metrics over the
 	// events recorded since it was created, by source.
 	MetricAttributionReport(ctx context.Context, arn string) ([]MetricValue, error)
+}
+
+// ImportReport is a metric attribution's report of one import of
+// interactions, which AWS publishes to the attribution's
+// metricsOutputConfig.s3DataDestination when the import job ends: each
+// metric over the import's events, by source and 15-minute interval of
+// the events' time.
+type ImportReport interface {
+	// Add measures events the import loads.
+	Add(ctx context.Context, events []Event) error
+	// Location is the s3:// object the report goes to, named as AWS names
+	// it: "AggregatedAttributionMetrics - <importMode> - <time>.csv"
+	// under the destination's path.
+	Location() string
+	// WriteCSV writes the report: a header METRIC_NAME, EVENT_TYPE,
+	// VALUE, MATH_FUNCTION, EVENT_ATTRIBUTION_SOURCE, TIMESTAMP, then a
+	// row per metric, source and interval (its start in epoch seconds).
+	WriteCSV(w io.Writer) error
+}
+
+// ImportReporter makes the reports of imports.
+type ImportReporter interface {
+	// ImportReport returns the report of import job j into dataset d;
+	// nil when none is due: j does not ask for one
+	// (publishAttributionMetricsToS3), d holds no interactions, or d's
+	// group has no metric attribution with an S3 destination.
+	ImportReport(ctx context.Context, j *DatasetImportJob, d *Dataset) (ImportReport, error)
 }
 
 // MaxMetricsPerAttribution is AWS's quota of metrics in one attribution.

@@ -89,6 +89,12 @@ func (s *Service) load(ctx context.Context, arn string) error {
 		}
 	}
 
+	var report perch.ImportReport
+	if s.cfg.Attributions != nil {
+		if report, err = s.cfg.Attributions.ImportReport(ctx, j, d); err != nil {
+			return err
+		}
+	}
 	loader, err := s.cfg.Store.BulkLoad(ctx, d)
 	if err != nil {
 		return err
@@ -96,6 +102,11 @@ func (s *Service) load(ctx context.Context, arn string) error {
 	for _, f := range files {
 		err := s.readFile(ctx, f, cols, d.Type, func(b *perch.Batch) error {
 			b.Dataset = d
+			if report != nil {
+				if err := report.Add(ctx, b.Events); err != nil {
+					return err
+				}
+			}
 			return loader.Add(ctx, b)
 		})
 		if err != nil {
@@ -104,6 +115,30 @@ func (s *Service) load(ctx context.Context, arn string) error {
 	}
 	if err := loader.Commit(ctx, j.ImportMode); err != nil {
 		return errors.Join(err, loader.Abort())
+	}
+	if report != nil {
+		// The data is in: a report that cannot be written is logged, and
+		// the import stays done.
+		if err := s.publish(ctx, report); err != nil {
+			s.cfg.Logger.Error("writing the metric attribution report of an import", "datasetImportJobArn", j.ARN, "err", fmt.Sprint(err))
+		}
+	}
+	return nil
+}
+
+// publish writes an import's metric attribution report.
+func (s *Service) publish(ctx context.Context, report perch.ImportReport) error {
+	loc := report.Location()
+	w, err := s.cfg.Objects.Create(ctx, loc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", loc, err)
+	}
+	if err := report.WriteCSV(w); err != nil {
+		w.Abort()
+		return fmt.Errorf("%s: %w", loc, err)
+	}
+	if err := w.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", loc, err)
 	}
 	return nil
 }

@@ -54,9 +54,12 @@ type Config struct {
 	// Objects reads and writes s3:// locations; nil when none are
 	// configured, which fails every job with a reason saying so.
 	Objects perch.Objects
-	Scope   perch.Scope
-	Now     func() time.Time // time.Now when nil
-	Logger  *slog.Logger
+	// Attributions, when set, makes the metric attributions' report of
+	// each import that asks for one (publishAttributionMetricsToS3).
+	Attributions perch.ImportReporter
+	Scope        perch.Scope
+	Now          func() time.Time // time.Now when nil
+	Logger       *slog.Logger
 	// Owner names this process in the jobs' leases: its host, process id
 	// and a random part when "".
 	Owner string

@@ -270,7 +270,8 @@ func (in *instance) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	jobService, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: in.store, Objects: objects, Scope: scope, Logger: in.log})
+	attributions := attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) })
+	jobService, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: in.store, Objects: objects, Attributions: attributions, Scope: scope, Logger: in.log})
 	if err != nil {
 		return fmt.Errorf("loading jobs: %w", err)
 	}
@@ -283,7 +284,6 @@ func (in *instance) load(ctx context.Context) error {
 	}
 	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log, AutoUpdate: autoUpdate})
 	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
-	attributions := attribution.New(in.store, cat, scope, func() perch.Timestamp { return perch.TimestampOf(time.Now()) })
 	events := ingest.New(cat, in.store)
 	if in.cfg.metrics != "" {
 		// The attributions' figures --metrics shows are kept as events
