@@ -14,6 +14,12 @@
 //	perch-bench --endpoint http://127.0.0.1:8080 --prepare --s3-root DIR --group shop \
 //	    --recommend-rate 1000 --rate 4000 --duration 1m
 //
+// With --batch-lines it runs a batch inference job of the model on that
+// many userId lines instead, and checks its output:
+//
+//	perch-bench --endpoint http://127.0.0.1:8080 --prepare --s3-root DIR --group shop \
+//	    --batch-lines 1000000 --server-pid PID
+//
 // It is a command of its own so that the server's binary carries only the
 // server; the generator is the loadgen package, which tests and
 // benchmarks share.
@@ -48,7 +54,12 @@ and errors by type. --endpoint may name several nodes, separated by commas.
 synthetic interactions and a campaign serving it. --recommend-rate then sends
 GetRecommendations calls (or DescribeCampaign, the baseline) to that campaign,
 or to --campaign, at a fixed rate while the events load runs, and reports
-both.
+both; --recommend-closed sends them in a closed loop instead.
+
+--batch-lines (with --prepare) writes that many userId lines under --s3-root,
+runs a batch inference job of the model on them, waits until it is ACTIVE,
+and reports its lines per second and what its output holds; --server-pid adds
+perch serve's resident memory before and during the job.
 `
 
 func main() {
@@ -124,12 +135,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rc := runtimeConfig{}
 	fs.StringVar(&rc.campaign, "campaign", "", "campaign `ARN` of the runtime calls (instead of --prepare); its model's users are --model-*'s")
 	fs.Float64Var(&rc.rate, "recommend-rate", 0, "runtime calls per `second`, open loop, alongside the events load (0: none)")
+	fs.BoolVar(&rc.closed, "recommend-closed", false, "send the runtime calls in a closed loop on --recommend-concurrency connections instead, each\n"+
+		"connection's next call when its last is answered: the most calls a second")
 	fs.StringVar(&rc.call, "recommend-call", callRecommendations, "runtime call: "+callRecommendations+", or "+callDescribeCampaign+" as a baseline of a cheap call")
 	fs.IntVar(&rc.concurrency, "recommend-concurrency", 64, "connections of the runtime calls: the most in flight")
 	fs.IntVar(&rc.numResults, "num-results", 25, "numResults of GetRecommendations")
 	fs.Float64Var(&rc.unknownShare, "unknown-users", 0.1, "share of GetRecommendations for users the model was not trained on:\n"+
 		"the events load's users (user-N of --users), served from the events it sends them")
 	events := fs.Bool("events", true, "with --recommend-rate, also send the events load (false: the runtime calls alone)")
+	bc := batchConfig{}
+	fs.IntVar(&bc.lines, "batch-lines", 0, "with --prepare, run a batch inference job of the model on this many userId lines (--unknown-users\n"+
+		"of them for users it was not trained on) and report it instead of any load (0: none)")
+	fs.IntVar(&bc.serverPID, "server-pid", 0, "with --batch-lines, `PID` of perch serve on this machine: the report adds its resident memory\n"+
+		"before and during the job (its peak reset as the job starts)")
 
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated traffic")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
@@ -151,6 +169,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if w.BatchMin, w.BatchMax, err = loadgen.ParseBatch(*batch); err != nil {
 		return err
+	}
+	if bc.lines != 0 && (!*prep || bc.lines < 0 || rc.rate > 0 || rc.closed) {
+		return fmt.Errorf("--batch-lines needs --prepare and a positive count, and runs no runtime calls")
 	}
 	if *printBody {
 		_, err := stdout.Write(append(loadgen.SampleBody(w, cfg.Seed), '\n'))
@@ -185,6 +206,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			rc.campaign = prepared.CampaignARN
 		}
 	}
+	if bc.lines != 0 {
+		bc.numResults, bc.unknownShare, bc.unknownUsers, bc.seed = rc.numResults, rc.unknownShare, w.Users, cfg.Seed
+		bc.known = mc.synthetic().Users
+		rep := modelReport{Prepared: prepared}
+		if rep.Batch, err = runBatch(ctx, endpoints[0].String(), cfg.Credentials, mc, prepared, bc, stderr); err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		return rep.Batch.WriteText(stdout)
+	}
 	cfg.Workload = w
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -197,7 +232,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *prep || rc.rate > 0 {
+	if *prep || rc.rate > 0 || rc.closed {
 		rc.endpoint, rc.warmup, rc.duration, rc.timeout = endpoints[0], cfg.Warmup, cfg.Duration, cfg.Timeout
 		rc.sign, rc.creds, rc.seed, rc.unknownUsers = cfg.Sign, cfg.Credentials, cfg.Seed, w.Users
 		return runWithRuntime(ctx, cfg, rc, mc, prepared, *events, *asJSON, stdout)
@@ -221,6 +256,7 @@ type modelReport struct {
 	Prepared *Prepared       `json:"prepared,omitempty"`
 	Runtime  *RuntimeReport  `json:"runtime,omitempty"`
 	Events   *loadgen.Report `json:"events,omitempty"`
+	Batch    *BatchReport    `json:"batch,omitempty"`
 }
 
 // runWithRuntime sends rc's runtime calls, and with events cfg's events
@@ -229,7 +265,7 @@ type modelReport struct {
 func runWithRuntime(ctx context.Context, cfg loadgen.Config, rc runtimeConfig, mc modelConfig, prepared *Prepared,
 	events, asJSON bool, stdout io.Writer) error {
 	rep := modelReport{Prepared: prepared}
-	if rc.rate > 0 {
+	if rc.rate > 0 || rc.closed {
 		if rc.call == callRecommendations && rc.unknownShare < 1 {
 			// The same configuration gives the same data: the users the
 			// model was trained on, without asking the server.

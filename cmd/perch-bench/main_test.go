@@ -68,6 +68,14 @@ func report(t *testing.T, args ...string) loadgen.Report {
 // returns its endpoint.
 func startPerch(t *testing.T, extra ...string) string {
 	t.Helper()
+	endpoint, _ := startPerchProcess(t, extra...)
+	return endpoint
+}
+
+// startPerchProcess is startPerch that also returns the server's process
+// id.
+func startPerchProcess(t *testing.T, extra ...string) (endpoint string, pid int) {
+	t.Helper()
 	cmd := exec.Command(perchBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, extra...)...)
 	t.Cleanup(func() {
 		if cmd.Process != nil {
@@ -79,7 +87,7 @@ func startPerch(t *testing.T, extra ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return endpoint
+	return endpoint, cmd.Process.Pid
 }
 
 // freeAddr returns a loopback address no one listens on now.

@@ -38,12 +38,16 @@ const (
 )
 
 // runtimeConfig is an open-loop load of runtime calls beside the events
-// load.
+// load, or a closed loop.
 type runtimeConfig struct {
-	endpoint    *url.URL
-	call        string
-	campaign    string
-	rate        float64
+	endpoint *url.URL
+	call     string
+	campaign string
+	rate     float64
+	// closed sends each connection's next call as soon as its last is
+	// answered, rate ignored: the most calls a second the server answers
+	// on that many connections.
+	closed      bool
 	concurrency int
 	warmup      time.Duration
 	duration    time.Duration
@@ -68,8 +72,8 @@ func (c *runtimeConfig) check() error {
 		return fmt.Errorf("--recommend-call %q: use %s or %s", c.call, callRecommendations, callDescribeCampaign)
 	case c.campaign == "":
 		return fmt.Errorf("runtime calls need a campaign: --campaign ARN, or --prepare")
-	case c.rate <= 0 || c.concurrency < 1 || c.duration <= 0:
-		return fmt.Errorf("runtime calls need a positive --recommend-rate, --recommend-concurrency and --duration")
+	case (c.rate <= 0 && !c.closed) || c.concurrency < 1 || c.duration <= 0:
+		return fmt.Errorf("runtime calls need a positive --recommend-rate (or --recommend-closed), --recommend-concurrency and --duration")
 	case c.call == callRecommendations && (c.numResults < 1 || c.numResults > 500):
 		return fmt.Errorf("--num-results must be within 1-500")
 	case c.unknownShare < 0 || c.unknownShare > 1:
@@ -87,6 +91,7 @@ type RuntimeReport struct {
 	Operation   string  `json:"operation"`
 	Endpoint    string  `json:"endpoint"`
 	TargetRate  float64 `json:"targetRate"`
+	Closed      bool    `json:"closed,omitempty"`
 	Concurrency int     `json:"concurrency"`
 	Signed      bool    `json:"signed"`
 	NumResults  int     `json:"numResults,omitempty"`
@@ -165,7 +170,7 @@ func runRuntime(ctx context.Context, cfg runtimeConfig) (*RuntimeReport, error) 
 			MaxIdleConnDuration:      time.Minute,
 			NoDefaultUserAgentHeader: true,
 		},
-		interval: float64(time.Second) / cfg.rate,
+		interval: float64(time.Second) / max(cfg.rate, 1),
 		known:    hdrhistogram.New(histLowest, histHighest, histDigits),
 		unknown:  hdrhistogram.New(histLowest, histHighest, histDigits),
 		delay:    hdrhistogram.New(histLowest, histHighest, histDigits),
@@ -212,10 +217,13 @@ func (r *runtimeLoad) work(ctx context.Context, w int) {
 	defer fasthttp.ReleaseResponse(resp)
 	var body []byte
 	for ctx.Err() == nil {
-		i := r.tickets.Add(1) - 1
-		scheduled := r.start.Add(time.Duration(float64(i) * r.interval))
-		if !scheduled.Before(r.stop) {
-			return
+		var scheduled time.Time
+		if !r.cfg.closed {
+			i := r.tickets.Add(1) - 1
+			scheduled = r.start.Add(time.Duration(float64(i) * r.interval))
+			if !scheduled.Before(r.stop) {
+				return
+			}
 		}
 		// Built and signed before its time, as a client has its request
 		// ready when it sends it, so that the generator's work stays out
@@ -223,7 +231,12 @@ func (r *runtimeLoad) work(ctx context.Context, w int) {
 		var c call
 		body, c = r.build(body[:0], rng)
 		c.header, c.body = signer.headers(ctx, c, later(scheduled, time.Now()))
-		if !sleepUntil(ctx, scheduled) {
+		if r.cfg.closed {
+			// A closed loop's call is due when it is ready.
+			if scheduled = time.Now(); !scheduled.Before(r.stop) {
+				return
+			}
+		} else if !sleepUntil(ctx, scheduled) {
 			return
 		}
 		sent := time.Now()
@@ -333,7 +346,7 @@ func recordLatency(h *hdrhistogram.Histogram, d time.Duration) {
 
 func (r *runtimeLoad) report() *RuntimeReport {
 	rep := &RuntimeReport{
-		Operation: r.cfg.call, Endpoint: r.cfg.endpoint.String(), TargetRate: r.cfg.rate, Concurrency: r.cfg.concurrency,
+		Operation: r.cfg.call, Endpoint: r.cfg.endpoint.String(), TargetRate: r.cfg.rate, Closed: r.cfg.closed, Concurrency: r.cfg.concurrency,
 		Signed: r.cfg.sign, Warmup: r.cfg.warmup.Seconds(),
 		Requests: r.requests, OK: r.ok, Errors: r.errors, Late: r.late, ShortAnswers: r.short,
 		SendDelay: summarise(r.delay),
@@ -373,7 +386,11 @@ func (rep *RuntimeReport) WriteText(w io.Writer) error {
 	if rep.Signed {
 		signed = "SigV4-signed"
 	}
-	fmt.Fprintf(&b, "%s %s: open loop at %g calls/s, at most %d in flight, %s", rep.Endpoint, rep.Operation, rep.TargetRate, rep.Concurrency, signed)
+	if rep.Closed {
+		fmt.Fprintf(&b, "%s %s: closed loop on %d connections, %s", rep.Endpoint, rep.Operation, rep.Concurrency, signed)
+	} else {
+		fmt.Fprintf(&b, "%s %s: open loop at %g calls/s, at most %d in flight, %s", rep.Endpoint, rep.Operation, rep.TargetRate, rep.Concurrency, signed)
+	}
 	if rep.Operation == callRecommendations {
 		fmt.Fprintf(&b, ", %d results, %.0f%% for users the model did not see", rep.NumResults, rep.UnknownShare*100)
 	}
