@@ -194,7 +194,9 @@ func (b *browser) screenshot(name string) {
 	if os.Getenv("PERCH_SCREENSHOTS") != "1" {
 		return
 	}
-	// Animations (a new tail row's highlight) settle first.
+	// The page is shot from its top, under its sticky header, once the
+	// animations (a new tail row's highlight) have settled.
+	b.eval(`window.scrollTo(0, 0)`, nil)
 	time.Sleep(300 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()

@@ -65,11 +65,16 @@ export function copyButton(text, label = 'copy') {
   return button;
 }
 
-// arn shows an ARN in monospace with its copy button; the stylesheet cuts
-// a long one with an ellipsis, so the whole ARN is in the title too.
+// arn shows an ARN by its resource part, which tells ARNs of one account
+// and region apart (the rest is the same on every row), with the whole ARN
+// in the title and on the copy button's clipboard.
 export function arn(value) {
   if (!value) return h('span', {class: 'muted'}, '—');
-  return h('span', {class: 'arn'}, h('code', {title: value}, value), copyButton(value));
+  const parts = value.split(':');
+  const shown = parts.length >= 6 && parts[0] === 'arn'
+    ? [h('span', {class: 'muted'}, 'arn:…:'), parts.slice(5).join(':')]
+    : [value];
+  return h('span', {class: 'arn'}, h('code', {title: value}, shown), copyButton(value));
 }
 
 export function badge(status) {

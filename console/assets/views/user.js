@@ -26,9 +26,10 @@ function recommendationCard(rec) {
       ? h('p', {class: 'empty'}, 'No items.')
       : h('ol', {class: 'items'}, rec.itemList.map((it) => h('li', {},
         h('code', {class: 'item-id'}, it.itemId),
+        // Popularity and recommender answers carry no score.
         it.score !== undefined && it.score !== null
           ? h('span', {class: 'score', title: String(it.score)}, formatScore(it.score))
-          : h('span', {class: 'muted score'}, 'no score')))));
+          : null))));
   return h('div', {class: 'rec', dataset: {arn: target}},
     h('h3', {}, rec.name, ' ', h('span', {class: 'badge neutral'}, rec.campaignArn ? 'campaign' : 'recommender')),
     arn(target), list);
