@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,10 +53,16 @@ func attributionReport(t *testing.T, endpoint, arn string) map[[2]string]float64
 // through the Go SDK, and events that carry their recommendationId are
 // credited to the campaign in the metric attribution's report and in its
 // Prometheus figures; an explicit eventAttributionSource wins, and events
-// with neither are undefined.
+// with neither are undefined. An import that asks for it writes its
+// report to the attribution's S3 destination.
 func TestMetricAttributionThroughTheSDK(t *testing.T) {
-	metricsAddr := freeAddr(t)
-	s := startServer(t, t.TempDir(), "--metrics", metricsAddr)
+	metricsAddr, s3 := freeAddr(t), t.TempDir()
+	for _, bucket := range []string{"history", "reports"} {
+		if err := os.Mkdir(filepath.Join(s3, bucket), 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, t.TempDir(), "--metrics", metricsAddr, "--s3-root", s3)
 	ctx := context.Background()
 	cp := controlClient(s.endpoint)
 	ev := clusterEvents(s.endpoint)
@@ -98,7 +107,8 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 	attribution, err := cp.CreateMetricAttribution(ctx, &personalize.CreateMetricAttributionInput{Name: aws.String("impact"),
 		DatasetGroupArn:     g.DatasetGroupArn,
 		Metrics:             []ptypes.MetricAttribute{{EventType: aws.String("purchase"), MetricName: aws.String("purchases"), Expression: aws.String("SAMPLECOUNT()")}},
-		MetricsOutputConfig: &ptypes.MetricAttributionOutput{RoleArn: aws.String("arn:aws:iam::111122223333:role/metrics")}})
+		MetricsOutputConfig: &ptypes.MetricAttributionOutput{RoleArn: aws.String("arn:aws:iam::111122223333:role/metrics"),
+			S3DataDestination: &ptypes.S3DataConfig{Path: aws.String("s3://reports/impact/")}}})
 	must(err)
 
 	sol, err := cp.CreateSolution(ctx, &personalize.CreateSolutionInput{Name: aws.String("popular"), DatasetGroupArn: g.DatasetGroupArn,
@@ -167,5 +177,37 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("perch_metric_attribution_value_total:\n%v\nwant\n%v", scraped, want)
 		}
+	}
+
+	// A bulk import of two purchases, both in the 15 minutes from
+	// 1699999200.
+	if err := os.WriteFile(filepath.Join(s3, "history", "purchases.csv"), []byte("USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n"+
+		"old-1,item-1,purchase,1699999300\nold-2,item-2,purchase,1700000000\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	interactions := strings.Replace(aws.ToString(g.DatasetGroupArn), ":dataset-group/", ":dataset/", 1) + "/INTERACTIONS"
+	job, err := cp.CreateDatasetImportJob(ctx, &personalize.CreateDatasetImportJobInput{JobName: aws.String("history"), DatasetArn: aws.String(interactions),
+		DataSource: &ptypes.DataSource{DataLocation: aws.String("s3://history/purchases.csv")}, ImportMode: ptypes.ImportModeFull,
+		PublishAttributionMetricsToS3: aws.Bool(true)})
+	must(err)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		d, err := cp.DescribeDatasetImportJob(ctx, &personalize.DescribeDatasetImportJobInput{DatasetImportJobArn: job.DatasetImportJobArn})
+		must(err)
+		if status := aws.ToString(d.DatasetImportJob.Status); status == "ACTIVE" {
+			break
+		} else if status == "CREATE FAILED" || time.Now().After(deadline) {
+			t.Fatalf("import %s %s", status, aws.ToString(d.DatasetImportJob.FailureReason))
+		}
+	}
+	reports, err := filepath.Glob(filepath.Join(s3, "reports", "impact", "AggregatedAttributionMetrics - FULL - *.csv"))
+	must(err)
+	if len(reports) != 1 {
+		t.Fatalf("reports: %v", reports)
+	}
+	body, err := os.ReadFile(reports[0])
+	must(err)
+	if want := "METRIC_NAME,EVENT_TYPE,VALUE,MATH_FUNCTION,EVENT_ATTRIBUTION_SOURCE,TIMESTAMP\n" +
+		"purchases,purchase,2.0,samplecount,SOURCE_NAME_UNDEFINED,1699999200\n"; string(body) != want {
+		t.Errorf("the import's report:\n%s\nwant\n%s", body, want)
 	}
 }
