@@ -537,3 +537,40 @@ func TestUserAndMetrics(t *testing.T) {
 		t.Errorf("group = %d %v", status, body)
 	}
 }
+
+// TestRefusals: each call refuses what it cannot answer with the status
+// and {"error":...} the front end shows.
+func TestRefusals(t *testing.T) {
+	s := newServer(t, false)
+	c := &client{t: t, base: s.console.URL}
+	missing := "arn:aws:personalize:us-east-1:000000000000:dataset/none/INTERACTIONS"
+	for _, tt := range []struct {
+		method, path, body string
+		csrf               bool
+		want               int
+	}{
+		{"GET", "api/group", "", false, 400},
+		{"GET", "api/group?arn=arn:aws:personalize:us-east-1:000000000000:dataset-group/none", "", false, 404},
+		{"GET", "api/dataset", "", false, 400},
+		{"GET", "api/dataset?arn=" + missing, "", false, 404},
+		{"GET", "api/records?datasetArn=" + s.datasetARN + "&limit=0", "", false, 400},
+		{"GET", "api/records?datasetArn=" + s.datasetARN + "&limit=x", "", false, 400},
+		{"GET", "api/records?datasetArn=" + missing, "", false, 404},
+		{"GET", "api/tail", "", false, 400},
+		{"GET", "api/refused?limit=-1", "", false, 400},
+		{"GET", "api/user?datasetGroupArn=" + s.groupARN, "", false, 400},
+		{"GET", "api/metrics", "", false, 400},
+		{"GET", "api/nothing", "", false, 404},
+		{"POST", "api/groups", "", true, 405},
+		{"GET", "api/try", "", false, 405},
+		{"POST", "api/try", `{"operation":"GetRecommendations","input":{}}`, false, 403},
+		{"POST", "api/try", `not json`, true, 400},
+		{"POST", "api/try", `{"operation":"PutEvents","input":{}}`, true, 400},
+		{"PUT", "", "", false, 405},
+	} {
+		status, body := c.do(tt.method, tt.path, tt.body, tt.csrf)
+		if status != tt.want || (tt.path != "" && body["error"] == nil) {
+			t.Errorf("%s %s = %d %v, want %d and an error", tt.method, tt.path, status, body, tt.want)
+		}
+	}
+}
