@@ -105,8 +105,8 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 	// The attribution is older than the campaign: its figures learn of
 	// the campaign from the first recommendationId that names it.
 	attribution, err := cp.CreateMetricAttribution(ctx, &personalize.CreateMetricAttributionInput{Name: aws.String("impact"),
-		DatasetGroupArn:     g.DatasetGroupArn,
-		Metrics:             []ptypes.MetricAttribute{{EventType: aws.String("purchase"), MetricName: aws.String("purchases"), Expression: aws.String("SAMPLECOUNT()")}},
+		DatasetGroupArn: g.DatasetGroupArn,
+		Metrics:         []ptypes.MetricAttribute{{EventType: aws.String("purchase"), MetricName: aws.String("purchases"), Expression: aws.String("SAMPLECOUNT()")}},
 		MetricsOutputConfig: &ptypes.MetricAttributionOutput{RoleArn: aws.String("arn:aws:iam::111122223333:role/metrics"),
 			S3DataDestination: &ptypes.S3DataConfig{Path: aws.String("s3://reports/impact/")}}})
 	must(err)
