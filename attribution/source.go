@@ -29,27 +29,49 @@ func sourcesOf(ctx context.Context, rs perch.ResourceStore, groupARN string) (*s
 
 // read reads the tags of the group's campaigns and recommenders again.
 func (src *sources) read(ctx context.Context, rs perch.ResourceStore, groupARN string) error {
-	campaigns, err := rs.Campaigns(ctx)
+	tags, err := readSourceTags(ctx, rs)
 	if err != nil {
 		return err
+	}
+	src.set(tags[groupARN])
+	return nil
+}
+
+// set makes byTag the tags the sources know.
+func (src *sources) set(byTag map[string]string) {
+	if byTag == nil {
+		byTag = map[string]string{}
+	}
+	src.byTag, src.gone = byTag, map[string]bool{}
+}
+
+// readSourceTags reads the tags of every campaign and recommender: by
+// group ARN, tag -> the campaign's or recommender's ARN.
+func readSourceTags(ctx context.Context, rs perch.ResourceStore) (map[string]map[string]string, error) {
+	campaigns, err := rs.Campaigns(ctx)
+	if err != nil {
+		return nil, err
 	}
 	sols, err := rs.Solutions(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	byTag := map[string]string{}
-	for _, c := range campaigns {
-		if c.GroupARN == groupARN {
-			byTag[perch.SourceTag(c.ARN)] = c.ARN
+	tags := map[string]map[string]string{}
+	add := func(group, arn string) {
+		if tags[group] == nil {
+			tags[group] = map[string]string{}
 		}
+		tags[group][perch.SourceTag(arn)] = arn
+	}
+	for _, c := range campaigns {
+		add(c.GroupARN, c.ARN)
 	}
 	for _, s := range sols {
-		if s.IsRecommender() && s.GroupARN == groupARN {
-			byTag[perch.SourceTag(s.ARN)] = s.ARN
+		if s.IsRecommender() {
+			add(s.GroupARN, s.ARN)
 		}
 	}
-	src.byTag, src.gone = byTag, map[string]bool{}
-	return nil
+	return tags, nil
 }
 
 // unknown returns the tag of e's recommendationId when e is attributed

@@ -173,9 +173,15 @@ func (t *Tally) read() {
 	defer t.reading.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	start := time.Now()
 	all, err := t.svc.rs.MetricAttributions(ctx)
 	if err != nil {
 		t.log.Warn("reading metric attributions for their figures", "err", fmt.Sprint(err))
+		return
+	}
+	tags, err := readSourceTags(ctx, t.svc.rs)
+	if err != nil {
+		t.log.Warn("reading the campaigns and recommenders that metric attributions name", "err", fmt.Sprint(err))
 		return
 	}
 	t.mu.Lock()
@@ -196,15 +202,8 @@ func (t *Tally) read() {
 		} else {
 			delete(t.sums, m.ARN)
 		}
-		start := time.Now()
-		if err := v.src.read(ctx, t.svc.rs, m.GroupARN); err != nil {
-			t.log.Warn("reading the campaigns and recommenders of a metric attribution", "metricAttributionArn", m.ARN, "err", fmt.Sprint(err))
-			if v.src.byTag == nil {
-				continue
-			}
-		} else {
-			v.srcRead = start
-		}
+		v.src.set(tags[m.GroupARN])
+		v.srcRead = start
 		views[m.GroupARN] = v
 		groups[m.GroupARN] = true
 		for k := range t.sums[m.ARN] {
