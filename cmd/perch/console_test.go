@@ -523,10 +523,22 @@ func TestConsoleInChromium(t *testing.T) {
 		if code == 0 || !strings.Contains(out, "InvalidInputException") {
 			t.Fatalf("put-events with a 300-character event type: %d %s", code, out)
 		}
+		code, out = consoleAWSCLI(t, d.s.endpoint, "AKIDOTHERAPP", "personalize-events", "put-events", "--tracking-id", "no-such-tracker",
+			"--user-id", cliUser, "--session-id", "cli-session", "--event-list", `[{"eventType":"click","itemId":"item-3","sentAt":1700000000}]`)
+		if code == 0 || !strings.Contains(out, "does not match any event tracker") {
+			t.Fatalf("put-events to an unknown tracking id: %d %s", code, out)
+		}
 		b.eval(`document.querySelector("header nav a[href='#/refused']").click()`, nil)
-		b.waitFor("the refused request", `document.querySelector("#refused tbody tr")`, 10*time.Second)
+		b.waitFor("the refused requests", `document.querySelectorAll("#refused tbody tr").length === 2`, 10*time.Second)
+		var newest string
+		b.eval(selText("#refused tbody tr"), &newest)
+		for _, want := range []string{"PutEvents", "AKIDOTHERAPP", "400", "InvalidInputException", "The tracking ID no-such-tracker does not match"} {
+			if !strings.Contains(newest, want) {
+				t.Errorf("the newest refused row lacks %q: %q", want, newest)
+			}
+		}
 		var row string
-		b.eval(selText("#refused tbody tr"), &row)
+		b.eval(selText("#refused tbody tr:nth-child(2)"), &row)
 		for _, want := range []string{"PutEvents", "AKIDCONSOLE", "400", "InvalidInputException",
 			"failed to satisfy constraint: Member must have length less than or equal to 256", "eventList.1.member.eventType"} {
 			if !strings.Contains(row, want) {

@@ -1,4 +1,4 @@
-import {h, time, table, section} from '../dom.js';
+import {h, time, table, section, copyButton} from '../dom.js';
 import {get} from '../api.js';
 
 // The view refreshes itself this often while it is open, so a refusal
@@ -7,14 +7,14 @@ const refreshEvery = 2000;
 
 function refusedTable(refused) {
   return table([
-    ['Time', (r) => time(r.time)],
+    // The request id is what a client's logs and perch's own log name.
+    ['Time', (r) => h('span', {}, time(r.time), r.requestId ? h('div', {title: r.requestId}, copyButton(r.requestId, 'request id')) : null)],
     ['Operation', (r) => h('span', {}, h('strong', {}, r.operation || '—'), r.api ? h('div', {class: 'muted small'}, r.api) : null)],
     ['Access key id', (r) => (r.accessKeyId ? h('code', {}, r.accessKeyId) : h('span', {class: 'muted'}, 'unsigned'))],
     ['Status', (r) => h('span', {class: 'badge ' + (r.status >= 500 ? 'bad' : 'busy')}, String(r.status))],
     ['Error type', (r) => h('code', {class: 'error-type'}, r.errorType)],
     ['Message', (r) => h('span', {class: 'message'}, r.message)],
     ['Member', (r) => (r.member ? h('code', {class: 'member'}, r.member) : h('span', {class: 'muted'}, '—'))],
-    ['Request id', (r) => h('code', {class: 'small'}, r.requestId)],
   ], refused, 'No refused requests: every call so far was answered 2xx.', {id: 'refused'});
 }
 
