@@ -73,7 +73,7 @@ func (s *Service) GetActionRecommendations(ctx context.Context, in perch.ActionR
 	for i, a := range actions {
 		out.Items[i] = perch.RecommendedItem{ItemID: a.Item, Score: score(a)}
 	}
-	return out, nil
+	return s.counted("GetActionRecommendations", c, in.FilterARN, out, nil)
 }
 
 // actionHistory reads the newest action interactions of user from the

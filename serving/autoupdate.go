@@ -53,6 +53,7 @@ func (s *Service) updated(ctx context.Context, m *loaded, groupARN string) recip
 
 func (s *Service) runUpdate(ctx context.Context, m *loaded, groupARN string) {
 	next, err := s.update(ctx, m, groupARN)
+	s.stats.updated(err)
 	u := &m.update
 	u.mu.Lock()
 	defer u.mu.Unlock()

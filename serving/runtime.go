@@ -56,7 +56,8 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 		pick = unscored(pick)
 	}
 	if len(in.Promotions) == 0 {
-		return s.answer(ctx, c, name, pick(n, keep), nil, in.MetadataColumns)
+		out, err := s.answer(ctx, c, name, pick(n, keep), nil, in.MetadataColumns)
+		return s.counted("GetRecommendations", c, in.FilterARN, out, err)
 	}
 	p := in.Promotions[0]
 	promote, err := s.keeper(ctx, c.campaign.GroupARN, p.FilterARN, p.FilterValues, in.UserID, in.ItemID)
@@ -64,12 +65,13 @@ func (s *Service) GetRecommendations(ctx context.Context, in perch.Recommendatio
 		return nil, err
 	}
 	items, promoted := promotions(n, p.PercentPromotedItems, pick, keep, promote)
-	return s.answer(ctx, c, name, items, func(i int) string {
+	out, err := s.answer(ctx, c, name, items, func(i int) string {
 		if promoted[i] {
 			return p.Name
 		}
 		return ""
 	}, in.MetadataColumns)
+	return s.counted("GetRecommendations", c, in.FilterARN, out, err)
 }
 
 // promotions fills n slots as a promotion asks (RUNTIME.md 6.3): percent
@@ -142,7 +144,8 @@ func (s *Service) GetPersonalizedRanking(ctx context.Context, in perch.RankingIn
 	if err != nil {
 		return nil, err
 	}
-	return s.answer(ctx, c, name, ranked, nil, in.MetadataColumns)
+	out, err := s.answer(ctx, c, name, ranked, nil, in.MetadataColumns)
+	return s.counted("GetPersonalizedRanking", c, in.FilterARN, out, err)
 }
 
 // resultCount applies numResults' rules: 25 by default, 500 at most, 50

@@ -66,6 +66,8 @@ type Service struct {
 	filters   map[string]*aFilter
 	models    map[string]*loaded
 	tick      uint64 // orders the models' uses, for eviction
+
+	stats stats
 }
 
 var _ perch.Runtime = (*Service)(nil)
@@ -91,6 +93,10 @@ type loaded struct {
 	trend   *recipe.Trending
 	trendAt int64 // when trend was computed, ms
 	update  autoUpdate
+	// bytes is the size of the model's serialized form, set under the
+	// Service's mu once it is loaded: Stats reports it as the model's
+	// size in memory.
+	bytes int
 }
 
 // New returns the runtime over the store's campaigns and models.
@@ -203,6 +209,11 @@ func (s *Service) model(ctx context.Context, arn string) (*loaded, error) {
 		m.model, m.err = recipe.Load(b)
 		if t, ok := m.model.(*recipe.Trending); ok {
 			m.trend, m.trendAt = t, t.Until()
+		}
+		if m.err == nil {
+			s.mu.Lock()
+			m.bytes = len(b)
+			s.mu.Unlock()
 		}
 	})
 	if m.err != nil {

@@ -220,4 +220,7 @@ func TestAutomaticUpdate(t *testing.T) {
 	if err != nil || len(versions) != 1 {
 		t.Errorf("solution versions after an automatic update: %d, %v; want the one trained", len(versions), err)
 	}
+	if st := auto.Stats(); st.Updates == 0 || st.FailedUpdates != 0 {
+		t.Errorf("automatic updates counted: %d, %d failed; want some, none failed", st.Updates, st.FailedUpdates)
+	}
 }

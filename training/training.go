@@ -70,6 +70,8 @@ type Trainer struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	tally tally
 }
 
 // Start starts the trainer's workers and its auto-training schedule.
@@ -148,6 +150,8 @@ func (t *Trainer) work() {
 // run trains the version arn under its lease, in the account its ARN
 // names.
 func (t *Trainer) run(arn string) {
+	t.tally.running.Add(1)
+	defer t.tally.running.Add(-1)
 	a, _ := perch.ParseARN(arn)
 	ctx, release := leases.Hold(perch.WithAccount(t.ctx, a.Account), t.rs, arn, t.cfg.Owner, t.cfg.Lease, t.cfg.Logger)
 	defer release()
@@ -215,7 +219,13 @@ func (t *Trainer) set(ctx context.Context, v *perch.SolutionVersion, status, rea
 		current.TrainingHours = &h
 	}
 	*v = *current
-	return t.rs.UpdateSolutionVersion(ctx, current, t.cfg.Owner)
+	if err := t.rs.UpdateSolutionVersion(ctx, current, t.cfg.Owner); err != nil {
+		return err
+	}
+	if finalStatus(status) {
+		t.tally.finish(current.RecipeARN, status, time.Duration(hours*float64(time.Hour)))
+	}
+	return nil
 }
 
 // fitted is what a training leaves: the holdout's metrics, the model and,

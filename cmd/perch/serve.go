@@ -177,6 +177,7 @@ type instance struct {
 	jobs    *jobs.Service
 	trainer *training.Trainer
 	batch   *batch.Service
+	runtime *serving.Service
 	tally   *attribution.Tally // with --metrics
 	api     *awsapi.Server
 	// observers are given each request's outcome; they are all added
@@ -283,6 +284,7 @@ func (in *instance) load(ctx context.Context) error {
 		autoUpdate = -1 // serving's "never"
 	}
 	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log, AutoUpdate: autoUpdate})
+	in.runtime = rt
 	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
 	events := ingest.New(cat, in.store)
 	if in.cfg.metrics != "" {
@@ -427,6 +429,8 @@ func (in *instance) handler() (http.Handler, error) {
 	if in.cfg.metrics != "" {
 		meters := metrics.New()
 		meters.WatchStore(in.store.Stats)
+		meters.WatchTraining(in.trainer.Stats)
+		meters.WatchRuntime(in.runtime.Stats)
 		meters.WatchAttributions(in.tally)
 		handler = meters.Instrument(handler, awsapi.OperationName)
 		mux := http.NewServeMux()
