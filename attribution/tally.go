@@ -46,7 +46,8 @@ type TallyConfig struct {
 // What the figures cover: events this node accepted since it started,
 // whose sentAt is not before the attribution's creation, counted from
 // when the node knows of the attribution (at once for one made on this
-// node, within Refresh for one made on another). Each node counts what
+// node; for one made on another, once the store tells of the change,
+// or, for a store that does not, within Refresh). Each node counts what
 // it accepted: the cluster's figure is the sum over nodes. Events that
 // repeat an earlier eventId are counted, as whether an event is a
 // duplicate is settled when the store is read, not at commit; bulk
@@ -61,8 +62,12 @@ type Tally struct {
 	// only check before it queues a batch.
 	groups  atomic.Pointer[map[string]bool]
 	dropped atomic.Uint64
-	stop    chan struct{}
-	done    chan struct{}
+	// cue asks the tally's goroutine to read again: the store says
+	// resources changed, on this node or another.
+	cue    chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	cancel context.CancelFunc // ends the watch of the resources
 
 	// reading makes reads one at a time, so that an older list of the
 	// attributions never replaces a newer one.
@@ -101,8 +106,24 @@ func StartTally(cfg TallyConfig) *Tally {
 		cfg.Queue = DefaultTallyQueue
 	}
 	t := &Tally{svc: cfg.Attributions, log: cfg.Logger, refresh: cfg.Refresh, queue: make(chan committed, cfg.Queue),
-		stop: make(chan struct{}), done: make(chan struct{}), views: map[string]*tallied{}, sums: map[string]map[figureKey]float64{}}
+		cue: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		views: map[string]*tallied{}, sums: map[string]map[figureKey]float64{}}
 	t.groups.Store(&map[string]bool{})
+	var ctx context.Context
+	ctx, t.cancel = context.WithCancel(context.Background())
+	if shared, ok := t.svc.rs.(perch.SharedResources); ok {
+		// An attribution made on another node counts this node's events
+		// from the moment the store tells of it, not the next refresh.
+		err := shared.WatchResources(ctx, func() {
+			select {
+			case t.cue <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil {
+			t.log.Warn("watching resources for metric attributions made elsewhere", "err", fmt.Sprint(err))
+		}
+	}
 	t.read()
 	cfg.Attributions.changed = t.read
 	go t.run()
@@ -111,6 +132,7 @@ func StartTally(cfg TallyConfig) *Tally {
 
 // Close stops the tally; batches still queued are left uncounted.
 func (t *Tally) Close() {
+	t.cancel()
 	close(t.stop)
 	<-t.done
 }
@@ -159,6 +181,8 @@ func (t *Tally) run() {
 		case c := <-t.queue:
 			t.count(c)
 		case <-tick.C:
+			t.read()
+		case <-t.cue:
 			t.read()
 		}
 	}

@@ -18,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
 	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeruntime"
+
+	"github.com/perchdev/perch/internal/pgtest"
+	"github.com/perchdev/perch/internal/testenv"
 )
 
 // attributionReport reads a metric attribution's report from the read
@@ -56,17 +59,49 @@ func attributionReport(t *testing.T, endpoint, arn string) map[[2]string]float64
 // with neither are undefined. An import that asks for it writes its
 // report to the attribution's S3 destination.
 func TestMetricAttributionThroughTheSDK(t *testing.T) {
-	metricsAddr, s3 := freeAddr(t), t.TempDir()
+	metricsAddr, s3 := freeAddr(t), attributionBuckets(t)
+	s := startServer(t, t.TempDir(), "--metrics", metricsAddr, "--s3-root", s3)
+	attributionLoop(t, s, s, metricsAddr, s3)
+}
+
+// TestMetricAttributionAcrossNodes: a recommendationId one node handed
+// out is credited to its campaign by another node of the cluster, which
+// never saw the answer, in its report and in its Prometheus figures.
+func TestMetricAttributionAcrossNodes(t *testing.T) {
+	if why := pgtest.Missing(); why != "" {
+		testenv.Missing(t, why)
+	}
+	url := pgtest.Database(t)
+	metricsAddr, s3 := freeAddr(t), attributionBuckets(t)
+	answering := startServer(t, t.TempDir(), "--store", url, "--s3-root", s3)
+	credited := startServer(t, t.TempDir(), "--store", url, "--s3-root", s3, "--metrics", metricsAddr)
+	attributionLoop(t, answering, credited, metricsAddr, s3)
+}
+
+// attributionBuckets is an --s3-root with the buckets attributionLoop
+// uses.
+func attributionBuckets(t *testing.T) string {
+	t.Helper()
+	s3 := t.TempDir()
 	for _, bucket := range []string{"history", "reports"} {
 		if err := os.Mkdir(filepath.Join(s3, bucket), 0o750); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := startServer(t, t.TempDir(), "--metrics", metricsAddr, "--s3-root", s3)
+	return s3
+}
+
+// attributionLoop makes a group, a metric attribution and a campaign on
+// node answering, and gets the campaign's recommendations from it; sends
+// purchases that carry their recommendationId to node credited, and reads
+// the figures from credited's read API and --metrics (at metricsAddr);
+// then imports purchases through credited and reads the import's report
+// from the --s3-root s3.
+func attributionLoop(t *testing.T, answering, credited *server, metricsAddr, s3 string) {
 	ctx := context.Background()
-	cp := controlClient(s.endpoint)
-	ev := clusterEvents(s.endpoint)
-	rt := personalizeruntime.New(personalizeruntime.Options{Region: "eu-west-1", BaseEndpoint: aws.String(s.endpoint), Retryer: aws.NopRetryer{},
+	cp := controlClient(answering.endpoint)
+	ev := clusterEvents(credited.endpoint)
+	rt := personalizeruntime.New(personalizeruntime.Options{Region: "eu-west-1", BaseEndpoint: aws.String(answering.endpoint), Retryer: aws.NopRetryer{},
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
 		})})
@@ -143,7 +178,7 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 	explicit.MetricAttribution = &etypes.MetricAttribution{EventAttributionSource: aws.String("newsletter")}
 	put("user-1", explicit, etypes.Event{EventType: aws.String("purchase"), ItemId: aws.String("item-3"), SentAt: aws.Time(now)})
 
-	got := attributionReport(t, s.endpoint, aws.ToString(attribution.MetricAttributionArn))
+	got := attributionReport(t, credited.endpoint, aws.ToString(attribution.MetricAttributionArn))
 	want := map[[2]string]float64{
 		{"purchases", aws.ToString(campaign.CampaignArn)}: 2,
 		{"purchases", "newsletter"}:                       1,
@@ -186,7 +221,7 @@ func TestMetricAttributionThroughTheSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	interactions := strings.Replace(aws.ToString(g.DatasetGroupArn), ":dataset-group/", ":dataset/", 1) + "/INTERACTIONS"
-	job, err := cp.CreateDatasetImportJob(ctx, &personalize.CreateDatasetImportJobInput{JobName: aws.String("history"), DatasetArn: aws.String(interactions),
+	job, err := controlClient(credited.endpoint).CreateDatasetImportJob(ctx, &personalize.CreateDatasetImportJobInput{JobName: aws.String("history"), DatasetArn: aws.String(interactions),
 		DataSource: &ptypes.DataSource{DataLocation: aws.String("s3://history/purchases.csv")}, ImportMode: ptypes.ImportModeFull,
 		PublishAttributionMetricsToS3: aws.Bool(true)})
 	must(err)
