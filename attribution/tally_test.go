@@ -25,7 +25,7 @@ type shop struct {
 	tracker string
 }
 
-func newShop(t *testing.T) *shop {
+func newShop(t testing.TB) *shop {
 	t.Helper()
 	ctx, store, cat := fixture.Catalog(t, scope)
 	s := &shop{ctx: ctx, store: store, cat: cat}
@@ -219,4 +219,64 @@ func TestTallyOfAnotherNode(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Logf("counted %v, dropped %d", counted()-before, tally.Dropped()-droppedBefore)
+}
+
+// BenchmarkTally measures how many events a second the tally's goroutine
+// measures, batches of PutEvents' 10 events, for a count and a sum of an
+// item column (read from the store once per item between refreshes).
+func BenchmarkTally(b *testing.B) {
+	for _, expression := range []string{"SAMPLECOUNT()", "SUM(Items.PRICE)"} {
+		b.Run(expression, func(b *testing.B) {
+			s := newShop(b)
+			in := ingest.New(s.cat, s.store)
+			var items []perch.Entity
+			for i := range 1000 {
+				items = append(items, perch.Entity{ID: fmt.Sprint("item-", i), Properties: fmt.Sprintf(`{"price": %d}`, i)})
+			}
+			if err := in.PutEntities(s.ctx, s.items.ARN, perch.Items, items); err != nil {
+				b.Fatal(err)
+			}
+			attributions := attribution.New(s.store, s.cat, scope, func() perch.Timestamp { return 0 })
+			tally := attribution.StartTally(attribution.TallyConfig{Attributions: attributions, Queue: 1 << 20})
+			b.Cleanup(tally.Close)
+			m, err := attributions.CreateMetricAttribution(s.ctx, perch.CreateMetricAttributionInput{Name: "m", GroupARN: s.group.ARN,
+				OutputConfig: perch.MetricAttributionOutput{RoleARN: "arn:aws:iam::111122223333:role/metrics"},
+				Metrics:      []perch.MetricAttribute{{EventType: "purchase", MetricName: "m", Expression: expression}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sources := []*perch.MetricAttribution{nil, {EventAttributionSource: "email"}, {EventAttributionSource: "ads"}}
+			batches := make([]*perch.Batch, b.N)
+			want := 0.0
+			for n := range batches {
+				events := make([]perch.Event, 10)
+				for i := range events {
+					item := (n*10 + i) % 1000
+					events[i] = perch.Event{EventType: "purchase", ItemID: fmt.Sprint("item-", item), UserID: "u", SentAt: 1,
+						MetricAttribution: sources[(n+i)%3]}
+					want += map[bool]float64{true: 1, false: float64(item)}[expression == "SAMPLECOUNT()"]
+				}
+				batches[n] = &perch.Batch{Dataset: &perch.Dataset{GroupARN: s.group.ARN}, Events: events}
+			}
+			b.ResetTimer()
+			for _, batch := range batches {
+				tally.Committed(batch)
+			}
+			for {
+				total := 0.0
+				for _, f := range tally.Figures()[m.ARN] {
+					total += f.Value
+				}
+				if total == want {
+					break
+				}
+				if tally.Dropped() > 0 {
+					b.Fatalf("%d events dropped", tally.Dropped())
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(10*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }
