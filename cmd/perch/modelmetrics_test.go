@@ -70,7 +70,7 @@ func servedCampaign(t *testing.T, endpoint string) (campaignARN, versionARN, gro
 // TestServeMetricsOfModels scrapes perch serve --metrics after a training
 // and GetRecommendations calls: the trainer's figures, the runtime's
 // answers by campaign, their items and filter, and the served model's
-// size.
+// size; and every metric docs/grafana/perch.json queries.
 func TestServeMetricsOfModels(t *testing.T) {
 	metricsAddr := freeAddr(t)
 	s := startServer(t, t.TempDir(), "--metrics", metricsAddr)
@@ -126,4 +126,6 @@ func TestServeMetricsOfModels(t *testing.T) {
 	if !ok || size <= 0 {
 		t.Errorf("perch_runtime_model_bytes of %s = %v (found: %v), want > 0", campaign, size, ok)
 	}
+	// Every metric the Grafana dashboard queries is in this scrape.
+	checkDashboardMetrics(t, families)
 }
