@@ -514,6 +514,29 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("what a client sent shows as text, never as markup", func(t *testing.T) {
+		b.t = t
+		b.run(b.setValue(`#tail-filters input[name="userId"]`, ""), chromedp.Click(chromedp.CSS(`#tail-filters button[type="submit"]`)))
+		b.waitFor("the unfiltered tail", selText("#tail-state")+` === "live"`, 10*time.Second)
+		const markup = `<img src=x onerror="window.injected=1">`
+		if _, err := clusterEvents(d.s.endpoint).PutEvents(context.Background(), &personalizeevents.PutEventsInput{
+			TrackingId: aws.String(d.trackingID), UserId: aws.String("<b>user</b>"), SessionId: aws.String("markup"),
+			EventList: []etypes.Event{{EventType: aws.String("<i>view</i>"), ItemId: aws.String("item-1"), SentAt: aws.Time(time.Now()),
+				Properties: aws.String(`{"device":` + jsString(markup) + `}`)}}}); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor("the event", `document.querySelector("#tail-rows tr.new") && `+selText("#tail-rows tr.new")+`.includes("markup")`, 5*time.Second)
+		var row string
+		b.eval(selText("#tail-rows tr.new"), &row)
+		var elements int
+		b.eval(`document.querySelectorAll("#tail-rows img, #tail-rows b, #tail-rows i").length`, &elements)
+		var injected bool
+		b.eval(`window.injected === 1`, &injected)
+		if !strings.Contains(row, "<b>user</b>") || !strings.Contains(row, "<i>view</i>") || !strings.Contains(row, "onerror") || elements != 0 || injected {
+			t.Errorf("the row reads %q; %d elements made of it; script ran: %v", row, elements, injected)
+		}
+	})
+
 	t.Run("a refused request shows with its error and member", func(t *testing.T) {
 		b.t = t
 		long := strings.Repeat("x", 300)
