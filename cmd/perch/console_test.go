@@ -491,6 +491,9 @@ func TestConsoleInChromium(t *testing.T) {
 		b.waitFor("the duplicate in the tail", `(() => { const tr = document.querySelector("#tail-rows tr"); `+
 			`return tr.classList.contains("new") && tr.classList.contains("duplicate") && tr.innerText.includes("duplicate") && tr.innerText.includes("cli-1"); })()`,
 			5*time.Second)
+		// A duplicate is stored too (marked), so both count; the view reads
+		// its figures again every 5 seconds.
+		b.waitFor("the record count to take both events", selText("#record-count")+` === "1,322"`, 8*time.Second)
 	})
 
 	t.Run("the tail filters by user", func(t *testing.T) {

@@ -104,25 +104,54 @@ function tailPanel(dataset) {
   return {node, stop: () => { if (source) source.close(); source = null; }};
 }
 
+// The counts, chart, top lists and jobs are read again this often while
+// the view is open; the tail is live on its own.
+const refreshEvery = 5000;
+
+// figures are the parts of the view that api/dataset gives.
+function figures(d, events) {
+  const perMinute = d.eventsPerMinute;
+  return {
+    stats: h('div', {class: 'stats'},
+      h('div', {class: 'stat'}, h('div', {class: 'stat-value', id: 'record-count'}, number(d.recordCount)), h('div', {class: 'muted'}, 'records stored')),
+      h('div', {class: 'stat'}, h('div', {class: 'stat-value'}, number(perMinute.reduce((a, b) => a + b, 0))), h('div', {class: 'muted'}, 'accepted in the last hour')),
+      h('div', {class: 'stat'}, h('div', {class: 'stat-value'}, number(perMinute[perMinute.length - 1] || 0)), h('div', {class: 'muted'}, 'this minute'))),
+    grid: h('div', {class: 'grid'},
+      section(events ? 'Events per minute, last hour' : 'Records per minute, last hour', barChart(perMinute, {label: events ? 'events per minute' : 'records per minute'})),
+      events ? topList('Top event types', d.topEventTypes, 'eventType', 'Event type', 'top-event-types') : null,
+      topList(events ? 'Top items' : 'Most written', d.topItems, 'itemId', events ? 'Item' : 'Id', 'top-items')),
+    jobs: section('Jobs', jobsTable(d.jobs, {id: 'dataset-jobs'})),
+  };
+}
+
 export async function datasetView(datasetArn) {
   const d = await get('dataset', {arn: datasetArn});
   const ds = d.dataset;
   const tail = tailPanel(ds);
   const events = isEventDataset(ds.datasetType);
+  let shown = figures(d, events);
   const node = h('div', {},
     h('p', {class: 'crumbs'}, h('a', {href: '#/'}, 'Dataset groups'), ' / ',
       h('a', {href: route('group', ds.datasetGroupArn)}, ds.datasetGroupArn.split('/').pop()), ' / '),
     h('div', {class: 'title'}, h('h1', {}, ds.name), badge(ds.status), h('span', {class: 'badge neutral'}, ds.datasetType)),
     h('p', {class: 'subtitle'}, arn(ds.datasetArn), ' · created ', time(ds.creationDateTime)),
-    h('div', {class: 'stats'},
-      h('div', {class: 'stat'}, h('div', {class: 'stat-value', id: 'record-count'}, number(d.recordCount)), h('div', {class: 'muted'}, 'records stored')),
-      h('div', {class: 'stat'}, h('div', {class: 'stat-value'}, number(d.eventsPerMinute.reduce((a, b) => a + b, 0))), h('div', {class: 'muted'}, 'accepted in the last hour')),
-      h('div', {class: 'stat'}, h('div', {class: 'stat-value'}, number(d.eventsPerMinute[d.eventsPerMinute.length - 1] || 0)), h('div', {class: 'muted'}, 'this minute'))),
-    h('div', {class: 'grid'},
-      section(events ? 'Events per minute, last hour' : 'Records per minute, last hour', barChart(d.eventsPerMinute, {label: events ? 'events per minute' : 'records per minute'})),
-      events ? topList('Top event types', d.topEventTypes, 'eventType', 'Event type', 'top-event-types') : null,
-      topList(events ? 'Top items' : 'Most written', d.topItems, 'itemId', events ? 'Item' : 'Id', 'top-items')),
-    tail.node,
-    section('Jobs', jobsTable(d.jobs, {id: 'dataset-jobs'})));
-  return {title: ds.name, node, cleanup: tail.stop};
+    shown.stats, shown.grid, tail.node, shown.jobs);
+
+  let stopped = false;
+  let timer = null;
+  const refresh = async () => {
+    try {
+      const next = figures(await get('dataset', {arn: datasetArn}), events);
+      if (stopped) return;
+      shown.stats.replaceWith(next.stats);
+      shown.grid.replaceWith(next.grid);
+      shown.jobs.replaceWith(next.jobs);
+      shown = next;
+    } catch {
+      // The next round tries again; the tail shows whether the server is up.
+    }
+    if (!stopped) timer = setTimeout(refresh, refreshEvery);
+  };
+  timer = setTimeout(refresh, refreshEvery);
+  return {title: ds.name, node, cleanup: () => { stopped = true; clearTimeout(timer); tail.stop(); }};
 }
