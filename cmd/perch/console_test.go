@@ -540,6 +540,24 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("an items dataset lists its items", func(t *testing.T) {
+		b.t = t
+		items := strings.Replace(d.dataset, "/INTERACTIONS", "/ITEMS", 1)
+		code, out := consoleAWSCLI(t, d.s.endpoint, "AKIDCONSOLE", "personalize-events", "put-items", "--dataset-arn", items,
+			"--items", `[{"itemId":"item-1","properties":"{\"genres\":\"comedy\",\"price\":9.5}"}]`)
+		if code != 0 {
+			t.Fatalf("put-items: %d %s", code, out)
+		}
+		b.open(hashOf("dataset", items))
+		b.waitFor("the item", `document.querySelector("#tail-rows tr") && `+selText("#tail-rows tr")+`.includes("item-1")`, 10*time.Second)
+		var row, heading string
+		b.eval(selText("#tail-rows tr"), &row)
+		b.eval(selText("#tail thead"), &heading)
+		if !strings.Contains(row, `{"genres":"comedy","price":9.5}`) || !strings.Contains(strings.ToLower(heading), "itemid") {
+			t.Errorf("the items dataset's row reads %q under %q", row, heading)
+		}
+	})
+
 	t.Run("a refused request shows with its error and member", func(t *testing.T) {
 		b.t = t
 		long := strings.Repeat("x", 300)

@@ -38,9 +38,12 @@ export function recordColumns(datasetType, groupArn) {
       ['', flags],
     ];
   }
+  // Items, users and actions: named by the id member of their type, as
+  // PutItems, PutUsers and PutActions name it.
+  const idOf = {ITEMS: 'itemId', USERS: 'userId', ACTIONS: 'actionId'}[type] || 'id';
   return [
-    ['Id', (r) => text(r.id)],
-    ['Updated', (r) => time(r.updated)],
+    [idOf, (r) => h('code', {}, r[idOf] ?? '')],
+    ['Updated', (r) => time(r.updatedAt)],
     ['Properties', properties],
     ['', flags],
   ];
