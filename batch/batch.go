@@ -25,6 +25,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,6 +65,9 @@ type Config struct {
 	// Lease and Poll default to DefaultLease and DefaultPoll.
 	Lease time.Duration
 	Poll  time.Duration
+	// Workers answer a batch inference job's lines at the same time:
+	// runtime.GOMAXPROCS(0) when 0.
+	Workers int
 }
 
 // Service implements perch.BatchJobs and perch.SegmentJobs.
@@ -102,6 +106,9 @@ func Open(cfg Config) *Service {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultPoll
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	s := &Service{cfg: cfg, rs: cfg.Store.Resources(), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

@@ -137,8 +137,10 @@ func newWorldWith(t *testing.T, store perch.Store, objects perch.Objects) *world
 	t.Cleanup(trainer.Close)
 	w.sols = solutions.New(store.Resources(), scope, solutions.Options{Trained: trainer.Wake})
 	w.rt = serving.New(serving.Config{Store: store, Catalog: cat})
+	// More workers than the test's cores, so that lines are answered at
+	// the same time on any machine.
 	w.batch = batch.Open(batch.Config{Store: store, Runtime: w.rt, Objects: w.objects, Scope: scope,
-		Poll: 50 * time.Millisecond, Lease: time.Second})
+		Poll: 50 * time.Millisecond, Lease: time.Second, Workers: 3})
 	t.Cleanup(w.batch.Close)
 
 	w.data = recipe.Synthetic(recipe.DefaultSynthetic(300, 1500, 6000, 11))
@@ -601,6 +603,67 @@ func TestLinesOfAnyShape(t *testing.T) {
 	}
 	if !strings.Contains(got[1], "longer than") || len(got[1]) > 1000 {
 		t.Errorf("the long line's answer: %.200s", got[1])
+	}
+}
+
+// TestManyLinesInOrder: a job of many chunks' lines, answered by
+// several workers at once, writes each line's answer in the input's
+// place, the runtime's answer for its user; lines long enough to end a
+// chunk early, blank lines and lines in error keep their places too.
+func TestManyLinesInOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v := w.train("personal", recipe.UserPersonalization)
+	c := must(w.sols.CreateCampaign(w.ctx, perch.CreateCampaignInput{Name: "personal", SolutionVersionARN: v.ARN}))(t)
+	longList := `"` + strings.Repeat("i", 100) + `"`
+	longList = strings.Repeat(longList+",", 3000) + longList // about 300 KB
+	// users[i] is whom output line i answers; "" for an error.
+	var lines, users []string
+	var text strings.Builder
+	for i := range 1500 {
+		u := w.data.Users[(i*7)%len(w.data.Users)]
+		switch {
+		case i%97 == 5:
+			lines, users = append(lines, `{"user": "`+u+`"}`), append(users, "")
+		case i%400 == 11:
+			lines, users = append(lines, `{"userId":"`+u+`","itemList":[`+longList+`]}`), append(users, u)
+		default:
+			lines, users = append(lines, `{"userId":"`+u+`"}`), append(users, u)
+		}
+		text.WriteString(lines[i] + "\n")
+		if i%300 == 0 {
+			text.WriteString("  \n")
+		}
+	}
+	w.put("s3://inbox/many.json", text.String())
+	j := w.run(perch.CreateBatchInferenceJobInput{Name: "many", SolutionVersionARN: v.ARN, NumResults: 5,
+		Input: input("s3://inbox/many.json"), Output: output("s3://outbox/many/")})
+	if j.Status != perch.StatusActive {
+		t.Fatalf("job %s: %s", j.Status, j.FailureReason)
+	}
+	got := w.get("s3://outbox/many/many.json.out")
+	if len(got) != len(lines) {
+		t.Fatalf("%d output lines for %d input lines", len(got), len(lines))
+	}
+	for i, line := range got {
+		out, _ := decode(t, line)
+		if users[i] == "" {
+			if out.Error == nil || out.Output != nil || string(out.Input) != `{"user":"`+w.data.Users[(i*7)%len(w.data.Users)]+`"}` {
+				t.Errorf("line %d: %.200s; want line %d's error", i+1, line, i+1)
+			}
+			continue
+		}
+		if string(out.Input) != lines[i] {
+			t.Fatalf("line %d echoes %.200s, want %.200s", i+1, out.Input, lines[i])
+		}
+		want := must(w.rt.GetRecommendations(w.ctx, perch.RecommendationsInput{CampaignARN: c.ARN, UserID: users[i], NumResults: 5}))(t)
+		var wantItems []string
+		for _, it := range want.Items {
+			wantItems = append(wantItems, it.ItemID)
+		}
+		if out.Output == nil || !slices.Equal(out.Output.RecommendedItems, wantItems) {
+			t.Errorf("line %d: %.200s; the runtime answers %s %v", i+1, line, users[i], wantItems)
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/perchdev/perch"
@@ -61,10 +63,84 @@ func (s *Service) infer(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	a := answerer{s: s, job: j, version: v}
+	// The lines are independent: each worker answers with an answerer of
+	// its own, so that a job uses every core its process may.
+	answers := make([]answerFunc, s.cfg.Workers)
+	for i := range answers {
+		a := &answerer{s: s, job: j, version: v}
+		answers[i] = a.answer
+	}
 	for _, in := range inputs {
-		if err := s.stream(ctx, in, outputLocation(j.Output, in), a.answer); err != nil {
+		if err := s.stream(ctx, in, outputLocation(j.Output, in), answers); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// answerFunc answers one input line: its output line, ending in "\n",
+// valid until the next call, or an error that fails the job.
+type answerFunc func(ctx context.Context, line []byte, tooLong bool) ([]byte, error)
+
+// A chunk is at most chunkLines lines, or the lines that first reach
+// chunkBytes: the lines read ahead of the output, which the workers share
+// and whose answers are written in the input's order once all are in.
+// They bound what a job holds whatever its input's size.
+const (
+	chunkLines = 256
+	chunkBytes = 1 << 20
+)
+
+// chunk holds the lines of one chunk and their answers, reused from one
+// chunk to the next.
+type chunk struct {
+	input   []byte // the lines, end to end
+	lines   []chunkLine
+	answers [][]byte // each worker's answers, end to end
+}
+
+type chunkLine struct {
+	n          int // the line's number in its object
+	start, end int // in input
+	tooLong    bool
+	worker     int // whose answers hold its answer
+	from, to   int // in them
+	err        error
+}
+
+// answer has every line of c, of the object in, answered by the workers
+// answers, each line by the first worker free, and returns the failure of
+// the first line, in the input's order, that failed the job.
+func (c *chunk) answer(ctx context.Context, in string, answers []answerFunc) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w, answer := range answers[:min(len(answers), len(c.lines))] {
+		c.answers[w] = c.answers[w][:0]
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(c.lines) {
+					return
+				}
+				l := &c.lines[i]
+				b, err := answer(ctx, c.input[l.start:l.end], l.tooLong)
+				if err != nil {
+					l.err = err
+					continue
+				}
+				l.worker, l.from = w, len(c.answers[w])
+				c.answers[w] = append(c.answers[w], b...)
+				l.to = len(c.answers[w])
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, l := range c.lines {
+		if l.err != nil {
+			return fmt.Errorf("line %d of %s: %w", l.n, in, l.err)
 		}
 	}
 	return nil
@@ -105,12 +181,12 @@ func (s *Service) inputs(ctx context.Context, input perch.BatchInput, output per
 }
 
 // stream answers every line of the object in into the object outLoc,
-// which appears whole or not at all, each line as answer says: its
-// output line, ending in "\n", valid until the next call, or an error
-// that fails the job. Memory stays flat whatever the object's size: one
-// line is read, answered and written at a time, through buffers of fixed
-// size. Lines of blanks are skipped.
-func (s *Service) stream(ctx context.Context, in, outLoc string, answer func(ctx context.Context, line []byte, tooLong bool) ([]byte, error)) (err error) {
+// which appears whole or not at all, in the input's order, each line by
+// one of answers, which answer lines at the same time. Memory stays flat
+// whatever the object's size: a chunk of lines is read, answered and
+// written at a time, through buffers of bounded size. Lines of blanks are
+// skipped.
+func (s *Service) stream(ctx context.Context, in, outLoc string, answers []answerFunc) (err error) {
 	r, err := s.cfg.Objects.Open(ctx, in)
 	if err != nil {
 		return fmt.Errorf("reading the input %s: %w", in, err)
@@ -127,25 +203,32 @@ func (s *Service) stream(ctx context.Context, in, outLoc string, answer func(ctx
 	}()
 	lines := bufio.NewReaderSize(r, 64<<10)
 	out := bufio.NewWriterSize(w, 64<<10)
-	for n := 1; ; n++ {
+	c := &chunk{answers: make([][]byte, len(answers))}
+	for n, eof := 0, false; !eof; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, tooLong, readErr := readLine(lines)
-		if readErr != nil && readErr != io.EOF {
-			return fmt.Errorf("reading the input %s at line %d: %w", in, n, readErr)
-		}
-		if len(bytes.TrimSpace(line)) > 0 || tooLong {
-			b, err := answer(ctx, line, tooLong)
-			if err != nil {
-				return fmt.Errorf("line %d of %s: %w", n, in, err)
+		c.input, c.lines = c.input[:0], c.lines[:0]
+		for !eof && len(c.lines) < chunkLines && len(c.input) < chunkBytes {
+			n++
+			line, tooLong, readErr := readLine(lines)
+			if readErr != nil && readErr != io.EOF {
+				return fmt.Errorf("reading the input %s at line %d: %w", in, n, readErr)
 			}
-			if _, err := out.Write(b); err != nil {
+			if len(bytes.TrimSpace(line)) > 0 || tooLong {
+				start := len(c.input)
+				c.input = append(c.input, line...)
+				c.lines = append(c.lines, chunkLine{n: n, start: start, end: len(c.input), tooLong: tooLong})
+			}
+			eof = readErr == io.EOF
+		}
+		if err := c.answer(ctx, in, answers); err != nil {
+			return err
+		}
+		for _, l := range c.lines {
+			if _, err := out.Write(c.answers[l.worker][l.from:l.to]); err != nil {
 				return fmt.Errorf("writing the output %s: %w", outLoc, err)
 			}
-		}
-		if readErr == io.EOF {
-			break
 		}
 	}
 	if err := out.Flush(); err != nil {

@@ -142,7 +142,9 @@ func (s *Service) segment(ctx context.Context, arn string) error {
 		a.max, a.field = MaxAttributeLines, "itemAttributes"
 	}
 	for _, in := range inputs {
-		if err := s.stream(ctx, in, outputLocation(j.Output, in), a.answer); err != nil {
+		// One worker: a segment job's lines are counted in order against
+		// AWS's bound.
+		if err := s.stream(ctx, in, outputLocation(j.Output, in), []answerFunc{a.answer}); err != nil {
 			return err
 		}
 	}
