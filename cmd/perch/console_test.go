@@ -181,10 +181,14 @@ func (b *browser) setValue(selector, value string) chromedp.Action[chromedp.Void
 	}))
 }
 
-// open shows a view of the console by its hash, as following a link does.
+// open shows a view of the console by its hash, as following a link does,
+// and waits until the view has replaced the one before it.
 func (b *browser) open(hash string) {
 	b.t.Helper()
-	b.eval(`location.hash = `+jsString(hash), nil)
+	b.eval(`(() => { const shown = document.querySelector("#app > *"); if (shown) shown.dataset.stale = "1"; `+
+		`location.hash = `+jsString(hash)+`; })()`, nil)
+	b.waitFor("the view "+hash, `!document.querySelector("#app[aria-busy]") && document.querySelector("#app > *") && `+
+		`!document.querySelector("#app > [data-stale]")`, 10*time.Second)
 }
 
 // screenshot writes the page as docs/console/<name>.png when
