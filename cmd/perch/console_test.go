@@ -759,3 +759,24 @@ func TestConsoleLogin(t *testing.T) {
 	b.open("#/")
 	b.waitFor("the login form for a view after logging out", `document.querySelector("#login-form")`, 10*time.Second)
 }
+
+// TestConsoleOnItsOwnAddress: with --console-addr the page, its scripts and
+// its API calls all come from that listener, and the live tail works there.
+func TestConsoleOnItsOwnAddress(t *testing.T) {
+	b := newBrowser(t)
+	addr := freeAddr(t)
+	s := startServer(t, t.TempDir(), "--quickstart", "--console-addr", addr)
+	m := trackingIDLine.FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no trackingId in the quickstart's output:\n%s", s.stdout.String())
+	}
+	b.run(chromedp.Navigate("http://" + addr + "/_perch/console/" +
+		hashOf("dataset", "arn:aws:personalize:eu-west-1:111122223333:dataset/perch-demo/INTERACTIONS")))
+	b.waitFor("the tail to go live", selText("#tail-state")+` === "live"`, 10*time.Second)
+	if _, err := clusterEvents(s.endpoint).PutEvents(context.Background(), &personalizeevents.PutEventsInput{
+		TrackingId: aws.String(m[1]), UserId: aws.String("apart"), SessionId: aws.String("apart-session"),
+		EventList: []etypes.Event{{EventType: aws.String("view"), ItemId: aws.String("item-1"), SentAt: aws.Time(time.Now())}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the event in the tail", `document.querySelector("#tail-rows tr.new") && `+selText("#tail-rows tr.new")+`.includes("apart-session")`, 5*time.Second)
+}
