@@ -544,6 +544,24 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("a paused tail holds new records until resumed", func(t *testing.T) {
+		b.t = t
+		b.run(chromedp.Click(chromedp.CSS(`#tail-pause`)))
+		if _, err := clusterEvents(d.s.endpoint).PutEvents(context.Background(), &personalizeevents.PutEventsInput{
+			TrackingId: aws.String(d.trackingID), UserId: aws.String("user-1"), SessionId: aws.String("while-paused"),
+			EventList: []etypes.Event{{EventType: aws.String("view"), ItemId: aws.String("item-1"), SentAt: aws.Time(time.Now())}}}); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor("the held record to be counted", selText("#tail-count")+`.includes("1 held while paused")`, 5*time.Second)
+		var shown bool
+		b.eval(selText("#tail-rows")+`.includes("while-paused")`, &shown)
+		if shown {
+			t.Error("a paused tail shows a new record")
+		}
+		b.run(chromedp.Click(chromedp.CSS(`#tail-pause`)))
+		b.waitFor("the held record", selText("#tail-rows tr.new")+`.includes("while-paused")`, 5*time.Second)
+	})
+
 	t.Run("an items dataset lists its items", func(t *testing.T) {
 		b.t = t
 		items := strings.Replace(d.dataset, "/INTERACTIONS", "/ITEMS", 1)

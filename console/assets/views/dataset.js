@@ -34,6 +34,12 @@ function tailPanel(dataset) {
     h('thead', {}, h('tr', {}, columns.map(([heading]) => h('th', {}, heading)))), body);
   let source = null;
   let arrived = 0;
+  // Records wait here for the next animation frame, so that a burst costs
+  // one DOM update, not one per record, and only its newest rows are
+  // drawn. While paused they wait here, the newest maxTailRows of them.
+  let queue = [];
+  let frame = 0;
+  let paused = false;
 
   const filters = () => {
     const f = {datasetArn: dataset.datasetArn};
@@ -46,6 +52,9 @@ function tailPanel(dataset) {
   async function start() {
     if (source) source.close();
     arrived = 0;
+    queue = [];
+    if (frame) cancelAnimationFrame(frame);
+    frame = 0;
     counter.textContent = '';
     setState('connecting', 'busy');
     const f = filters();
@@ -83,12 +92,38 @@ function tailPanel(dataset) {
   }
 
   function add(record) {
-    body.prepend(recordRow(columns, record, {class: 'new'}));
-    while (body.childElementCount > maxTailRows) body.lastElementChild.remove();
+    queue.push(record);
+    if (queue.length > maxTailRows) queue.splice(0, queue.length - maxTailRows);
     arrived++;
-    counter.textContent = `${arrived} new`;
+    count();
+    schedule();
+  }
+
+  function count() {
+    counter.textContent = `${arrived} new` + (paused && queue.length ? ` · ${queue.length} held while paused` : '');
+  }
+
+  function schedule() {
+    if (!paused && !frame) frame = requestAnimationFrame(flush);
+  }
+
+  function flush() {
+    frame = 0;
+    const rows = document.createDocumentFragment();
+    for (let i = queue.length - 1; i >= 0; i--) rows.append(recordRow(columns, queue[i], {class: 'new'}));
+    queue = [];
+    body.prepend(rows);
+    while (body.childElementCount > maxTailRows) body.lastElementChild.remove();
+    count();
     showEmpty();
   }
+
+  const pause = h('button', {type: 'button', class: 'secondary', id: 'tail-pause', onclick: () => {
+    paused = !paused;
+    pause.textContent = paused ? 'Resume' : 'Pause';
+    count();
+    schedule();
+  }}, 'Pause');
 
   const form = h('form', {class: 'inline filters', id: 'tail-filters', onsubmit: (e) => { e.preventDefault(); start(); }},
     filterable ? [inputs.userId, inputs.sessionId, inputs.eventType, h('button', {type: 'submit'}, 'Filter'),
@@ -98,10 +133,14 @@ function tailPanel(dataset) {
       }}, 'Clear')] : null);
 
   const node = h('section', {class: 'card', id: 'tail-panel'},
-    h('div', {class: 'card-head'}, h('h2', {}, 'Live tail'), state, counter),
+    h('div', {class: 'card-head'}, h('h2', {}, 'Live tail'), state, counter, h('span', {class: 'spacer'}), pause),
     form, h('div', {class: 'scroll'}, tableNode, empty));
   start();
-  return {node, stop: () => { if (source) source.close(); source = null; }};
+  return {node, stop: () => {
+    if (source) source.close();
+    source = null;
+    if (frame) cancelAnimationFrame(frame);
+  }};
 }
 
 // The counts, chart, top lists and jobs are read again this often while
