@@ -202,6 +202,16 @@ SELECT r.dataset_id, (SELECT n FROM g) << 24 | r.ord, r.event_id, r.event_type, 
 FROM r LEFT JOIN seen ON r.first AND seen.dataset_id = r.dataset_id AND seen.event_id = r.event_id
 ORDER BY r.ord`
 
+	// The group's events and action interactions, by dataset, added to
+	// the datasets' counts (migration 8). It runs last, after every other
+	// lock the group takes, so that two nodes' groups take their locks in
+	// one order.
+	countRecordsSQL = `INSERT INTO record_counts (dataset_id, gen, n)
+SELECT r.dataset_id, 0, r.n FROM unnest($1::bigint[], $2::bigint[]) AS r(dataset_id, n)
+WHERE EXISTS (SELECT FROM datasets d WHERE d.id = r.dataset_id)
+ORDER BY r.dataset_id
+ON CONFLICT (dataset_id, gen) DO UPDATE SET n = record_counts.n + excluded.n`
+
 	// An upsert may not touch a row twice, so the writer keeps only the
 	// last record of an id of the group.
 	upsertEntitiesSQL = `INSERT INTO entities (dataset_id, id, properties, updated)
@@ -314,6 +324,9 @@ func (s *Store) applyGroup(group []*commitRequest) (missing map[uint64]bool, err
 	}
 	if len(en.dataset) > 0 {
 		batch.Queue(upsertEntitiesSQL, en.dataset, en.id, en.props, en.updated)
+	}
+	if counted := countByDataset(ev.dataset, ac.dataset); len(counted[0]) > 0 {
+		batch.Queue(countRecordsSQL, counted[0], counted[1])
 	}
 
 	ctx, cancel := s.writeContext(s.ctx)
@@ -429,3 +442,24 @@ func arrayLiteral(list []string) *string {
 
 // batchLen is a request's records, which bound a group.
 func batchLen(r *commitRequest) int { return r.batch.Len() }
+
+// countByDataset returns the datasets of the records given by their
+// datasets' ids, and how many records each has, as the two columns
+// countRecordsSQL takes.
+func countByDataset(lists ...[]int64) [2][]int64 {
+	var out [2][]int64
+	at := map[int64]int{}
+	for _, list := range lists {
+		for _, id := range list {
+			i, ok := at[id]
+			if !ok {
+				i = len(out[0])
+				at[id] = i
+				out[0] = append(out[0], id)
+				out[1] = append(out[1], 0)
+			}
+			out[1][i]++
+		}
+	}
+	return out
+}
