@@ -31,13 +31,11 @@ func newDatasetStats() *datasetStats {
 	return &datasetStats{eventTypes: newTopK(eventTypeCounters), items: newTopK(itemCounters)}
 }
 
-// add counts n records accepted at now, of the given event type and item
-// ("" when the record has none).
+// add counts a record accepted at now, of the given event type and item
+// ("" when the record has none). Callers hold s.mu.
 func (s *datasetStats) add(now time.Time, eventType, itemID string) {
 	minute := now.Unix() / 60
 	slot := minute % 60
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.minuteOf[slot] != minute {
 		s.minuteOf[slot], s.minutes[slot] = minute, 0
 	}
@@ -82,37 +80,69 @@ type counted struct {
 // k counters; a value without one takes the smallest counter over and
 // adds one to its count, so a count is never under the value's true
 // count and over it by at most the count taken over. Any value more
-// frequent than 1/k of the stream is kept.
+// frequent than 1/k of the stream is kept. The counters are a min-heap by
+// count, so that each record costs O(log k) on the ingest path, however
+// many distinct values stream past.
 type topK struct {
-	k      int
-	counts map[string]int64
+	k     int
+	heap  []counted      // min-heap by count
+	index map[string]int // value -> its place in heap
 }
 
-func newTopK(k int) *topK { return &topK{k: k, counts: make(map[string]int64, k)} }
+func newTopK(k int) *topK { return &topK{k: k, index: make(map[string]int, k)} }
 
 func (t *topK) add(v string) {
-	if _, ok := t.counts[v]; ok || len(t.counts) < t.k {
-		t.counts[v]++
+	if i, ok := t.index[v]; ok {
+		t.heap[i].count++
+		t.down(i)
 		return
 	}
-	// Evicting the smallest by a walk of k counters keeps this simple; k
-	// is small and most values of a skewed stream already have a counter.
-	var minValue string
-	minCount := int64(-1)
-	for value, c := range t.counts {
-		if minCount < 0 || c < minCount {
-			minValue, minCount = value, c
-		}
+	if len(t.heap) < t.k {
+		t.heap = append(t.heap, counted{v, 1})
+		t.index[v] = len(t.heap) - 1
+		t.up(len(t.heap) - 1)
+		return
 	}
-	delete(t.counts, minValue)
-	t.counts[v] = minCount + 1
+	delete(t.index, t.heap[0].value)
+	t.heap[0] = counted{v, t.heap[0].count + 1}
+	t.index[v] = 0
+	t.down(0)
+}
+
+func (t *topK) swap(i, j int) {
+	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
+	t.index[t.heap[i].value], t.index[t.heap[j].value] = i, j
+}
+
+func (t *topK) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if t.heap[parent].count <= t.heap[i].count {
+			return
+		}
+		t.swap(i, parent)
+		i = parent
+	}
+}
+
+func (t *topK) down(i int) {
+	for {
+		least := i
+		for _, child := range []int{2*i + 1, 2*i + 2} {
+			if child < len(t.heap) && t.heap[child].count < t.heap[least].count {
+				least = child
+			}
+		}
+		if least == i {
+			return
+		}
+		t.swap(i, least)
+		i = least
+	}
 }
 
 func (t *topK) top(n int) []counted {
-	out := make([]counted, 0, len(t.counts))
-	for v, c := range t.counts {
-		out = append(out, counted{v, c})
-	}
+	out := slices.Clone(t.heap)
 	slices.SortFunc(out, func(a, b counted) int { return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(a.value, b.value)) })
 	if len(out) > n {
 		out = out[:n]

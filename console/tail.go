@@ -118,6 +118,7 @@ func (h *Hub) statsOf(datasetID uint64) *datasetStats {
 // were dropped.
 func (h *Hub) Committed(b *perch.Batch) {
 	stats, now := h.statsOf(b.Dataset.ID), h.now()
+	stats.mu.Lock()
 	for i := range b.Events {
 		stats.add(now, b.Events[i].EventType, b.Events[i].ItemID)
 	}
@@ -127,6 +128,7 @@ func (h *Hub) Committed(b *perch.Batch) {
 	for range b.Entities {
 		stats.add(now, "", "")
 	}
+	stats.mu.Unlock()
 	subs := h.subscribers(b.Dataset.ID)
 	if len(subs) == 0 {
 		return
