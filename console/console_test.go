@@ -48,6 +48,7 @@ aws_account_id = 222222222222
 type server struct {
 	ctx          context.Context
 	cat          *catalog.Catalog
+	store        perch.Store
 	sols         *solutions.Service
 	ingest       *ingest.Service
 	api, console *httptest.Server
@@ -57,7 +58,7 @@ type server struct {
 	keys         *sigv4.Keyring
 }
 
-func newServer(t *testing.T, withAuth bool) *server {
+func newServer(t testing.TB, withAuth bool) *server {
 	t.Helper()
 	account := "000000000000"
 	var verifier *sigv4.Verifier
@@ -85,7 +86,7 @@ func newServer(t *testing.T, withAuth bool) *server {
 		Account: account, Verifier: verifier, Observe: refused.Observe})
 	c := console.New(console.Config{Catalog: cat, Store: store, Solutions: sols, Filters: sols, Recommenders: sols, Runtime: rt, API: api,
 		Verifier: verifier, Account: account, Region: "us-east-1", Hub: hub, Refused: refused})
-	s := &server{ctx: ctx, cat: cat, sols: sols, ingest: events, api: httptest.NewServer(api), console: httptest.NewServer(c), keys: keys}
+	s := &server{ctx: ctx, cat: cat, store: store, sols: sols, ingest: events, api: httptest.NewServer(api), console: httptest.NewServer(c), keys: keys}
 	t.Cleanup(s.api.Close)
 	t.Cleanup(s.console.Close)
 
@@ -147,7 +148,7 @@ func (s *server) events(user, session string, ids ...string) string {
 
 // client is a browser: it keeps the session cookie.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	cookie *http.Cookie
 }
