@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"strings"
@@ -43,5 +44,22 @@ func TestConsoleMounts(t *testing.T) {
 	off := startServer(t, t.TempDir(), "--console=false")
 	if status, _ := getURL(t, off.endpoint+"/_perch/console/"); status == 200 {
 		t.Errorf("--console=false still serves the console")
+	}
+}
+
+// TestConsoleAddrServesTLS: with --tls-cert the console's own listener
+// speaks TLS with the API's certificate, since it carries logins.
+func TestConsoleAddrServesTLS(t *testing.T) {
+	certPath, keyPath, pool := selfSigned(t)
+	addr := freeAddr(t)
+	startServer(t, t.TempDir(), "--tls-cert", certPath, "--tls-key", keyPath, "--console-addr", addr)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	res, err := client.Get("https://" + addr + "/_perch/console/api/session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if body, _ := io.ReadAll(res.Body); res.StatusCode != 200 || !strings.Contains(string(body), `"auth":"none"`) {
+		t.Errorf("api/session over TLS = %d %s", res.StatusCode, body)
 	}
 }

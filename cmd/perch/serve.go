@@ -413,7 +413,12 @@ func (in *instance) handler() (http.Handler, error) {
 		awsapi.WriteError(w, r, tooMany)
 	})
 	if in.console != nil && in.cfg.consoleAddr != "" {
-		stop, err := serveApart("--console-addr", in.cfg.consoleAddr, in.console, "serving the console", console.Prefix, in.log)
+		// The console carries logins: over TLS too when the API is.
+		var tlsConfig *tls.Config
+		if in.cert != nil {
+			tlsConfig = &tls.Config{GetCertificate: in.cert.get, MinVersion: tls.VersionTLS12}
+		}
+		stop, err := serveApartTLS("--console-addr", in.cfg.consoleAddr, in.console, "serving the console", console.Prefix, in.log, tlsConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -610,13 +615,24 @@ func openObjects(ctx context.Context, cfg serveConfig) (perch.Objects, error) {
 // of flag), so that what it serves is never reachable through the API's
 // address; it logs message with the endpoint of path.
 func serveApart(flag, addr string, handler http.Handler, message, path string, log *slog.Logger) (stop func(), err error) {
+	return serveApartTLS(flag, addr, handler, message, path, log, nil)
+}
+
+// serveApartTLS is serveApart over TLS with tlsConfig, when it is not nil.
+func serveApartTLS(flag, addr string, handler http.Handler, message, path string, log *slog.Logger, tlsConfig *tls.Config) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	log.Info(message, "endpoint", "http://"+ln.Addr().String()+path)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+		go func() { _ = srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { _ = srv.Serve(ln) }()
+	}
+	log.Info(message, "endpoint", scheme+ln.Addr().String()+path)
 	return func() { srv.Close() }, nil
 }
 
