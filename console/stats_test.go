@@ -105,3 +105,24 @@ func BenchmarkCommitted(b *testing.B) {
 		h.Committed(batch)
 	}
 }
+
+// A tail's buffer is bounded: records past it are dropped and counted
+// for the tail to report, and the batch's committer is never held.
+func TestTailBufferDrops(t *testing.T) {
+	h := NewHub(nil)
+	defer h.Close()
+	slow := &subscriber{records: make(chan []byte, 2)}
+	h.subscribe(1, slow)
+	events := make([]perch.Event, 5)
+	for i := range events {
+		events[i] = perch.Event{EventID: fmt.Sprint(i), EventType: "click", UserID: "u", SessionID: "s"}
+	}
+	h.Committed(&perch.Batch{Dataset: &perch.Dataset{ID: 1, Type: perch.Interactions}, Events: events})
+	deadline := time.Now().Add(time.Second)
+	for slow.dropped.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := slow.dropped.Load(); n != 3 || len(slow.records) != 2 {
+		t.Errorf("%d dropped, %d kept; want 3 and 2", n, len(slow.records))
+	}
+}
