@@ -51,8 +51,9 @@ type Config struct {
 	Account  string
 	Region   string
 	// Hub tails and counts the records the ingest path accepts (see
-	// Hub.Ingest); Refused keeps the API's refused requests (see
-	// Refused.Observe).
+	// Hub.Committed); Refused keeps the API's refused requests (see
+	// Refused.Observe). Both are required: the console does not feed
+	// them itself.
 	Hub     *Hub
 	Refused *Refused
 	Logger  *slog.Logger
@@ -78,11 +79,8 @@ func New(cfg Config) *Console {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Hub == nil {
-		cfg.Hub = NewHub(nil)
-	}
-	if cfg.Refused == nil {
-		cfg.Refused = NewRefused(cfg.Account, cfg.Verifier)
+	if cfg.Hub == nil || cfg.Refused == nil {
+		panic("console: Config.Hub and Config.Refused are required")
 	}
 	files, err := fs.Sub(assets, "assets")
 	if err != nil {
