@@ -6,6 +6,7 @@ import {recordColumns, recordRow, isEventDataset} from './records.js';
 
 // The tail keeps this many rows; older ones fall off the bottom.
 const maxTailRows = 200;
+const minFlushGap = 250;
 
 function topList(title, rows, key, heading, id) {
   const most = Math.max(1, ...rows.map((r) => r.count));
@@ -34,11 +35,14 @@ function tailPanel(dataset) {
     h('thead', {}, h('tr', {}, columns.map(([heading]) => h('th', {}, heading)))), body);
   let source = null;
   let arrived = 0;
-  // Records wait here for the next animation frame, so that a burst costs
-  // one DOM update, not one per record, and only its newest rows are
-  // drawn. While paused they wait here, the newest maxTailRows of them.
+  // Records wait here to be drawn together, in an animation frame at most
+  // every minFlushGap ms, so that a burst costs a few DOM updates a second
+  // (no one reads faster) and only its newest rows are drawn. While paused
+  // they wait here, the newest maxTailRows of them.
   let queue = [];
   let frame = 0;
+  let timer = 0;
+  let lastFlush = 0;
   let paused = false;
 
   const filters = () => {
@@ -53,8 +57,9 @@ function tailPanel(dataset) {
     if (source) source.close();
     arrived = 0;
     queue = [];
-    if (frame) cancelAnimationFrame(frame);
-    frame = 0;
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    frame = timer = 0;
     counter.textContent = '';
     setState('connecting', 'busy');
     const f = filters();
@@ -104,11 +109,15 @@ function tailPanel(dataset) {
   }
 
   function schedule() {
-    if (!paused && !frame) frame = requestAnimationFrame(flush);
+    if (paused || frame || timer) return;
+    const wait = lastFlush + minFlushGap - performance.now();
+    if (wait > 0) timer = setTimeout(() => { timer = 0; schedule(); }, wait);
+    else frame = requestAnimationFrame(flush);
   }
 
   function flush() {
     frame = 0;
+    lastFlush = performance.now();
     const rows = document.createDocumentFragment();
     for (let i = queue.length - 1; i >= 0; i--) rows.append(recordRow(columns, queue[i], {class: 'new'}));
     queue = [];
@@ -139,7 +148,8 @@ function tailPanel(dataset) {
   return {node, stop: () => {
     if (source) source.close();
     source = null;
-    if (frame) cancelAnimationFrame(frame);
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
   }};
 }
 
