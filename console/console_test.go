@@ -21,6 +21,8 @@ import (
 	"github.com/perchdev/perch/console"
 	"github.com/perchdev/perch/ingest"
 	"github.com/perchdev/perch/internal/fixture"
+	"github.com/perchdev/perch/internal/pgtest"
+	"github.com/perchdev/perch/postgres"
 	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/serving"
 	"github.com/perchdev/perch/sigv4"
@@ -60,6 +62,13 @@ type server struct {
 
 func newServer(t testing.TB, withAuth bool) *server {
 	t.Helper()
+	return newServerOn(t, withAuth, nil)
+}
+
+// newServerOn is newServer on the store open gives, a fresh Pebble store
+// when it is nil.
+func newServerOn(t testing.TB, withAuth bool, open func(perch.Scope) (context.Context, perch.Store, *catalog.Catalog)) *server {
+	t.Helper()
 	account := "000000000000"
 	var verifier *sigv4.Verifier
 	var keys *sigv4.Keyring
@@ -72,7 +81,14 @@ func newServer(t testing.TB, withAuth bool) *server {
 		account = "111111111111"
 	}
 	scope := perch.Scope{Region: "us-east-1", Account: account}
-	ctx, store, cat := fixture.Catalog(t, scope)
+	var ctx context.Context
+	var store perch.Store
+	var cat *catalog.Catalog
+	if open == nil {
+		ctx, store, cat = fixture.Catalog(t, scope)
+	} else {
+		ctx, store, cat = open(scope)
+	}
 	hub := console.NewHub(store)
 	t.Cleanup(hub.Close)
 	refused := console.NewRefused(account, verifier)
@@ -222,6 +238,12 @@ func TestConsoleWithoutAuth(t *testing.T) {
 		t.Errorf("top event types = %v", body["topEventTypes"])
 	}
 
+	if _, body := c.get("api/records?eventType=click&datasetArn=" + s.datasetARN); len(body["records"].([]any)) != 3 {
+		t.Errorf("records of type click = %v", body)
+	}
+	if _, body := c.get("api/records?eventType=view&datasetArn=" + s.datasetARN); len(body["records"].([]any)) != 0 {
+		t.Errorf("records of type view = %v", body)
+	}
 	status, body = c.get("api/records?limit=2&datasetArn=" + s.datasetARN)
 	records, _ := body["records"].([]any)
 	if status != 200 || len(records) != 2 {
@@ -573,5 +595,73 @@ func TestRefusals(t *testing.T) {
 		if status != tt.want || (tt.path != "" && body["error"] == nil) {
 			t.Errorf("%s %s = %d %v, want %d and an error", tt.method, tt.path, status, body, tt.want)
 		}
+	}
+}
+
+// TestOnPostgreSQL: the counts, the newest records and the tail's
+// duplicate marks on the shared store, which settles duplicates as it
+// writes.
+func TestOnPostgreSQL(t *testing.T) {
+	s := newServerOn(t, false, func(scope perch.Scope) (context.Context, perch.Store, *catalog.Catalog) {
+		ctx := perch.WithAccount(t.Context(), scope.Account)
+		store, err := postgres.Open(ctx, pgtest.Database(t), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		cat, err := catalog.Open(ctx, store.Resources(), scope, catalog.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cat.Close)
+		return ctx, store, cat
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.console.URL+console.Prefix+"api/tail?datasetArn="+s.datasetARN, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	records := make(chan map[string]any, 10)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var r map[string]any
+				_ = json.Unmarshal([]byte(data), &r)
+				records <- r
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if status := s.putEvents(t, "", s.events("u1", "s1", "1", "2")); status != 200 {
+		t.Fatalf("PutEvents = %d", status)
+	}
+	if status := s.putEvents(t, "", s.events("u1", "s1", "1")); status != 200 {
+		t.Fatalf("PutEvents = %d", status)
+	}
+	for i, want := range []string{"1", "2", "1(dup)"} {
+		select {
+		case r := <-records:
+			got := fmt.Sprint(r["eventId"])
+			if r["duplicate"] == true {
+				got += "(dup)"
+			}
+			if got != want {
+				t.Errorf("tailed record %d = %s, want %s", i, got, want)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("no record %d tailed", i)
+		}
+	}
+	c := &client{t: t, base: s.console.URL}
+	if _, body := c.get("api/dataset?arn=" + s.datasetARN); body["recordCount"] != 3.0 {
+		t.Errorf("dataset = %v", body)
+	}
+	_, body := c.get("api/records?datasetArn=" + s.datasetARN)
+	if records, _ := body["records"].([]any); len(records) != 3 || records[0].(map[string]any)["duplicate"] != true {
+		t.Errorf("records = %v", body)
 	}
 }

@@ -182,10 +182,10 @@ func (h *Hub) publishEvents(ds *perch.Dataset, events []perch.Event, subs []*sub
 		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
 		defer cancel()
 		user := events[0].UserID
-		marks, err := readBackDuplicates(events, func(q perch.RecordQuery, fn func(id string, dup bool) bool) error {
+		marks, err := readBackDuplicates(events, func(q perch.RecordQuery, fn func(id string, dup bool)) error {
 			return h.store.Events(ctx, ds.ID, q, func(e *perch.Event) error {
-				if e.UserID == user && !fn(e.EventID, e.Duplicate) {
-					return errEnough
+				if e.UserID == user {
+					fn(e.EventID, e.Duplicate)
 				}
 				return nil
 			})
@@ -215,10 +215,10 @@ func (h *Hub) publishActionInteractions(ds *perch.Dataset, interactions []perch.
 		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
 		defer cancel()
 		user := interactions[0].UserID
-		marks, err := readBackDuplicates(interactions, func(q perch.RecordQuery, fn func(id string, dup bool) bool) error {
+		marks, err := readBackDuplicates(interactions, func(q perch.RecordQuery, fn func(id string, dup bool)) error {
 			return h.store.ActionInteractions(ctx, ds.ID, q, func(a *perch.ActionInteraction) error {
-				if a.UserID == user && !fn(a.EventID, a.Duplicate) {
-					return errEnough
+				if a.UserID == user {
+					fn(a.EventID, a.Duplicate)
 				}
 				return nil
 			})
@@ -268,16 +268,21 @@ func (h *Hub) publishEntities(ds *perch.Dataset, entities []perch.Entity, subs [
 // that when it reads (Pebble) or when it writes (PostgreSQL), never on the
 // batch itself. An events call has one user and one session, so the read
 // walks that session's records only (by the store's session index; by the
-// user's without a session), newest first, and only while someone tails
-// the dataset. Of the records of the user with one of the batch's
-// eventIds, the first ones read, newest first, are the batch's own.
-func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id string, dup bool) (more bool)) error,
+// user's without a session), newest first, a few more records than the
+// batch, and only while someone tails the dataset. Of the records of the
+// user with one of the batch's eventIds, the first ones read, newest
+// first, are the batch's own.
+func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id string, dup bool)) error,
 	userID, sessionID string, idOf func(*R) string) ([]bool, error) {
 	inBatch := map[string]int{}
 	for i := range batch {
 		inBatch[idOf(&batch[i])]++
 	}
-	q := perch.RecordQuery{SessionID: sessionID, Source: perch.IngestPut, Newest: true}
+	// The batch's records are the newest of its session but for commits
+	// since, and those of other users in the session: a few more than
+	// the batch are read, to the limit (a stopped PostgreSQL read gives up
+	// its connection).
+	q := perch.RecordQuery{SessionID: sessionID, Source: perch.IngestPut, Newest: true, Limit: 2*len(batch) + 16}
 	if sessionID == "" {
 		q.UserID = userID
 	}
@@ -286,14 +291,13 @@ func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id s
 	// commit of the same id came between, which a tail may show
 	// either way.
 	stored, wanted := map[string][]bool{}, len(batch)
-	err := read(q, func(id string, dup bool) bool {
-		if len(stored[id]) < inBatch[id] {
+	err := read(q, func(id string, dup bool) {
+		if wanted > 0 && len(stored[id]) < inBatch[id] {
 			stored[id] = append(stored[id], dup)
 			wanted--
 		}
-		return wanted > 0
 	})
-	if err != nil && err != errEnough {
+	if err != nil {
 		return nil, err
 	}
 	marks := make([]bool, len(batch))

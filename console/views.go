@@ -428,34 +428,30 @@ func (c *Console) serveRecords(ctx context.Context, w http.ResponseWriter, r *ht
 
 // newest returns the newest limit records of d that match the filters,
 // newest first, read from the newest end of the store's order so that a
-// page costs the records it shows (and those the event type filter
-// skips), not the dataset's size.
+// page costs the records it shows. The store reads by user and session
+// but not by event type: with one, the newest eventTypeScan records are
+// searched, so that a rare type never walks the whole dataset.
 func (c *Console) newest(ctx context.Context, d *perch.Dataset, userID, sessionID, eventType string, limit int) ([]any, error) {
 	out := []any{}
-	q := perch.RecordQuery{UserID: userID, SessionID: sessionID, Newest: true}
-	if eventType == "" {
-		q.Limit = limit
+	q := perch.RecordQuery{UserID: userID, SessionID: sessionID, Newest: true, Limit: limit}
+	if eventType != "" {
+		q.Limit = eventTypeScan
 	}
-	full := func() bool { return len(out) >= limit }
+	// The read runs to its limit rather than being stopped: a stopped
+	// PostgreSQL read gives up its connection.
 	var err error
 	switch d.Type {
 	case perch.Interactions:
 		err = c.cfg.Store.Events(ctx, d.ID, q, func(e *perch.Event) error {
-			if eventType == "" || e.EventType == eventType {
+			if len(out) < limit && (eventType == "" || e.EventType == eventType) {
 				out = append(out, e)
-			}
-			if full() {
-				return errEnough
 			}
 			return nil
 		})
 	case perch.ActionInteractions:
 		err = c.cfg.Store.ActionInteractions(ctx, d.ID, q, func(a *perch.ActionInteraction) error {
-			if eventType == "" || a.EventType == eventType {
+			if len(out) < limit && (eventType == "" || a.EventType == eventType) {
 				out = append(out, a)
-			}
-			if full() {
-				return errEnough
 			}
 			return nil
 		})
@@ -471,15 +467,12 @@ func (c *Console) newest(ctx context.Context, d *perch.Dataset, userID, sessionI
 			return nil
 		})
 	}
-	if err != nil && err != errEnough {
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// errEnough stops a read that has what it needs.
-var errEnough = stopRead{}
-
-type stopRead struct{}
-
-func (stopRead) Error() string { return "enough records read" }
+// eventTypeScan bounds the records api/records searches for an event
+// type.
+const eventTypeScan = 10000
