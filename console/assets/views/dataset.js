@@ -100,7 +100,6 @@ function tailPanel(dataset) {
     queue.push(record);
     if (queue.length > maxTailRows) queue.splice(0, queue.length - maxTailRows);
     arrived++;
-    count();
     schedule();
   }
 
@@ -109,21 +108,23 @@ function tailPanel(dataset) {
   }
 
   function schedule() {
-    if (paused || frame || timer) return;
+    if (frame || timer) return;
     const wait = lastFlush + minFlushGap - performance.now();
     if (wait > 0) timer = setTimeout(() => { timer = 0; schedule(); }, wait);
     else frame = requestAnimationFrame(flush);
   }
 
+  // flush draws what is queued, unless paused, and the counts either way.
   function flush() {
     frame = 0;
     lastFlush = performance.now();
+    count();
+    if (paused) return;
     const rows = document.createDocumentFragment();
     for (let i = queue.length - 1; i >= 0; i--) rows.append(recordRow(columns, queue[i], {class: 'new'}));
     queue = [];
     body.prepend(rows);
     while (body.childElementCount > maxTailRows) body.lastElementChild.remove();
-    count();
     showEmpty();
   }
 
