@@ -206,11 +206,11 @@ ORDER BY r.ord`
 	// the datasets' counts (migration 8). It runs last, after every other
 	// lock the group takes, so that two nodes' groups take their locks in
 	// one order.
-	countRecordsSQL = `INSERT INTO record_counts (dataset_id, gen, n)
-SELECT r.dataset_id, 0, r.n FROM unnest($1::bigint[], $2::bigint[]) AS r(dataset_id, n)
+	countRecordsSQL = `INSERT INTO record_counts (dataset_id, gen, shard, n)
+SELECT r.dataset_id, 0, $3, r.n FROM unnest($1::bigint[], $2::bigint[]) AS r(dataset_id, n)
 WHERE EXISTS (SELECT FROM datasets d WHERE d.id = r.dataset_id)
 ORDER BY r.dataset_id
-ON CONFLICT (dataset_id, gen) DO UPDATE SET n = record_counts.n + excluded.n`
+ON CONFLICT (dataset_id, gen, shard) DO UPDATE SET n = record_counts.n + excluded.n`
 
 	// An upsert may not touch a row twice, so the writer keeps only the
 	// last record of an id of the group.
@@ -326,7 +326,7 @@ func (s *Store) applyGroup(group []*commitRequest) (missing map[uint64]bool, err
 		batch.Queue(upsertEntitiesSQL, en.dataset, en.id, en.props, en.updated)
 	}
 	if counted := countByDataset(ev.dataset, ac.dataset); len(counted[0]) > 0 {
-		batch.Queue(countRecordsSQL, counted[0], counted[1])
+		batch.Queue(countRecordsSQL, counted[0], counted[1], s.countShard)
 	}
 
 	ctx, cancel := s.writeContext(s.ctx)

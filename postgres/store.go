@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -105,6 +106,11 @@ type Store struct {
 	breaker  breaker
 	counters counters
 	ready    readiness
+
+	// countShard is the row of record_counts this writer adds to
+	// (migration 8): another node's writer most likely has another, so
+	// their commits do not queue on one row.
+	countShard int16
 }
 
 var (
@@ -177,6 +183,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		log:          opts.Logger,
 		queue:        make(chan *commitRequest, opts.QueueDepth),
 		done:         make(chan struct{}),
+		countShard:   int16(1 + rand.IntN(63)),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.breaker.init(s)

@@ -9,14 +9,19 @@
 -- upsert's INSERT transition table holds only the rows it inserted),
 -- imports' rows, and every deletion.
 -- A dataset's rows of record_counts stay when it is deleted (ids are
--- never reused, so nothing reads them again).
+-- never reused, so nothing reads them again). A count is the sum of its
+-- shards' rows: each node's writer adds to a shard of its own (1-63,
+-- drawn when it opens), so that the writers of several nodes do not wait
+-- for each other's commits on one row; the triggers use shard 0, whose n
+-- may go below zero.
 
 -- +goose Up
 CREATE TABLE record_counts (
     dataset_id bigint NOT NULL,
     gen        bigint NOT NULL,
+    shard      smallint NOT NULL DEFAULT 0,
     n          bigint NOT NULL,
-    PRIMARY KEY (dataset_id, gen)
+    PRIMARY KEY (dataset_id, gen, shard)
 );
 
 -- +goose StatementBegin
@@ -25,11 +30,11 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO record_counts (dataset_id, gen, n)
         SELECT dataset_id, 0, count(*) FROM new_rows GROUP BY dataset_id ORDER BY dataset_id
-        ON CONFLICT (dataset_id, gen) DO UPDATE SET n = record_counts.n + excluded.n;
+        ON CONFLICT (dataset_id, gen, shard) DO UPDATE SET n = record_counts.n + excluded.n;
     ELSE
-        UPDATE record_counts c SET n = c.n - d.n
-        FROM (SELECT dataset_id, count(*) AS n FROM old_rows GROUP BY dataset_id) d
-        WHERE c.dataset_id = d.dataset_id AND c.gen = 0;
+        INSERT INTO record_counts (dataset_id, gen, n)
+        SELECT dataset_id, 0, -count(*) FROM old_rows GROUP BY dataset_id ORDER BY dataset_id
+        ON CONFLICT (dataset_id, gen, shard) DO UPDATE SET n = record_counts.n + excluded.n;
     END IF;
     RETURN NULL;
 END $$;
@@ -41,11 +46,11 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO record_counts (dataset_id, gen, n)
         SELECT dataset_id, gen, count(*) FROM new_rows GROUP BY dataset_id, gen ORDER BY dataset_id, gen
-        ON CONFLICT (dataset_id, gen) DO UPDATE SET n = record_counts.n + excluded.n;
+        ON CONFLICT (dataset_id, gen, shard) DO UPDATE SET n = record_counts.n + excluded.n;
     ELSE
-        UPDATE record_counts c SET n = c.n - d.n
-        FROM (SELECT dataset_id, gen, count(*) AS n FROM old_rows GROUP BY dataset_id, gen) d
-        WHERE c.dataset_id = d.dataset_id AND c.gen = d.gen;
+        INSERT INTO record_counts (dataset_id, gen, n)
+        SELECT dataset_id, gen, -count(*) FROM old_rows GROUP BY dataset_id, gen ORDER BY dataset_id, gen
+        ON CONFLICT (dataset_id, gen, shard) DO UPDATE SET n = record_counts.n + excluded.n;
     END IF;
     RETURN NULL;
 END $$;
