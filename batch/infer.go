@@ -43,10 +43,10 @@ func outputLocation(o perch.BatchOutput, in string) string {
 	return out + path.Base(in) + ".out"
 }
 
-// infer runs the job arn: every input object, line after line, into its
-// output object. The error is the job's failure reason; a line that
-// cannot be answered is answered with an error instead, and the job goes
-// on.
+// infer runs the job arn: every input object, chunk after chunk of
+// lines, into its output object. The error is the job's failure reason;
+// a line that cannot be answered is answered with an error instead, and
+// the job goes on.
 func (s *Service) infer(ctx context.Context, arn string) error {
 	if s.cfg.Objects == nil {
 		return errNoObjects

@@ -5,7 +5,7 @@
 # asked the same questions through GetRecommendations in the same run. It
 # is run by hand, never by CI.
 #
-#   bench/batch.sh                         # about 30 minutes: training, 4 x DURATION+WARMUP, the jobs
+#   bench/batch.sh                         # 15-40 minutes as the machine's load has it: training, 3 x DURATION+WARMUP, the jobs
 #   LINES="10000 100000" bench/batch.sh    # smaller jobs
 #   PROFILE=1 bench/batch.sh               # also a CPU profile of perch during the last job
 #
@@ -126,7 +126,7 @@ for n in "$@"; do
 		profiler=$!
 	fi
 	step "batch-$n" --batch-lines "$n" --server-pid "$pid"
-	jq -r '.batch | "\(.lines) lines in \(.seconds * 10 | round / 10) s: \(.linesPerSecond | round) lines/s; output \(.outputLines) lines, \(.outputBytes) bytes, \(.errorLines) errors, \(.shortAnswers) short, \(.outOfPlace) out of place; RSS \(.memory.beforeMiB) MiB before, peak \(.memory.peakMiB) MiB"' \
+	jq -r '.batch | "\(.lines) lines in \(.seconds * 10 | round / 10) s: \(.linesPerSecond | round) lines/s; output \(.outputLines) lines, \(.outputBytes) bytes, \(.errorLines) errors, \(.shortAnswers) short, \(.outOfPlace) out of place; RSS \(.memory.beforeMiB * 10 | round / 10) MiB before, peak \(.memory.peakMiB * 10 | round / 10) MiB"' \
 		"$OUT/batch-$n.json" | tee -a "$OUT/machine.txt"
 done
 recommend recommend-1-after 1
@@ -148,7 +148,7 @@ jq -r -s '
 	(map(select(.name | startswith("recommend-1"))) | map(.rps) | add / length) as $one |
 	(map(select(.conns and .conns > 1)) | .[0].rps) as $many |
 	(map(select(.lines)) | min_by(.lines)) as $small |
-	"the \($b.lines)-line job: \($b.linesPerSecond | round) lines/s, \($b.linesPerSecond / $one * 100 | round)% of GetRecommendations on one connection (\($one | round)/s, mean of the two runs), \($b.linesPerSecond / $many * 100 | round)% of it on several (\($many | round)/s); peak RSS \($b.memory.peakMiB) MiB against \($small.memory.peakMiB) MiB for \($small.lines) lines"
+	"the \($b.lines)-line job: \($b.linesPerSecond | round) lines/s, \($b.linesPerSecond / $one * 100 | round)% of GetRecommendations on one connection (\($one | round)/s, mean of the two runs), \($b.linesPerSecond / $many * 100 | round)% of it on several (\($many | round)/s); peak RSS \($b.memory.peakMiB * 10 | round / 10) MiB against \($small.memory.peakMiB * 10 | round / 10) MiB for \($small.lines) lines"
 ' "$OUT/results.jsonl" | tee -a "$OUT/table.md"
 echo
 echo "results, logs and profiles: $OUT"
