@@ -42,32 +42,33 @@ import (
 )
 
 type serveConfig struct {
-	addr        string
-	data        string
-	store       string
-	region      string
-	account     string
-	quickstart  bool
-	logLevel    string
-	logFormat   string
-	maxConns    int
-	maxInFlight int
-	trainings   int
-	autoUpdate  time.Duration
-	minFreeMB   int64
-	walDir      string
-	minSync     time.Duration
-	auth        string
-	credentials string
-	tlsCert     string
-	tlsKey      string
-	s3Root      string
-	s3Endpoint  string
-	pprof       string
-	metrics     string
-	tune        string
-	console     bool
-	consoleAddr string
+	addr         string
+	data         string
+	store        string
+	region       string
+	account      string
+	quickstart   bool
+	logLevel     string
+	logFormat    string
+	maxConns     int
+	maxInFlight  int
+	trainings    int
+	batchWorkers int
+	autoUpdate   time.Duration
+	minFreeMB    int64
+	walDir       string
+	minSync      time.Duration
+	auth         string
+	credentials  string
+	tlsCert      string
+	tlsKey       string
+	s3Root       string
+	s3Endpoint   string
+	pprof        string
+	metrics      string
+	tune         string
+	console      bool
+	consoleAddr  string
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,6 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.maxConns, "max-connections", 1024, "connections served at once; a few more are answered 503 ServiceUnavailable, the rest wait")
 	fs.IntVar(&cfg.maxInFlight, "max-in-flight", 256, "events API calls served at once; more are answered ThrottlingException at once (0: no bound)")
 	fs.IntVar(&cfg.trainings, "trainings", training.DefaultWorkers, "solution versions this process trains at once (each takes the CPUs it can)")
+	fs.IntVar(&cfg.batchWorkers, "batch-workers", 0, "lines of a batch inference job answered at once (0: one per CPU); fewer leave CPUs to the runtime API while a job runs")
 	fs.DurationVar(&cfg.autoUpdate, "auto-update", serving.DefaultAutoUpdate,
 		"how often a campaign of user-personalization learns the items added since its training, as AWS's automatic updates (0: never)")
 	fs.Int64Var(&cfg.minFreeMB, "min-free-mb", 128, "free space (MiB) the data directory (and --wal-dir) keeps; writes are refused with 503 below it (0: no check)")
@@ -107,8 +109,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 || cfg.trainings < 1 || cfg.autoUpdate < 0 {
-		return fmt.Errorf("--max-connections and --trainings must be positive, --min-free-mb, --max-in-flight, --wal-min-sync and --auto-update not negative")
+	if cfg.maxConns < 1 || cfg.minFreeMB < 0 || cfg.maxInFlight < 0 || cfg.minSync < 0 || cfg.trainings < 1 || cfg.autoUpdate < 0 || cfg.batchWorkers < 0 {
+		return fmt.Errorf("--max-connections and --trainings must be positive, --min-free-mb, --max-in-flight, --wal-min-sync, --auto-update and --batch-workers not negative")
 	}
 	if !cfg.console && cfg.consoleAddr != "" {
 		return fmt.Errorf("--console-addr serves the console, which --console=false turns off")
@@ -285,7 +287,7 @@ func (in *instance) load(ctx context.Context) error {
 	}
 	rt := serving.New(serving.Config{Store: in.store, Catalog: cat, Logger: in.log, AutoUpdate: autoUpdate})
 	in.runtime = rt
-	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log})
+	in.batch = batch.Open(batch.Config{Store: in.store, Runtime: rt, Objects: objects, Scope: scope, Logger: in.log, Workers: in.cfg.batchWorkers})
 	events := ingest.New(cat, in.store)
 	if in.cfg.metrics != "" {
 		// The attributions' figures --metrics shows are kept as events

@@ -394,6 +394,7 @@ func TestServeRefusesNegativeLimits(t *testing.T) {
 		{"--min-free-mb", "-1"},
 		{"--max-in-flight", "-1"},
 		{"--max-connections", "0"},
+		{"--batch-workers", "-1"},
 	} {
 		dataDir := filepath.Join(t.TempDir(), "data")
 		cmd := exec.Command(perchBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)...)
