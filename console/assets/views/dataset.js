@@ -7,6 +7,7 @@ import {recordColumns, recordRow, isEventDataset} from './records.js';
 // The tail keeps this many rows; older ones fall off the bottom.
 const maxTailRows = 200;
 const minFlushGap = 250;
+const floodFlushGap = 1000;
 
 function topList(title, rows, key, heading, id) {
   const most = Math.max(1, ...rows.map((r) => r.count));
@@ -43,6 +44,7 @@ function tailPanel(dataset) {
   let frame = 0;
   let timer = 0;
   let lastFlush = 0;
+  let flushGap = minFlushGap;
   let paused = false;
 
   const filters = () => {
@@ -109,7 +111,7 @@ function tailPanel(dataset) {
 
   function schedule() {
     if (frame || timer) return;
-    const wait = lastFlush + minFlushGap - performance.now();
+    const wait = lastFlush + flushGap - performance.now();
     if (wait > 0) timer = setTimeout(() => { timer = 0; schedule(); }, wait);
     else frame = requestAnimationFrame(flush);
   }
@@ -120,8 +122,13 @@ function tailPanel(dataset) {
     lastFlush = performance.now();
     count();
     if (paused) return;
+    // A full queue means a stream faster than anyone reads: the tail then
+    // draws once a second, without the arrival highlight (a repaint of
+    // every row), and so leaves the page responsive.
+    const flood = queue.length >= maxTailRows;
+    flushGap = flood ? floodFlushGap : minFlushGap;
     const rows = document.createDocumentFragment();
-    for (let i = queue.length - 1; i >= 0; i--) rows.append(recordRow(columns, queue[i], {class: 'new'}));
+    for (let i = queue.length - 1; i >= 0; i--) rows.append(recordRow(columns, queue[i], {class: flood ? null : 'new'}));
     queue = [];
     body.prepend(rows);
     while (body.childElementCount > maxTailRows) body.lastElementChild.remove();
