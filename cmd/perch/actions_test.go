@@ -27,12 +27,7 @@ func TestNextBestActionThroughTheSDK(t *testing.T) {
 	ctx := context.Background()
 	cp := controlClient(s.endpoint)
 	ev := clusterEvents(s.endpoint)
-	rt := personalizeruntime.New(personalizeruntime.Options{
-		Region: "eu-west-1", BaseEndpoint: aws.String(s.endpoint), Retryer: aws.NopRetryer{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "nba", SecretAccessKey: "nba"}, nil
-		}),
-	})
+	rt := runtimeClient(s.endpoint)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -146,17 +141,7 @@ func TestNextBestActionThroughTheSDK(t *testing.T) {
 		must(err)
 		v, err := cp.CreateSolutionVersion(ctx, &personalize.CreateSolutionVersionInput{SolutionArn: sol.SolutionArn})
 		must(err)
-		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-			d, err := cp.DescribeSolutionVersion(ctx, &personalize.DescribeSolutionVersionInput{SolutionVersionArn: v.SolutionVersionArn})
-			must(err)
-			status := aws.ToString(d.SolutionVersion.Status)
-			if status == "ACTIVE" {
-				break
-			}
-			if status == "CREATE FAILED" || time.Now().After(deadline) {
-				t.Fatalf("%s: %s %s", recipeName, status, aws.ToString(d.SolutionVersion.FailureReason))
-			}
-		}
+		waitVersionActive(t, cp, v.SolutionVersionArn, 2*time.Minute)
 		c, err := cp.CreateCampaign(ctx, &personalize.CreateCampaignInput{Name: aws.String(name), SolutionVersionArn: v.SolutionVersionArn})
 		must(err)
 		if recipeName == recipe.NextBestAction {

@@ -101,10 +101,7 @@ func attributionLoop(t *testing.T, answering, credited *server, metricsAddr, s3 
 	ctx := context.Background()
 	cp := controlClient(answering.endpoint)
 	ev := clusterEvents(credited.endpoint)
-	rt := personalizeruntime.New(personalizeruntime.Options{Region: "eu-west-1", BaseEndpoint: aws.String(answering.endpoint), Retryer: aws.NopRetryer{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
-		})})
+	rt := runtimeClient(answering.endpoint)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -151,15 +148,7 @@ func attributionLoop(t *testing.T, answering, credited *server, metricsAddr, s3 
 	must(err)
 	v, err := cp.CreateSolutionVersion(ctx, &personalize.CreateSolutionVersionInput{SolutionArn: sol.SolutionArn})
 	must(err)
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		d, err := cp.DescribeSolutionVersion(ctx, &personalize.DescribeSolutionVersionInput{SolutionVersionArn: v.SolutionVersionArn})
-		must(err)
-		if status := aws.ToString(d.SolutionVersion.Status); status == "ACTIVE" {
-			break
-		} else if status == "CREATE FAILED" || time.Now().After(deadline) {
-			t.Fatalf("version %s %s", status, aws.ToString(d.SolutionVersion.FailureReason))
-		}
-	}
+	waitVersionActive(t, cp, v.SolutionVersionArn, 2*time.Minute)
 	campaign, err := cp.CreateCampaign(ctx, &personalize.CreateCampaignInput{Name: aws.String("popular"), SolutionVersionArn: v.SolutionVersionArn})
 	must(err)
 

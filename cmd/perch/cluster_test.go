@@ -18,6 +18,7 @@ import (
 	ptypes "github.com/aws/aws-sdk-go-v2/service/personalize/types"
 	"github.com/aws/aws-sdk-go-v2/service/personalizeevents"
 	etypes "github.com/aws/aws-sdk-go-v2/service/personalizeevents/types"
+	"github.com/aws/aws-sdk-go-v2/service/personalizeruntime"
 	"github.com/aws/smithy-go"
 
 	"github.com/perchdev/perch/internal/pgtest"
@@ -58,11 +59,40 @@ func (c *cluster) restart(i int, extra ...string) {
 
 func controlClient(endpoint string) *personalize.Client {
 	return personalize.New(personalize.Options{
-		Region: "eu-west-1", BaseEndpoint: aws.String(endpoint), Retryer: aws.NopRetryer{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
-		}),
+		Region: "eu-west-1", BaseEndpoint: aws.String(endpoint), Retryer: aws.NopRetryer{}, Credentials: testCredentials,
 	})
+}
+
+// runtimeClient is controlClient for the runtime API.
+func runtimeClient(endpoint string) *personalizeruntime.Client {
+	return personalizeruntime.New(personalizeruntime.Options{
+		Region: "eu-west-1", BaseEndpoint: aws.String(endpoint), Retryer: aws.NopRetryer{}, Credentials: testCredentials,
+	})
+}
+
+// testCredentials sign the tests' SDK calls; a server with --auth none
+// takes any.
+var testCredentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
+})
+
+// waitVersionActive waits, up to limit, until the solution version's
+// training is ACTIVE, and fails the test when it fails or takes longer.
+func waitVersionActive(t testing.TB, cp *personalize.Client, arn *string, limit time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); ; time.Sleep(50 * time.Millisecond) {
+		d, err := cp.DescribeSolutionVersion(context.Background(), &personalize.DescribeSolutionVersionInput{SolutionVersionArn: arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := aws.ToString(d.SolutionVersion.Status)
+		if status == "ACTIVE" {
+			return
+		}
+		if status == "CREATE FAILED" || time.Now().After(deadline) {
+			t.Fatalf("solution version %s: %s %s", aws.ToString(arn), status, aws.ToString(d.SolutionVersion.FailureReason))
+		}
+	}
 }
 
 func clusterEvents(endpoint string) *personalizeevents.Client {

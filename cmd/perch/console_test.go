@@ -337,19 +337,7 @@ func (d *consoleDemo) train(t *testing.T) {
 		versions = append(versions, v.SolutionVersionArn)
 	}
 	for i, v := range versions {
-		for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-			out, err := cp.DescribeSolutionVersion(ctx, &personalize.DescribeSolutionVersionInput{SolutionVersionArn: v})
-			if err != nil {
-				t.Fatal(err)
-			}
-			status := aws.ToString(out.SolutionVersion.Status)
-			if status == "ACTIVE" {
-				break
-			}
-			if status == "CREATE FAILED" || time.Now().After(deadline) {
-				t.Fatalf("solution version %s: %s %s", aws.ToString(v), status, aws.ToString(out.SolutionVersion.FailureReason))
-			}
-		}
+		waitVersionActive(t, cp, v, 3*time.Minute)
 		c, err := cp.CreateCampaign(ctx, &personalize.CreateCampaignInput{Name: aws.String([]string{"personal", "popular"}[i]),
 			SolutionVersionArn: v, MinProvisionedTPS: aws.Int32(1)})
 		if err != nil {

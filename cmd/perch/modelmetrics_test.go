@@ -53,15 +53,7 @@ func servedCampaign(t *testing.T, endpoint string) (campaignARN, versionARN, gro
 	must(err)
 	v, err := cp.CreateSolutionVersion(ctx, &personalize.CreateSolutionVersionInput{SolutionArn: sol.SolutionArn})
 	must(err)
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		d, err := cp.DescribeSolutionVersion(ctx, &personalize.DescribeSolutionVersionInput{SolutionVersionArn: v.SolutionVersionArn})
-		must(err)
-		if status := aws.ToString(d.SolutionVersion.Status); status == "ACTIVE" {
-			break
-		} else if status == "CREATE FAILED" || time.Now().After(deadline) {
-			t.Fatalf("version %s %s", status, aws.ToString(d.SolutionVersion.FailureReason))
-		}
-	}
+	waitVersionActive(t, cp, v.SolutionVersionArn, 2*time.Minute)
 	c, err := cp.CreateCampaign(ctx, &personalize.CreateCampaignInput{Name: aws.String("popular"), SolutionVersionArn: v.SolutionVersionArn})
 	must(err)
 	return aws.ToString(c.CampaignArn), aws.ToString(v.SolutionVersionArn), aws.ToString(g.DatasetGroupArn)
@@ -81,10 +73,7 @@ func TestServeMetricsOfModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := personalizeruntime.New(personalizeruntime.Options{Region: "eu-west-1", BaseEndpoint: aws.String(s.endpoint), Retryer: aws.NopRetryer{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
-		})})
+	rt := runtimeClient(s.endpoint)
 	for _, f := range []*string{nil, nil, filter.FilterArn} {
 		recs, err := rt.GetRecommendations(ctx, &personalizeruntime.GetRecommendationsInput{CampaignArn: aws.String(campaign),
 			UserId: aws.String("user-1"), NumResults: 4, FilterArn: f})

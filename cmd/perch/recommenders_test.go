@@ -22,10 +22,7 @@ func TestRecommendersThroughTheSDK(t *testing.T) {
 	ctx := context.Background()
 	cp := controlClient(s.endpoint)
 	ev := clusterEvents(s.endpoint)
-	rt := personalizeruntime.New(personalizeruntime.Options{Region: "eu-west-1", BaseEndpoint: aws.String(s.endpoint),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "cluster", SecretAccessKey: "cluster"}, nil
-		})})
+	rt := runtimeClient(s.endpoint)
 
 	g, err := cp.CreateDatasetGroup(ctx, &personalize.CreateDatasetGroupInput{Name: aws.String("store"), Domain: ptypes.DomainEcommerce})
 	if err != nil {

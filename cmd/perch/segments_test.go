@@ -105,18 +105,8 @@ func TestBatchSegmentJobsThroughTheSDK(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
-			d, err := cp.DescribeSolutionVersion(ctx, &personalize.DescribeSolutionVersionInput{SolutionVersionArn: v.SolutionVersionArn})
-			if err != nil {
-				t.Fatal(err)
-			}
-			switch st := aws.ToString(d.SolutionVersion.Status); {
-			case st == "ACTIVE":
-				return v.SolutionVersionArn
-			case st == "CREATE FAILED" || time.Now().After(deadline):
-				t.Fatalf("version of %s: %s %s", recipeName, st, aws.ToString(d.SolutionVersion.FailureReason))
-			}
-		}
+		waitVersionActive(t, cp, v.SolutionVersionArn, 2*time.Minute)
+		return v.SolutionVersionArn
 	}
 	attrs := train("genres", recipe.ItemAttributeAffinity)
 	metrics, err := cp.GetSolutionMetrics(ctx, &personalize.GetSolutionMetricsInput{SolutionVersionArn: attrs})
