@@ -249,7 +249,32 @@ type ResourceStore interface {
 	// RenewJobLease extends owner's lease of the job arn by lease from now;
 	// ErrLeaseLost when owner no longer holds it.
 	RenewJobLease(ctx context.Context, arn, owner string, lease time.Duration) error
+	// ReportJobProgress is RenewJobLease that also records p as how far
+	// the job has got, in the same single write: a running job's progress
+	// costs nothing beyond the renewals it makes anyway, and any process
+	// sharing the store reads it (JobProgress). ErrLeaseLost as
+	// RenewJobLease.
+	ReportJobProgress(ctx context.Context, arn, owner string, lease time.Duration, p JobProgress) error
+	// JobProgress returns the progress last reported of each job of arns
+	// that has not finished; a job that has finished, whose owner has not
+	// reported yet, or that a new owner claimed since (it starts over), is
+	// absent.
+	JobProgress(ctx context.Context, arns []string) (map[string]JobProgress, error)
 }
+
+// JobProgress is how far a running job has got: Done units of Unit, of
+// Total when the job knows it up front (0 when it does not).
+type JobProgress struct {
+	Done  int64  `json:"done"`
+	Unit  string `json:"unit"`
+	Total int64  `json:"total,omitempty"`
+}
+
+// The units a job counts its progress in.
+const (
+	ProgressRecords = "records"
+	ProgressLines   = "lines"
+)
 
 // ErrLeaseLost says a job's lease is not, or no longer, the caller's: its
 // lease ran out and another owner may have taken the job over.

@@ -350,10 +350,14 @@ func (r resources) DataDeletionJob(ctx context.Context, arn string) (*perch.Data
 	return getResource[perch.DataDeletionJob](r.s, kindDeletionJob, arn)
 }
 
-// jobLease is who holds a job's lease, and until when.
+// jobLease is who holds a job's lease, and until when, and how far the
+// job has got by its owner's last report. Like the lease, the progress
+// lives in memory: one process runs a Pebble store's jobs and reads their
+// progress, and a restart runs them again from the start.
 type jobLease struct {
-	owner string
-	until time.Time
+	owner    string
+	until    time.Time
+	progress *perch.JobProgress
 }
 
 // live reports whether the lease still holds at now.
@@ -452,11 +456,42 @@ func (r resources) RenewJobLease(ctx context.Context, arn, owner string, lease t
 	s.resMu.Lock()
 	defer s.resMu.Unlock()
 	now := time.Now()
+	l := s.leases[arn]
+	if l.owner != owner || !l.live(now) {
+		return perch.ErrLeaseLost
+	}
+	l.until = now.Add(lease)
+	s.leases[arn] = l
+	return nil
+}
+
+// ReportJobProgress renews owner's live lease of the job arn and keeps p
+// beside it.
+func (r resources) ReportJobProgress(ctx context.Context, arn, owner string, lease time.Duration, p perch.JobProgress) error {
+	s := r.s
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	now := time.Now()
 	if l := s.leases[arn]; l.owner != owner || !l.live(now) {
 		return perch.ErrLeaseLost
 	}
-	s.leases[arn] = jobLease{owner: owner, until: now.Add(lease)}
+	s.leases[arn] = jobLease{owner: owner, until: now.Add(lease), progress: &p}
 	return nil
+}
+
+// JobProgress implements perch.ResourceStore. A job that finishes lets
+// its lease, and so its progress, go (updateLeased).
+func (r resources) JobProgress(ctx context.Context, arns []string) (map[string]perch.JobProgress, error) {
+	s := r.s
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	got := make(map[string]perch.JobProgress)
+	for _, arn := range arns {
+		if p := s.leases[arn].progress; p != nil {
+			got[arn] = *p
+		}
+	}
+	return got, nil
 }
 
 func (r resources) DatasetExportJobs(ctx context.Context) ([]*perch.DatasetExportJob, error) {

@@ -822,7 +822,7 @@ const claimJob = `WITH candidate AS (
 	) AS waiting
 	ORDER BY created, arn COLLATE "C" LIMIT 1
 ), job AS (
-	UPDATE jobs SET lease_owner = $1, lease_until = now() + $2 * interval '1 microsecond'
+	UPDATE jobs SET lease_owner = $1, lease_until = now() + $2 * interval '1 microsecond', progress = NULL
 	FROM candidate
 	WHERE jobs.arn = candidate.arn AND NOT candidate.version
 		AND NOT jobs.finished AND (jobs.lease_until IS NULL OR jobs.lease_until <= now())
@@ -903,6 +903,61 @@ func (r resources) RenewJobLease(ctx context.Context, arn, owner string, lease t
 		return perch.ErrLeaseLost
 	}
 	return nil
+}
+
+// ReportJobProgress renews owner's live lease of the job arn, as
+// RenewJobLease does, and records p in the same update.
+func (r resources) ReportJobProgress(ctx context.Context, arn, owner string, lease time.Duration, p perch.JobProgress) error {
+	s := r.s
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	doc, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := s.writeContext(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(wctx, `UPDATE jobs SET lease_until = now() + $3 * interval '1 microsecond', progress = $4
+		WHERE arn = $1 AND lease_owner = $2 AND lease_until > now() AND NOT finished`, arn, owner, lease.Microseconds(), doc)
+	if err != nil {
+		return s.failure(ctx, err, true)
+	}
+	if tag.RowsAffected() == 0 {
+		return perch.ErrLeaseLost
+	}
+	return nil
+}
+
+// JobProgress implements perch.ResourceStore.
+func (r resources) JobProgress(ctx context.Context, arns []string) (map[string]perch.JobProgress, error) {
+	got := make(map[string]perch.JobProgress)
+	if len(arns) == 0 {
+		return got, nil
+	}
+	err := r.s.lookup(ctx, func(ctx context.Context) error {
+		rows, err := r.s.pool.Query(ctx, `SELECT arn, progress FROM jobs
+			WHERE arn = ANY($1) AND NOT finished AND progress IS NOT NULL`, arns)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var arn string
+			var doc []byte
+			if err := rows.Scan(&arn, &doc); err != nil {
+				return err
+			}
+			var p perch.JobProgress
+			if err := json.Unmarshal(doc, &p); err != nil {
+				return fmt.Errorf("postgres: the progress of %s: %w", arn, err)
+			}
+			got[arn] = p
+		}
+		return rows.Err()
+	})
+	return got, err
 }
 
 // TrackedBy implements perch.SharedResources, with the unique indexes of

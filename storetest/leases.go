@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -181,5 +182,97 @@ func testConcurrentClaims(t *testing.T, h Harness) {
 	}
 	if len(claims) != len(want) {
 		t.Errorf("claimed %d jobs, want %d: %v", len(claims), len(want), claims)
+	}
+}
+
+// testJobProgress: the owner of a job's lease reports its progress with a
+// renewal, and JobProgress reads the last report back; nobody else may
+// report (ErrLeaseLost, the progress stays), a new owner's claim starts
+// it over, and a finished job has none.
+func testJobProgress(t *testing.T, h Harness) {
+	s := openFresh(t, h)
+	ctx, r := t.Context(), s.Resources()
+	jobs := jobsToLease(t, s)
+	const lease = 600 * time.Millisecond
+	if got, err := r.JobProgress(ctx, jobs); err != nil || len(got) != 0 {
+		t.Fatalf("JobProgress before any report = %v, %v; want none", got, err)
+	}
+	del := jobs[0]
+	if arn, err := r.ClaimJob(ctx, "a", lease); err != nil || arn != del {
+		t.Fatalf("ClaimJob = %q, %v; want %s", arn, err, del)
+	}
+	first := perch.JobProgress{Done: 10, Unit: perch.ProgressLines}
+	second := perch.JobProgress{Done: 2500, Unit: perch.ProgressRecords, Total: 4000}
+	for _, p := range []perch.JobProgress{first, second} {
+		if err := r.ReportJobProgress(ctx, del, "a", lease, p); err != nil {
+			t.Fatalf("ReportJobProgress by its owner: %v", err)
+		}
+	}
+	if err := r.ReportJobProgress(ctx, del, "b", lease, first); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("ReportJobProgress by another owner = %v, want ErrLeaseLost", err)
+	}
+	if err := r.ReportJobProgress(ctx, jobs[1], "a", lease, first); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("ReportJobProgress of a job nobody claimed = %v, want ErrLeaseLost", err)
+	}
+	got, err := r.JobProgress(ctx, append([]string{arn("dataset-import-job/none")}, jobs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]perch.JobProgress{del: second}; !maps.Equal(got, want) {
+		t.Fatalf("JobProgress = %v, want %v", got, want)
+	}
+
+	// The report renewed the lease as RenewJobLease does: it holds on
+	// past the lease it was claimed for.
+	time.Sleep(lease / 2)
+	if err := r.ReportJobProgress(ctx, del, "a", lease, second); err != nil {
+		t.Fatalf("ReportJobProgress by its owner: %v", err)
+	}
+	time.Sleep(lease * 3 / 4)
+	if err := r.RenewJobLease(ctx, del, "a", time.Minute); err != nil {
+		t.Fatalf("RenewJobLease after a report renewed the lease: %v", err)
+	}
+
+	// A job whose lease ran out keeps its progress until another owner
+	// claims it.
+	if err := r.ReportJobProgress(ctx, del, "a", lease, first); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lease of %s did not run out within 30 s", del)
+		}
+		time.Sleep(lease / 4)
+		arn, err := r.ClaimJob(ctx, "b", time.Minute, perch.KindDataDeletionJob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if arn == del {
+			break
+		}
+		if got, err := r.JobProgress(ctx, []string{del}); err != nil || got[del] != first {
+			t.Fatalf("JobProgress while its lease runs out = %v, %v; want %v", got, err, first)
+		}
+	}
+	if got, err := r.JobProgress(ctx, []string{del}); err != nil || len(got) != 0 {
+		t.Fatalf("JobProgress after another owner claimed the job = %v, %v; want none", got, err)
+	}
+	if err := r.ReportJobProgress(ctx, del, "a", lease, second); !errors.Is(err, perch.ErrLeaseLost) {
+		t.Errorf("ReportJobProgress by the owner whose lease ran out = %v, want ErrLeaseLost", err)
+	}
+	if err := r.ReportJobProgress(ctx, del, "b", time.Minute, second); err != nil {
+		t.Fatal(err)
+	}
+	j, err := r.DataDeletionJob(ctx, del)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Status = perch.StatusCompleted
+	if err := r.UpdateDataDeletionJob(ctx, j, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.JobProgress(ctx, []string{del}); err != nil || len(got) != 0 {
+		t.Errorf("JobProgress of a finished job = %v, %v; want none", got, err)
 	}
 }

@@ -109,6 +109,7 @@ func Tests() []Test {
 		{"JobLeases", testJobLeases},
 		{"ClaimJobByKind", testClaimJobByKind},
 		{"JobLeaseExpiry", testJobLeaseExpiry},
+		{"JobProgress", testJobProgress},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"ConcurrentDependents", testConcurrentDependents},
