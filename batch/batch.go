@@ -161,7 +161,8 @@ func (s *Service) work() {
 // again.
 func (s *Service) run(arn string) {
 	a, _ := perch.ParseARN(arn)
-	ctx, release := leases.Hold(perch.WithAccount(s.ctx, a.Account), s.rs, arn, s.cfg.Owner, s.cfg.Lease, s.cfg.Logger)
+	progress := new(leases.Progress)
+	ctx, release := leases.Hold(perch.WithAccount(s.ctx, a.Account), s.rs, arn, s.cfg.Owner, s.cfg.Lease, s.cfg.Logger, progress)
 	defer release()
 	set, do, what := s.set, s.infer, "batch inference job"
 	if strings.HasPrefix(a.Resource, perch.KindBatchSegmentJob+"/") {
@@ -169,7 +170,7 @@ func (s *Service) run(arn string) {
 	}
 	err := set(ctx, arn, perch.StatusCreateInProgress, nil)
 	if err == nil {
-		failure := do(ctx, arn)
+		failure := do(ctx, arn, progress)
 		switch {
 		case ctx.Err() != nil:
 			return

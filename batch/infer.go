@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/leases"
 	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/serving"
 )
@@ -46,8 +47,8 @@ func outputLocation(o perch.BatchOutput, in string) string {
 // infer runs the job arn: every input object, chunk after chunk of
 // lines, into its output object. The error is the job's failure reason;
 // a line that cannot be answered is answered with an error instead, and
-// the job goes on.
-func (s *Service) infer(ctx context.Context, arn string) error {
+// the job goes on. Its progress is the lines answered.
+func (s *Service) infer(ctx context.Context, arn string, progress *leases.Progress) error {
 	if s.cfg.Objects == nil {
 		return errNoObjects
 	}
@@ -70,8 +71,9 @@ func (s *Service) infer(ctx context.Context, arn string) error {
 		a := &answerer{s: s, job: j, version: v}
 		answers[i] = a.answer
 	}
+	progress.Start(perch.ProgressLines, 0)
 	for _, in := range inputs {
-		if err := s.stream(ctx, in, outputLocation(j.Output, in), answers); err != nil {
+		if err := s.stream(ctx, in, outputLocation(j.Output, in), answers, progress); err != nil {
 			return err
 		}
 	}
@@ -186,7 +188,7 @@ func (s *Service) inputs(ctx context.Context, input perch.BatchInput, output per
 // whatever the object's size: a chunk of lines is read, answered and
 // written at a time, through buffers of bounded size. Lines of blanks are
 // skipped.
-func (s *Service) stream(ctx context.Context, in, outLoc string, answers []answerFunc) (err error) {
+func (s *Service) stream(ctx context.Context, in, outLoc string, answers []answerFunc, progress *leases.Progress) (err error) {
 	r, err := s.cfg.Objects.Open(ctx, in)
 	if err != nil {
 		return fmt.Errorf("reading the input %s: %w", in, err)
@@ -230,6 +232,7 @@ func (s *Service) stream(ctx context.Context, in, outLoc string, answers []answe
 				return fmt.Errorf("writing the output %s: %w", outLoc, err)
 			}
 		}
+		progress.Add(int64(len(c.lines)))
 	}
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("writing the output %s: %w", outLoc, err)

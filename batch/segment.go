@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/leases"
 	"github.com/perchdev/perch/recipe"
 	"github.com/perchdev/perch/serving"
 	"github.com/perchdev/perch/solutions"
@@ -121,7 +122,7 @@ func (s *Service) setSegment(ctx context.Context, arn, status string, failure er
 
 // segment runs the batch segment job arn, as infer runs a batch inference
 // job.
-func (s *Service) segment(ctx context.Context, arn string) error {
+func (s *Service) segment(ctx context.Context, arn string, progress *leases.Progress) error {
 	if s.cfg.Objects == nil {
 		return errNoObjects
 	}
@@ -141,10 +142,11 @@ func (s *Service) segment(ctx context.Context, arn string) error {
 	if name, _ := v.Recipe(); name == recipe.ItemAttributeAffinity {
 		a.max, a.field = MaxAttributeLines, "itemAttributes"
 	}
+	progress.Start(perch.ProgressLines, 0)
 	for _, in := range inputs {
 		// One worker: a segment job's lines are counted in order against
 		// AWS's bound.
-		if err := s.stream(ctx, in, outputLocation(j.Output, in), []answerFunc{a.answer}); err != nil {
+		if err := s.stream(ctx, in, outputLocation(j.Output, in), []answerFunc{a.answer}, progress); err != nil {
 			return err
 		}
 	}

@@ -60,6 +60,9 @@ type Options struct {
 	Source perch.IngestionMode
 	// Time, when set, keeps the interactions whose time is in the range.
 	Time *perch.TimeRange
+	// Read, when set, is called for each record read from the store,
+	// written or left out: a running export's progress.
+	Read func()
 }
 
 // Stats counts what was written and left out.
@@ -100,9 +103,14 @@ func Dataset(ctx context.Context, store perch.Store, d *perch.Dataset, schema *p
 		return rw.Write(row)
 	}
 	q := perch.RecordQuery{Source: opts.Source, Time: opts.Time}
+	read := opts.Read
+	if read == nil {
+		read = func() {}
+	}
 	switch d.Type {
 	case perch.Interactions:
 		err = store.Events(ctx, d.ID, q, func(e *perch.Event) error {
+			read()
 			if e.Duplicate {
 				st.Duplicates++
 				return nil
@@ -113,6 +121,7 @@ func Dataset(ctx context.Context, store perch.Store, d *perch.Dataset, schema *p
 		})
 	case perch.ActionInteractions:
 		err = store.ActionInteractions(ctx, d.ID, q, func(a *perch.ActionInteraction) error {
+			read()
 			if a.Duplicate {
 				st.Duplicates++
 				return nil
@@ -124,6 +133,7 @@ func Dataset(ctx context.Context, store perch.Store, d *perch.Dataset, schema *p
 	default:
 		q.Time = nil // the range is of interactions' times
 		err = store.Entities(ctx, d.ID, q, func(e *perch.Entity) error {
+			read()
 			var missing string
 			row, missing = cols.EntityRow(e, row)
 			return emit(missing)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/bulkcsv"
+	"github.com/perchdev/perch/internal/leases"
 )
 
 // deletionChunk is how many users a deletion job deletes at a time.
@@ -57,19 +58,19 @@ func (s *Service) count(ctx context.Context, arn string, deleted int) error {
 	}, s.rs.UpdateDataDeletionJob)
 }
 
-func (s *Service) runDeletion(ctx context.Context, arn string) error {
+func (s *Service) runDeletion(ctx context.Context, arn string, progress *leases.Progress) error {
 	set := func(status string, failure error) error {
 		return update(s, ctx, arn, s.rs.DataDeletionJob, func(j *perch.DataDeletionJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
 		}, s.rs.UpdateDataDeletionJob)
 	}
-	return runJob(ctx, deletionStatuses, set, func() error { return s.deleteUsers(ctx, arn) })
+	return runJob(ctx, deletionStatuses, set, func() error { return s.deleteUsers(ctx, arn, progress) })
 }
 
 // deleteUsers reads the users the job's files list, a chunk at a time,
 // and deletes their records from every dataset of the group, counting
-// them into the job as it goes.
-func (s *Service) deleteUsers(ctx context.Context, arn string) error {
+// them into the job as it goes. Its progress is the lines of users done.
+func (s *Service) deleteUsers(ctx context.Context, arn string, progress *leases.Progress) error {
 	j, err := find(s, ctx, arn, s.rs.DataDeletionJob)
 	if err != nil {
 		return err
@@ -105,8 +106,13 @@ func (s *Service) deleteUsers(ctx context.Context, arn string) error {
 				return err
 			}
 		}
-		return s.count(ctx, arn, n)
+		if err := s.count(ctx, arn, n); err != nil {
+			return err
+		}
+		progress.Add(int64(len(users)))
+		return nil
 	}
+	progress.Start(perch.ProgressLines, 0)
 	for _, f := range files {
 		if err := s.readUsers(ctx, f, deleteChunk); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/export"
+	"github.com/perchdev/perch/internal/leases"
 )
 
 // ExportLocation is where an export job writes: a folder named after the
@@ -59,16 +60,21 @@ func (s *Service) ListDatasetExportJobs(ctx context.Context, datasetARN string, 
 	return list(s, ctx, s.rs.DatasetExportJobs, func(j *perch.DatasetExportJob) string { return j.ARN }, keep, at, "dataset-export-jobs "+datasetARN, p)
 }
 
-func (s *Service) runExport(ctx context.Context, arn string) error {
+func (s *Service) runExport(ctx context.Context, arn string, progress *leases.Progress) error {
 	set := func(status string, failure error) error {
 		return update(s, ctx, arn, s.rs.DatasetExportJob, func(j *perch.DatasetExportJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
 		}, s.rs.UpdateDatasetExportJob)
 	}
-	return runJob(ctx, createStatuses, set, func() error { return s.export(ctx, arn) })
+	return runJob(ctx, createStatuses, set, func() error { return s.export(ctx, arn, progress) })
 }
 
-func (s *Service) export(ctx context.Context, arn string) error {
+// export writes the job's dataset out. Its progress is the records read
+// from the store, of the dataset's count when that is what it reads: all
+// of an interactions dataset's records (a count of items, users or
+// actions counts an id of both sources twice, and one source's records
+// are not counted apart).
+func (s *Service) export(ctx context.Context, arn string, progress *leases.Progress) error {
 	j, err := find(s, ctx, arn, s.rs.DatasetExportJob)
 	if err != nil {
 		return err
@@ -77,11 +83,19 @@ func (s *Service) export(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
+	var total int64
+	if (d.Type == perch.Interactions || d.Type == perch.ActionInteractions) && j.IngestionMode == perch.IngestAll {
+		if total, err = s.cfg.Store.RecordCount(ctx, d.ID); err != nil {
+			return err
+		}
+	}
 	w, err := s.cfg.Objects.Create(ctx, ExportLocation(j, d.Type))
 	if err != nil {
 		return err
 	}
-	if _, err := export.Dataset(ctx, s.cfg.Store, d, schema, export.Options{Format: export.CSV, Source: j.IngestionMode}, w); err != nil {
+	progress.Start(perch.ProgressRecords, total)
+	opts := export.Options{Format: export.CSV, Source: j.IngestionMode, Read: func() { progress.Add(1) }}
+	if _, err := export.Dataset(ctx, s.cfg.Store, d, schema, opts, w); err != nil {
 		w.Abort()
 		return err
 	}

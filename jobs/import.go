@@ -9,6 +9,7 @@ import (
 
 	"github.com/perchdev/perch"
 	"github.com/perchdev/perch/bulkcsv"
+	"github.com/perchdev/perch/internal/leases"
 )
 
 // loadBatch is how many records an import hands the store at a time.
@@ -53,20 +54,21 @@ func (s *Service) ListDatasetImportJobs(ctx context.Context, datasetARN string, 
 	return list(s, ctx, s.rs.DatasetImportJobs, func(j *perch.DatasetImportJob) string { return j.ARN }, keep, at, "dataset-import-jobs "+datasetARN, p)
 }
 
-func (s *Service) runImport(ctx context.Context, arn string) error {
+func (s *Service) runImport(ctx context.Context, arn string, progress *leases.Progress) error {
 	set := func(status string, failure error) error {
 		return update(s, ctx, arn, s.rs.DatasetImportJob, func(j *perch.DatasetImportJob) {
 			j.Status, j.Updated, j.FailureReason = status, s.now(), reason(failure)
 		}, s.rs.UpdateDatasetImportJob)
 	}
-	return runJob(ctx, createStatuses, set, func() error { return s.load(ctx, arn) })
+	return runJob(ctx, createStatuses, set, func() error { return s.load(ctx, arn, progress) })
 }
 
 // load checks every row of every file first, then loads them into a
 // staged generation that becomes the dataset's bulk data only if all of
 // it loaded: an import is seen whole or not at all, with memory bounded
-// whatever the files' size.
-func (s *Service) load(ctx context.Context, arn string) error {
+// whatever the files' size. Its progress is the lines checked, and then
+// the records loaded of those checked.
+func (s *Service) load(ctx context.Context, arn string, progress *leases.Progress) error {
 	j, err := find(s, ctx, arn, s.rs.DatasetImportJob)
 	if err != nil {
 		return err
@@ -83,8 +85,15 @@ func (s *Service) load(ctx context.Context, arn string) error {
 		return perch.Errorf(perch.EInvalidInput, "There are no files at %s.", j.DataLocation)
 	}
 	cols := schema.Columns(d.Type)
+	progress.Start(perch.ProgressLines, 0)
+	var records int64
 	for _, f := range files {
-		if err := s.readFile(ctx, f, cols, d.Type, func(*perch.Batch) error { return nil }); err != nil {
+		err := s.readFile(ctx, f, cols, d.Type, func(b *perch.Batch) error {
+			records += int64(b.Len())
+			progress.Add(int64(b.Len()))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -99,15 +108,21 @@ func (s *Service) load(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
+	progress.Start(perch.ProgressRecords, records)
 	for _, f := range files {
 		err := s.readFile(ctx, f, cols, d.Type, func(b *perch.Batch) error {
+			n := int64(b.Len())
 			b.Dataset = d
 			if report != nil {
 				if err := report.Add(ctx, b.Events); err != nil {
 					return err
 				}
 			}
-			return loader.Add(ctx, b)
+			if err := loader.Add(ctx, b); err != nil {
+				return err
+			}
+			progress.Add(n)
+			return nil
 		})
 		if err != nil {
 			return errors.Join(err, loader.Abort())

@@ -164,18 +164,20 @@ func (s *Service) work() {
 }
 
 // run runs one job in the account its ARN names, under its lease; a lost
-// lease stops it.
+// lease stops it. The job counts its progress, which each renewal of the
+// lease records.
 func (s *Service) run(arn string) {
 	a, _ := perch.ParseARN(arn)
-	ctx, release := leases.Hold(perch.WithAccount(s.ctx, a.Account), s.rs, arn, s.cfg.Owner, s.cfg.Lease, s.cfg.Logger)
+	progress := new(leases.Progress)
+	ctx, release := leases.Hold(perch.WithAccount(s.ctx, a.Account), s.rs, arn, s.cfg.Owner, s.cfg.Lease, s.cfg.Logger, progress)
 	var err error
 	switch {
 	case strings.HasPrefix(a.Resource, perch.KindDatasetExportJob+"/"):
-		err = s.runExport(ctx, arn)
+		err = s.runExport(ctx, arn, progress)
 	case strings.HasPrefix(a.Resource, perch.KindDatasetImportJob+"/"):
-		err = s.runImport(ctx, arn)
+		err = s.runImport(ctx, arn, progress)
 	default:
-		err = s.runDeletion(ctx, arn)
+		err = s.runDeletion(ctx, arn, progress)
 	}
 	release()
 	if err != nil && s.ctx.Err() == nil {

@@ -153,7 +153,7 @@ func (t *Trainer) run(arn string) {
 	t.tally.running.Add(1)
 	defer t.tally.running.Add(-1)
 	a, _ := perch.ParseARN(arn)
-	ctx, release := leases.Hold(perch.WithAccount(t.ctx, a.Account), t.rs, arn, t.cfg.Owner, t.cfg.Lease, t.cfg.Logger)
+	ctx, release := leases.Hold(perch.WithAccount(t.ctx, a.Account), t.rs, arn, t.cfg.Owner, t.cfg.Lease, t.cfg.Logger, nil)
 	defer release()
 	if err := t.train(ctx, arn); err != nil && ctx.Err() == nil {
 		t.cfg.Logger.Error("recording a training's outcome", "version", arn, "err", err)
