@@ -273,7 +273,34 @@ type job struct {
 	Created       string `json:"creationDateTime"`
 	Updated       string `json:"lastUpdatedDateTime"`
 	FailureReason string `json:"failureReason,omitempty"`
-	created       perch.Timestamp
+	// Progress is how far the job has got while it runs, as its owner
+	// last reported it with its lease, from whichever node runs it.
+	Progress *perch.JobProgress `json:"progress,omitempty"`
+	created  perch.Timestamp
+}
+
+// withProgress adds their progress to the jobs that have not finished,
+// in one read of the store.
+func (c *Console) withProgress(ctx context.Context, js []job) error {
+	var running []string
+	for _, j := range js {
+		if !perch.JobFinished(j.Status) {
+			running = append(running, j.ARN)
+		}
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	progress, err := c.cfg.Store.Resources().JobProgress(ctx, running)
+	if err != nil {
+		return err
+	}
+	for i := range js {
+		if p, ok := progress[js[i].ARN]; ok {
+			js[i].Progress = &p
+		}
+	}
+	return nil
 }
 
 func newJob(kind, name, arn, status, failure string, created, updated perch.Timestamp) job {
@@ -331,6 +358,9 @@ func (c *Console) jobs(ctx context.Context, groupARN string, datasets []*perch.D
 		}
 	}
 	slices.SortStableFunc(out, func(a, b job) int { return cmp.Compare(b.created, a.created) })
+	if err := c.withProgress(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -391,6 +421,9 @@ func (c *Console) serveDataset(ctx context.Context, w http.ResponseWriter, r *ht
 		return err
 	}
 	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(b.created, a.created) })
+	if err := c.withProgress(ctx, jobs); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"dataset": datasetView(d), "recordCount": n, "eventsPerMinute": stats.perMinute(c.cfg.Hub.now()),
 		"topEventTypes": topTypes, "topItems": topItems, "jobs": jobs,
