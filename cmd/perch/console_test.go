@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -429,6 +431,32 @@ func TestConsoleInChromium(t *testing.T) {
 		if copies < 5 {
 			t.Errorf("%d copy buttons on the group view", copies)
 		}
+	})
+
+	t.Run("a running job's progress shows as a bar and N of M", func(t *testing.T) {
+		b.t = t
+		// The jobs table as the page draws it from api/group's entries:
+		// one job that knows its total, one that does not, one finished.
+		b.eval(`(() => { import("./views/group.js").then((m) => { `+
+			`const running = {kind: "import", name: "big", arn: "arn:aws:personalize:eu-west-1:111122223333:dataset-import-job/big", `+
+			`status: "CREATE IN_PROGRESS", progress: {done: 2000, unit: "records", total: 3500}}; `+
+			`const counting = {...running, name: "users", kind: "deletion", status: "IN_PROGRESS", progress: {done: 1500, unit: "lines"}}; `+
+			`const done = {...running, name: "old", status: "ACTIVE", progress: undefined}; `+
+			`const table = m.jobsTable([running, counting, done], {id: "progress-probe"}); `+
+			`document.querySelector("main").append(table); }); })()`, nil)
+		b.waitFor("the probe table", `document.querySelector("#progress-probe")`, 10*time.Second)
+		var rows []string
+		b.eval(`[...document.querySelectorAll("#progress-probe tbody tr")].map((tr) => tr.children[2].innerText.replace(/\s+/g, " ").trim())`, &rows)
+		want := []string{"CREATE IN_PROGRESS 2,000 of 3,500 records", "IN_PROGRESS 1,500 lines", "ACTIVE"}
+		if !slices.Equal(rows, want) {
+			t.Errorf("the jobs' status cells read %q, want %q", rows, want)
+		}
+		var bars []float64
+		b.eval(`[...document.querySelectorAll("#progress-probe progress")].map((p) => p.value / p.max)`, &bars)
+		if len(bars) != 1 || math.Abs(bars[0]-2000.0/3500) > 1e-9 {
+			t.Errorf("progress bars = %v, want one at 2000/3500", bars)
+		}
+		b.eval(`document.querySelector("#progress-probe").remove()`, nil)
 	})
 
 	const cliUser = "cli-user"

@@ -9,11 +9,21 @@ const jobKinds = {
   batchSegment: 'Batch segment',
 };
 
+// jobProgress shows how far a running job has got: a bar and "N of M
+// unit" when it knows its total, "N unit" when it does not.
+function jobProgress(p) {
+  if (!p) return null;
+  const text = p.total ? `${number(p.done)} of ${number(p.total)} ${p.unit}` : `${number(p.done)} ${p.unit}`;
+  return h('div', {class: 'job-progress small muted'},
+    p.total ? h('progress', {max: p.total, value: Math.min(p.done, p.total), 'aria-label': text}) : null,
+    h('span', {}, text));
+}
+
 export function jobsTable(jobs, attrs = {}) {
   return table([
     ['Kind', (j) => jobKinds[j.kind] || j.kind],
     ['Name', (j) => j.name],
-    ['Status', (j) => [badge(j.status), j.failureReason ? h('div', {class: 'failure'}, j.failureReason) : null]],
+    ['Status', (j) => [badge(j.status), jobProgress(j.progress), j.failureReason ? h('div', {class: 'failure'}, j.failureReason) : null]],
     ['Created', (j) => time(j.creationDateTime)],
     ['Updated', (j) => time(j.lastUpdatedDateTime)],
     ['ARN', (j) => arn(j.arn)],
