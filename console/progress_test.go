@@ -3,13 +3,11 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,84 +18,7 @@ import (
 	"github.com/perchdev/perch/internal/pgtest"
 	"github.com/perchdev/perch/jobs"
 	"github.com/perchdev/perch/postgres"
-	"github.com/perchdev/perch/s3loc"
 )
-
-// gatedObjects is a real directory of objects whose readers hand out only
-// as many bytes as the test allows each of them: a job that reads them
-// stops where the test wants it to, for as long as it wants.
-type gatedObjects struct {
-	*s3loc.Dir
-	opened chan *gatedReader
-
-	mu      sync.Mutex
-	readers []*gatedReader
-}
-
-func (o *gatedObjects) Open(ctx context.Context, loc string) (io.ReadCloser, error) {
-	r, err := o.Dir.Open(ctx, loc)
-	if err != nil {
-		return nil, err
-	}
-	g := &gatedReader{r: r}
-	g.cond.L = &g.mu
-	o.mu.Lock()
-	o.readers = append(o.readers, g)
-	o.mu.Unlock()
-	o.opened <- g
-	return g, nil
-}
-
-// release lets every reader read to its end, so that the job ends.
-func (o *gatedObjects) release() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, g := range o.readers {
-		g.allow(math.MaxInt64)
-	}
-}
-
-type gatedReader struct {
-	r          io.ReadCloser
-	mu         sync.Mutex
-	cond       sync.Cond
-	pos, limit int64
-	closed     bool
-}
-
-func (g *gatedReader) Read(p []byte) (int, error) {
-	g.mu.Lock()
-	for g.pos >= g.limit && !g.closed {
-		g.cond.Wait()
-	}
-	if g.closed {
-		g.mu.Unlock()
-		return 0, os.ErrClosed
-	}
-	p = p[:min(int64(len(p)), g.limit-g.pos)]
-	g.mu.Unlock()
-	n, err := g.r.Read(p)
-	g.mu.Lock()
-	g.pos += int64(n)
-	g.mu.Unlock()
-	return n, err
-}
-
-// allow lets the reader hand out the object's first n bytes.
-func (g *gatedReader) allow(n int64) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.limit = n
-	g.cond.Broadcast()
-}
-
-func (g *gatedReader) Close() error {
-	g.mu.Lock()
-	g.closed = true
-	g.cond.Broadcast()
-	g.mu.Unlock()
-	return g.r.Close()
-}
 
 // node is one perch process: its store and catalog.
 type node struct {
@@ -172,7 +93,7 @@ func testJobProgress(t *testing.T, ctx context.Context, runner node, openViewer 
 		t.Fatal(err)
 	}
 
-	objects := &gatedObjects{Dir: s3loc.NewDir(root), opened: make(chan *gatedReader, 2)}
+	objects := fixture.Gated(root)
 	scope := perch.Scope{Region: "us-east-1", Account: "000000000000"}
 	const lease = 600 * time.Millisecond
 	runnerJobs, err := jobs.Open(ctx, jobs.Config{Catalog: runner.cat, Store: runner.store, Objects: objects, Scope: scope, Owner: "runner", Lease: lease})
@@ -180,23 +101,12 @@ func testJobProgress(t *testing.T, ctx context.Context, runner node, openViewer 
 		t.Fatal(err)
 	}
 	t.Cleanup(runnerJobs.Close)
-	t.Cleanup(objects.release) // first: a held-back job would keep Close waiting
 	job, err := runnerJobs.CreateDatasetImportJob(ctx, perch.CreateDatasetImportJobInput{Name: "clicks", DatasetARN: d.ARN, DataLocation: "s3://data/clicks.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := func() *gatedReader {
-		t.Helper()
-		select {
-		case r := <-objects.opened:
-			return r
-		case <-time.After(30 * time.Second):
-			t.Fatal("the import did not open its file within 30 s")
-			return nil
-		}
-	}
-	checking := next()
-	checking.allow(upTo)
+	checking := objects.Next(t)
+	checking.Allow(upTo)
 
 	// The viewer starts once the runner holds the job: on PostgreSQL its
 	// own job service, which the console lists jobs through, then finds
@@ -261,9 +171,9 @@ func testJobProgress(t *testing.T, ctx context.Context, runner node, openViewer 
 	waitProgress("map[done:2000 unit:lines]", func(done float64, unit string, total any) bool {
 		return checked(done, unit, total) && done <= 2000
 	})
-	checking.allow(math.MaxInt64)
-	loading := next()
-	loading.allow(upTo)
+	checking.Allow(math.MaxInt64)
+	loading := objects.Next(t)
+	loading.Allow(upTo)
 	// Loading, held back at the same line: the last report of the check
 	// may show first.
 	waitProgress("map[done:2000 total:3500 unit:records]", func(done float64, unit string, total any) bool {
@@ -273,7 +183,7 @@ func testJobProgress(t *testing.T, ctx context.Context, runner node, openViewer 
 	if list, _ := body["jobs"].([]any); len(list) != 1 || fmt.Sprint(list[0].(map[string]any)["progress"]) != "map[done:2000 total:3500 unit:records]" {
 		t.Errorf("group view's jobs = %v, want the import's progress", body["jobs"])
 	}
-	loading.allow(math.MaxInt64)
+	loading.Allow(math.MaxInt64)
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {

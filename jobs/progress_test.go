@@ -1,0 +1,91 @@
+package jobs_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perchdev/perch"
+	"github.com/perchdev/perch/internal/fixture"
+	"github.com/perchdev/perch/jobs"
+)
+
+// TestDeletionProgress: a data deletion job held back in the middle of
+// its file of users reports, with its lease, the lines of users it has
+// deleted; once it has finished it reports none.
+func TestDeletionProgress(t *testing.T) {
+	ctx, store, cat := fixture.Catalog(t, scope)
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "data", "users"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	const users, allowed = 3000, 2500
+	header := "USER_ID\n"
+	line := func(i int) string { return fmt.Sprintf("user-%05d\n", i) }
+	var csv strings.Builder
+	csv.WriteString(header)
+	for i := range users {
+		csv.WriteString(line(i))
+	}
+	if err := os.WriteFile(filepath.Join(root, "data", "users", "gone.csv"), []byte(csv.String()), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	g, err := cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := fixture.Gated(root)
+	js, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: scope, Lease: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Close()
+	j, err := js.CreateDataDeletionJob(ctx, perch.CreateDataDeletionJobInput{Name: "gone", GroupARN: g.ARN, DataLocation: "s3://data/users/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := objects.Next(t)
+	r.Allow(int64(len(header) + allowed*len(line(0))))
+
+	// The users of whole chunks of a thousand are counted.
+	want := perch.JobProgress{Done: 2000, Unit: perch.ProgressLines}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := store.Resources().JobProgress(ctx, []string{j.ARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := got[j.ARN]
+		if p == want {
+			break
+		}
+		if ok && (p.Unit != perch.ProgressLines || p.Done > want.Done || p.Total != 0) {
+			t.Fatalf("progress %+v on the way to %+v", p, want)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deletion's progress did not reach %+v within 30 s: %+v", want, p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.Allow(math.MaxInt64)
+	for {
+		done, err := js.DescribeDataDeletionJob(ctx, j.ARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done.Status == perch.StatusCompleted {
+			break
+		}
+		if done.Status == perch.StatusFailed || time.Now().After(deadline) {
+			t.Fatalf("deletion: %s %s", done.Status, done.FailureReason)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, err := store.Resources().JobProgress(ctx, []string{j.ARN}); err != nil || len(got) != 0 {
+		t.Errorf("the finished deletion's progress = %v, %v; want none", got, err)
+	}
+}
