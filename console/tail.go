@@ -152,18 +152,130 @@ const pendingBatches = 1024
 func (h *Hub) publish() {
 	defer close(h.done)
 	for b := range h.pending {
-		subs := h.subscribers(b.Dataset.ID)
-		if len(subs) == 0 {
-			continue
+		group := h.waitingWith(b)
+		h.markDuplicates(group)
+		for _, b := range group {
+			subs := h.subscribers(b.Dataset.ID)
+			if len(subs) == 0 {
+				continue
+			}
+			switch {
+			case len(b.Events) > 0:
+				h.publishEvents(b.Events, subs)
+			case len(b.ActionInteractions) > 0:
+				h.publishActionInteractions(b.ActionInteractions, subs)
+			default:
+				h.publishEntities(b.Dataset, b.Entities, subs)
+			}
 		}
+	}
+}
+
+// waitingWith returns b and the batches queued behind it, in their order.
+func (h *Hub) waitingWith(b *perch.Batch) []*perch.Batch {
+	group := []*perch.Batch{b}
+	for len(group) < pendingBatches {
+		select {
+		case next, ok := <-h.pending:
+			if !ok {
+				return group
+			}
+			group = append(group, next)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// sessionKey names the records one read back covers: a session's (or,
+// without one, a user's) events or action interactions in a dataset.
+type sessionKey struct {
+	dataset       uint64
+	actions       bool
+	user, session string
+}
+
+// markDuplicates sets the store's duplicate mark on the events and action
+// interactions of batches, which the hub's queue holds in commit order.
+// The batches of one session are read back together, so that a quick
+// resend of an eventId, committed before the first batch is read back,
+// takes its own place in the read instead of the first's; only a resend
+// committed but not yet queued here (or one of another node) can still
+// swap the marks of the two.
+func (h *Hub) markDuplicates(batches []*perch.Batch) {
+	if h.store == nil {
+		return
+	}
+	var order []sessionKey
+	events := map[sessionKey][]*perch.Batch{}
+	for _, b := range batches {
+		var k sessionKey
 		switch {
 		case len(b.Events) > 0:
-			h.publishEvents(b.Dataset, b.Events, subs)
+			k = sessionKey{dataset: b.Dataset.ID, user: b.Events[0].UserID, session: b.Events[0].SessionID}
 		case len(b.ActionInteractions) > 0:
-			h.publishActionInteractions(b.Dataset, b.ActionInteractions, subs)
+			k = sessionKey{dataset: b.Dataset.ID, actions: true, user: b.ActionInteractions[0].UserID, session: b.ActionInteractions[0].SessionID}
 		default:
-			h.publishEntities(b.Dataset, b.Entities, subs)
+			continue
 		}
+		if len(h.subscribers(b.Dataset.ID)) == 0 {
+			continue
+		}
+		if events[k] == nil {
+			order = append(order, k)
+		}
+		events[k] = append(events[k], b)
+	}
+	for _, k := range order {
+		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
+		if k.actions {
+			markSession(events[k], func(b *perch.Batch) []perch.ActionInteraction { return b.ActionInteractions },
+				func(a *perch.ActionInteraction) string { return a.EventID }, func(a *perch.ActionInteraction, dup bool) { a.Duplicate = dup },
+				func(q perch.RecordQuery, fn func(id string, dup bool)) error {
+					return h.store.ActionInteractions(ctx, k.dataset, q, func(a *perch.ActionInteraction) error {
+						if a.UserID == k.user {
+							fn(a.EventID, a.Duplicate)
+						}
+						return nil
+					})
+				}, k)
+			cancel()
+			continue
+		}
+		markSession(events[k], func(b *perch.Batch) []perch.Event { return b.Events },
+			func(e *perch.Event) string { return e.EventID }, func(e *perch.Event, dup bool) { e.Duplicate = dup },
+			func(q perch.RecordQuery, fn func(id string, dup bool)) error {
+				return h.store.Events(ctx, k.dataset, q, func(e *perch.Event) error {
+					if e.UserID == k.user {
+						fn(e.EventID, e.Duplicate)
+					}
+					return nil
+				})
+			}, k)
+		cancel()
+	}
+}
+
+// markSession reads back the records of one session's batches, in
+// order, and marks each; a failed read leaves them unmarked.
+func markSession[R any](batches []*perch.Batch, recordsOf func(*perch.Batch) []R, idOf func(*R) string, mark func(*R, bool),
+	read func(perch.RecordQuery, func(id string, dup bool)) error, k sessionKey) {
+	var all []*R
+	var ids []string
+	for _, b := range batches {
+		rs := recordsOf(b)
+		for i := range rs {
+			all = append(all, &rs[i])
+			ids = append(ids, idOf(&rs[i]))
+		}
+	}
+	marks, err := readBackDuplicates(ids, read, k.user, k.session)
+	if err != nil {
+		return
+	}
+	for i, r := range all {
+		mark(r, marks[i])
 	}
 }
 
@@ -173,29 +285,11 @@ func (h *Hub) Close() {
 	<-h.done
 }
 
-// readBackTimeout bounds the read that finds which tailed records are
+// readBackTimeout bounds each read that finds which tailed records are
 // duplicates.
 const readBackTimeout = time.Second
 
-func (h *Hub) publishEvents(ds *perch.Dataset, events []perch.Event, subs []*subscriber) {
-	if h.store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
-		defer cancel()
-		user := events[0].UserID
-		marks, err := readBackDuplicates(events, func(q perch.RecordQuery, fn func(id string, dup bool)) error {
-			return h.store.Events(ctx, ds.ID, q, func(e *perch.Event) error {
-				if e.UserID == user {
-					fn(e.EventID, e.Duplicate)
-				}
-				return nil
-			})
-		}, user, events[0].SessionID, func(e *perch.Event) string { return e.EventID })
-		if err == nil {
-			for i := range events {
-				events[i].Duplicate = marks[i]
-			}
-		}
-	}
+func (h *Hub) publishEvents(events []perch.Event, subs []*subscriber) {
 	for i := range events {
 		e := &events[i]
 		record, err := json.Marshal(e)
@@ -210,25 +304,7 @@ func (h *Hub) publishEvents(ds *perch.Dataset, events []perch.Event, subs []*sub
 	}
 }
 
-func (h *Hub) publishActionInteractions(ds *perch.Dataset, interactions []perch.ActionInteraction, subs []*subscriber) {
-	if h.store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), readBackTimeout)
-		defer cancel()
-		user := interactions[0].UserID
-		marks, err := readBackDuplicates(interactions, func(q perch.RecordQuery, fn func(id string, dup bool)) error {
-			return h.store.ActionInteractions(ctx, ds.ID, q, func(a *perch.ActionInteraction) error {
-				if a.UserID == user {
-					fn(a.EventID, a.Duplicate)
-				}
-				return nil
-			})
-		}, user, interactions[0].SessionID, func(a *perch.ActionInteraction) string { return a.EventID })
-		if err == nil {
-			for i := range interactions {
-				interactions[i].Duplicate = marks[i]
-			}
-		}
-	}
+func (h *Hub) publishActionInteractions(interactions []perch.ActionInteraction, subs []*subscriber) {
 	for i := range interactions {
 		a := &interactions[i]
 		record, err := json.Marshal(a)
@@ -272,11 +348,11 @@ func (h *Hub) publishEntities(ds *perch.Dataset, entities []perch.Entity, subs [
 // batch, and only while someone tails the dataset. Of the records of the
 // user with one of the batch's eventIds, the first ones read, newest
 // first, are the batch's own.
-func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id string, dup bool)) error,
-	userID, sessionID string, idOf func(*R) string) ([]bool, error) {
+func readBackDuplicates(batch []string, read func(perch.RecordQuery, func(id string, dup bool)) error,
+	userID, sessionID string) ([]bool, error) {
 	inBatch := map[string]int{}
-	for i := range batch {
-		inBatch[idOf(&batch[i])]++
+	for _, id := range batch {
+		inBatch[id]++
 	}
 	// The batch's records are the newest of its session but for commits
 	// since, and those of other users in the session: a few more than
@@ -302,8 +378,7 @@ func readBackDuplicates[R any](batch []R, read func(perch.RecordQuery, func(id s
 	}
 	marks := make([]bool, len(batch))
 	seen := map[string]int{}
-	for i := range batch {
-		id := idOf(&batch[i])
+	for i, id := range batch {
 		flags := stored[id]
 		if len(flags) != inBatch[id] {
 			return nil, fmt.Errorf("console: %d records of eventId %q read back, %d committed", len(flags), id, inBatch[id])
