@@ -152,8 +152,17 @@ const pendingBatches = 1024
 func (h *Hub) publish() {
 	defer close(h.done)
 	for b := range h.pending {
-		group := h.waitingWith(b)
-		h.markDuplicates(group)
+		// Batches that came while the group was read back are read back
+		// with it again: one may be a resend of the group's eventIds,
+		// committed before the read.
+		group := h.waitingWith([]*perch.Batch{b})
+		for {
+			h.markDuplicates(group)
+			n := len(group)
+			if group = h.waitingWith(group); len(group) == n {
+				break
+			}
+		}
 		for _, b := range group {
 			subs := h.subscribers(b.Dataset.ID)
 			if len(subs) == 0 {
@@ -171,9 +180,9 @@ func (h *Hub) publish() {
 	}
 }
 
-// waitingWith returns b and the batches queued behind it, in their order.
-func (h *Hub) waitingWith(b *perch.Batch) []*perch.Batch {
-	group := []*perch.Batch{b}
+// waitingWith returns group and the batches queued behind it, in their
+// order, up to pendingBatches in all.
+func (h *Hub) waitingWith(group []*perch.Batch) []*perch.Batch {
 	for len(group) < pendingBatches {
 		select {
 		case next, ok := <-h.pending:
