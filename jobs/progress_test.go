@@ -89,3 +89,96 @@ func TestDeletionProgress(t *testing.T) {
 		t.Errorf("the finished deletion's progress = %v, %v; want none", got, err)
 	}
 }
+
+// TestExportProgress: an export of all of an interactions dataset, held
+// back in the middle of writing its file, reports the records it has read
+// of the dataset's count; once it has finished it reports none.
+func TestExportProgress(t *testing.T) {
+	ctx, store, cat := fixture.Catalog(t, scope)
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "out"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := cat.CreateSchema(ctx, perch.CreateSchemaInput{Name: "s", Definition: `{"type":"record","name":"Interactions","fields":[` +
+		`{"name":"USER_ID","type":"string"},{"name":"ITEM_ID","type":"string"},{"name":"TIMESTAMP","type":"long"}]}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := cat.CreateDatasetGroup(ctx, perch.CreateDatasetGroupInput{Name: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cat.CreateDataset(ctx, perch.CreateDatasetInput{Name: "clicks", SchemaARN: schema.ARN, GroupARN: g.ARN, Type: "Interactions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const records = 20000
+	l, err := store.BulkLoad(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &perch.Batch{Dataset: d}
+	for i := range records {
+		b.Events = append(b.Events, perch.Event{UserID: fmt.Sprint("user-", i%500), ItemID: fmt.Sprint("item-", i%300), SentAt: perch.Timestamp(1700000000 + i)})
+	}
+	if err := l.Add(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx, perch.ImportFull); err != nil {
+		t.Fatal(err)
+	}
+
+	objects := fixture.Gated(root)
+	js, err := jobs.Open(ctx, jobs.Config{Catalog: cat, Store: store, Objects: objects, Scope: scope, Lease: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer js.Close()
+	j, err := js.CreateDatasetExportJob(ctx, perch.CreateDatasetExportJobInput{Name: "all", DatasetARN: d.ARN, IngestionMode: perch.IngestAll,
+		Output: perch.S3DataConfig{Path: "s3://out/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tenth of the file, about: the export waits with most of its
+	// records still to read.
+	out := objects.NextWriter(t)
+	out.Allow(records * 30 / 10)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := store.Resources().JobProgress(ctx, []string{j.ARN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := got[j.ARN]
+		if ok {
+			if p.Unit != perch.ProgressRecords || p.Total != records || p.Done >= records {
+				t.Fatalf("progress %+v, want records read of %d while the export is held back", p, records)
+			}
+			if p.Done > 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the export reported no records read within 30 s: %+v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out.Allow(math.MaxInt64)
+	for {
+		done, err := js.DescribeDatasetExportJob(ctx, j.ARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done.Status == perch.StatusActive {
+			break
+		}
+		if done.Status == perch.StatusCreateFailed || time.Now().After(deadline) {
+			t.Fatalf("export: %s %s", done.Status, done.FailureReason)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, err := store.Resources().JobProgress(ctx, []string{j.ARN}); err != nil || len(got) != 0 {
+		t.Errorf("the finished export's progress = %v, %v; want none", got, err)
+	}
+}
