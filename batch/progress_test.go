@@ -42,11 +42,14 @@ func TestProgress(t *testing.T) {
 			upTo = text.Len()
 		}
 	}
-	w.put("s3://inbox/users.json", text.String())
+	if err := os.WriteFile(filepath.Join(root, "inbox", "users.json"), []byte(text.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	j := must(w.batch.CreateBatchInferenceJob(w.ctx, perch.CreateBatchInferenceJobInput{Name: "held", SolutionVersionARN: v.ARN, RoleARN: role,
 		NumResults: 5, Input: input("s3://inbox/users.json"), Output: output("s3://outbox/held/")}))(t)
 	in := objects.Next(t)
 	in.Allow(int64(upTo))
+	objects.NextWriter(t).Allow(math.MaxInt64)
 
 	want := perch.JobProgress{Done: 512, Unit: perch.ProgressLines}
 	deadline := time.Now().Add(time.Minute)
