@@ -121,18 +121,24 @@ func (s *Store) commitGroup(group []*commitRequest) {
 		}
 		return
 	}
+	// The figures are counted before any caller is told, so that a caller
+	// reading them after its commit returned finds its batch there.
 	batches, records := 0, 0
+	for _, r := range live {
+		if !missing[r.batch.Dataset.ID] {
+			batches++
+			records += r.batch.Len()
+		}
+	}
+	c.batches.Add(uint64(batches))
+	c.records.Add(uint64(records))
 	for _, r := range live {
 		if d := r.batch.Dataset; missing[d.ID] {
 			r.result <- perch.Errorf(perch.EResourceNotFound, "Could not find resource: %s", d.ARN)
 			continue
 		}
-		batches++
-		records += r.batch.Len()
 		r.result <- nil
 	}
-	c.batches.Add(uint64(batches))
-	c.records.Add(uint64(records))
 }
 
 // The statements of a group. They run in one implicit transaction: the

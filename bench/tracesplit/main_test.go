@@ -36,7 +36,10 @@ func TestSplitFindsTheCallsOfAServer(t *testing.T) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		time.Sleep(time.Millisecond) // the server's goroutine waits for the next request
+		// The server's goroutine must be back waiting on the network before
+		// the next request comes, or that call is not told from the one
+		// before; on a loaded machine 1 ms was sometimes too little.
+		time.Sleep(10 * time.Millisecond)
 	}
 	trace.Stop()
 
