@@ -210,19 +210,13 @@ func TestJobTakenOverWhenItsProcessStops(t *testing.T) {
 	first.Close()
 
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	waitStatus(t, "the job after its first process stopped", deadline, perch.StatusActive, perch.StatusCreateFailed, func() (string, string, error) {
 		j, err := second.DescribeDatasetImportJob(ctx, job.ARN)
 		if err != nil {
-			t.Fatal(err)
+			return "", "", err
 		}
-		if j.Status == perch.StatusActive {
-			break
-		}
-		if j.Status == perch.StatusCreateFailed || time.Now().After(deadline) {
-			t.Fatalf("the job after its first process stopped: %s %s", j.Status, j.FailureReason)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return j.Status, j.FailureReason, nil
+	})
 	var ids []string
 	if err := store.Entities(ctx, d.ID, perch.RecordQuery{}, func(e *perch.Entity) error {
 		ids = append(ids, e.ID)

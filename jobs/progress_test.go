@@ -72,19 +72,13 @@ func TestDeletionProgress(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	r.Allow(math.MaxInt64)
-	for {
+	waitStatus(t, "deletion", deadline, perch.StatusCompleted, perch.StatusFailed, func() (string, string, error) {
 		done, err := js.DescribeDataDeletionJob(ctx, j.ARN)
 		if err != nil {
-			t.Fatal(err)
+			return "", "", err
 		}
-		if done.Status == perch.StatusCompleted {
-			break
-		}
-		if done.Status == perch.StatusFailed || time.Now().After(deadline) {
-			t.Fatalf("deletion: %s %s", done.Status, done.FailureReason)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return done.Status, done.FailureReason, nil
+	})
 	if got, err := store.Resources().JobProgress(ctx, []string{j.ARN}); err != nil || len(got) != 0 {
 		t.Errorf("the finished deletion's progress = %v, %v; want none", got, err)
 	}
@@ -165,20 +159,33 @@ func TestExportProgress(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	out.Allow(math.MaxInt64)
-	for {
+	waitStatus(t, "export", deadline, perch.StatusActive, perch.StatusCreateFailed, func() (string, string, error) {
 		done, err := js.DescribeDatasetExportJob(ctx, j.ARN)
+		if err != nil {
+			return "", "", err
+		}
+		return done.Status, done.FailureReason, nil
+	})
+	if got, err := store.Resources().JobProgress(ctx, []string{j.ARN}); err != nil || len(got) != 0 {
+		t.Errorf("the finished export's progress = %v, %v; want none", got, err)
+	}
+}
+
+// waitStatus polls a job's status until it is want, and fails the test
+// once it is failed or deadline has passed.
+func waitStatus(t *testing.T, what string, deadline time.Time, want, failed string, describe func() (status, reason string, err error)) {
+	t.Helper()
+	for {
+		status, reason, err := describe()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if done.Status == perch.StatusActive {
-			break
+		if status == want {
+			return
 		}
-		if done.Status == perch.StatusCreateFailed || time.Now().After(deadline) {
-			t.Fatalf("export: %s %s", done.Status, done.FailureReason)
+		if status == failed || time.Now().After(deadline) {
+			t.Fatalf("%s: %s %s", what, status, reason)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	if got, err := store.Resources().JobProgress(ctx, []string{j.ARN}); err != nil || len(got) != 0 {
-		t.Errorf("the finished export's progress = %v, %v; want none", got, err)
 	}
 }
